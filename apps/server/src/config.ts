@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_DATABASE_URL } from '@api-users/db';
+import { z } from 'zod';
+
+const seconds = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const secretList = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').filter((x) => x.length > 0))
+  .pipe(z.array(z.string().min(32, 'each previous secret must be at least 32 characters')));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(mysql:\/\/|sqlite:)/, 'must start with mysql:// or sqlite:')
+    .default(DEFAULT_DATABASE_URL),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(5000),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_PREVIOUS_SECRETS: secretList,
+  JWT_ALGORITHM: z.enum(['HS256', 'HS512']).default('HS256'),
+  ACCESS_TOKEN_TTL: seconds(60, 3600, 900),
+  REFRESH_TOKEN_TTL: seconds(300, 365 * 86400, 30 * 86400),
+  BODY_LIMIT: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  databaseUrl: string;
+  dbPoolSize: number;
+  host: string;
+  port: number;
+  jwt: {
+    /** Signs every new token. */
+    secret: string;
+    /** Still accepted for verification, so a rotated secret does not sign everyone out. */
+    previousSecrets: string[];
+    algorithm: 'HS256' | 'HS512';
+    /** True when no JWT_SECRET was given and a random one was made for this process. */
+    ephemeral: boolean;
+  };
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  bodyLimit: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads the environment; throws a ConfigError listing one line per problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  if (!e.JWT_SECRET && e.NODE_ENV !== 'development') {
+    throw new ConfigError([`JWT_SECRET: required when NODE_ENV is ${e.NODE_ENV} (at least 32 characters)`]);
+  }
+  return {
+    env: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    dbPoolSize: e.DB_POOL_SIZE,
+    host: e.HOST,
+    port: e.PORT,
+    jwt: {
+      secret: e.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      previousSecrets: e.JWT_PREVIOUS_SECRETS,
+      algorithm: e.JWT_ALGORITHM,
+      ephemeral: !e.JWT_SECRET,
+    },
+    accessTtlSeconds: e.ACCESS_TOKEN_TTL,
+    refreshTtlSeconds: e.REFRESH_TOKEN_TTL,
+    bodyLimit: e.BODY_LIMIT,
+    logLevel: e.LOG_LEVEL,
+  };
+}

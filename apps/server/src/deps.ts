@@ -1,0 +1,14 @@
+import type { Database } from '@api-users/db';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import type { PasswordHasher } from './modules/auth/passwords.js';
+import type { TokenService } from './modules/auth/tokens.js';
+
+/** What the domain functions need from the outside world; built once in the composition root. */
+export interface Deps {
+  db: Kysely<Database>;
+  clock: () => number;
+  tokens: TokenService;
+  passwords: PasswordHasher;
+  config: Pick<Config, 'accessTtlSeconds' | 'refreshTtlSeconds'>;
+}

@@ -1,0 +1,60 @@
+import {
+  type OperationName,
+  type Operations,
+  type OutputOf,
+  operations,
+  type ParsedInputOf,
+} from '@api-users/contract';
+import type { Deps } from './deps.js';
+import { validationError } from './errors.js';
+import { login, logout, logoutRefresh, refresh, register } from './modules/auth/auth.js';
+import { authenticate, type Caller } from './modules/auth/guard.js';
+import { listUsers, userById } from './modules/users/users.js';
+
+/** Operations that take a token always get a caller; the others may get one (`optional`) or none. */
+type CallerFor<K extends OperationName> = Operations[K]['auth'] extends 'access' | 'refresh' ? Caller : Caller | null;
+
+type Handler<K extends OperationName> = (
+  deps: Deps,
+  input: ParsedInputOf<K>,
+  caller: CallerFor<K>,
+) => Promise<OutputOf<K>>;
+
+/** One handler per operation of the contract. */
+const handlers: { [K in OperationName]: Handler<K> } = {
+  register: (deps, input, caller) => register(deps, input, caller),
+  login: (deps, input) => login(deps, input),
+  refresh: (deps, _input, caller) => refresh(deps, caller),
+  logout: (deps, _input, caller) => logout(deps, caller),
+  logoutRefresh: (deps, _input, caller) => logoutRefresh(deps, caller),
+  listUsers: (deps, input) => listUsers(deps, input),
+  userById: (deps, input) => userById(deps, input),
+};
+
+export interface OperationRequest {
+  /** The `Authorization` header as sent. */
+  authorization: string | undefined;
+  /** The input before validation: a JSON body, or query and path parameters. */
+  input: unknown;
+}
+
+/**
+ * Runs one operation the same way for every transport: token first (so an anonymous caller learns nothing
+ * about the input rules), then input validation, the handler, and the output schema, which strips
+ * anything not in the contract before it can reach the wire.
+ */
+export async function execute<K extends OperationName>(
+  name: K,
+  deps: Deps,
+  request: OperationRequest,
+): Promise<OutputOf<K>> {
+  const op = operations[name];
+  const caller = await authenticate(deps, request.authorization, op.auth);
+  const input = op.input.safeParse(request.input);
+  if (!input.success) throw validationError(input.error);
+  // The guard returned a caller for every operation that needs one, which is what CallerFor<K> states.
+  const handler = handlers[name] as unknown as Handler<OperationName>;
+  const output = op.output.safeParse(await handler(deps, input.data as never, caller as Caller));
+  if (!output.success) throw new Error(`${name}: handler output does not match the contract`, { cause: output.error });
+  return output.data as OutputOf<K>;
+}

@@ -1,0 +1,46 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { fastify } = await buildApp(config);
+  if (config.jwt.ephemeral) {
+    fastify.log.warn(
+      '!!! JWT_SECRET is not set: tokens are signed with a random secret that dies with this process. ' +
+        'Set JWT_SECRET (32+ characters) for anything but local development. !!!',
+    );
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      fastify.log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    fastify.log.info(`${signal}: draining requests and closing the database`);
+    setTimeout(() => {
+      fastify.log.error('shutdown timed out: exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    fastify.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        fastify.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await fastify.listen({ port: config.port, host: config.host });
+}
+
+main().catch((err: unknown) => {
+  // One clear line: configuration problems list themselves; anything else is named without a stack.
+  console.error(
+    err instanceof ConfigError ? err.message : `Cannot start: ${err instanceof Error ? err.message : String(err)}`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { hash, parseOptions, verify } from '@node-rs/argon2';
+
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/** OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane. */
+export const OWASP_ARGON2: Argon2Params = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+/** The numeric value of @node-rs/argon2's const enum Algorithm.Argon2id (const enums cannot cross module bounds). */
+const ARGON2ID = 2;
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /**
+   * Checks a password against a stored hash. With no stored hash (unknown login) it verifies against a
+   * throwaway hash, so both answers take the same time and the same path.
+   */
+  verify(stored: string | null, password: string): Promise<boolean>;
+  /** True when the stored hash was made with other parameters than the current ones. */
+  needsRehash(stored: string): boolean;
+}
+
+export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2): PasswordHasher {
+  const options = { ...params, algorithm: ARGON2ID };
+  let dummy: Promise<string> | undefined;
+  const dummyHash = () => {
+    dummy ??= hash(randomBytes(18).toString('base64'), options);
+    return dummy;
+  };
+  return {
+    hash: (password) => hash(password, options),
+    async verify(stored, password) {
+      if (stored === null) {
+        await verify(await dummyHash(), password);
+        return false;
+      }
+      try {
+        return await verify(stored, password);
+      } catch {
+        return false;
+      }
+    },
+    needsRehash(stored) {
+      try {
+        const p = parseOptions(stored);
+        return (
+          p.algorithm !== ARGON2ID ||
+          p.memoryCost !== params.memoryCost ||
+          p.timeCost !== params.timeCost ||
+          p.parallelism !== params.parallelism
+        );
+      } catch {
+        return true;
+      }
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Every error code the API answers with, and the HTTP status it always travels with. */
+export const errorStatus = {
+  VALIDATION_FAILED: 400,
+  AUTH_REQUIRED: 401,
+  INVALID_TOKEN: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_REVOKED: 401,
+  WRONG_TOKEN_TYPE: 401,
+  BAD_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  METHOD_NOT_ALLOWED: 405,
+  NOT_FOUND: 404,
+  LOGIN_TAKEN: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  DB_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export const ErrorCodeSchema = z.enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]]);
+
+export const IssueSchema = z.object({
+  path: z.string().describe('Dotted path of the offending field, empty for the whole input'),
+  message: z.string(),
+});
+export type Issue = z.infer<typeof IssueSchema>;
+
+/** The one error body of every transport and every status. */
+export const ErrorBodySchema = z.object({
+  code: ErrorCodeSchema,
+  msg: z.string(),
+  issues: z.array(IssueSchema).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './operations.js';
+export * from './schemas.js';
+export type { AppRouter, TrpcErrorData, TrpcErrorShape } from './trpc.js';

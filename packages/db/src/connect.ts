@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
+import { createPool } from 'mysql2';
+import type { Database } from './schema.js';
+
+export type Dialect = 'mysql' | 'sqlite';
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/api-users.sqlite';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+}
+
+export interface ConnectOptions {
+  /** MySQL pool size. */
+  poolSize?: number;
+  /** How long a query may wait for a MySQL connection before failing (ms). */
+  connectTimeoutMs?: number;
+}
+
+/** `mysql://user:pass@host:port/db` or `sqlite:path` (`sqlite::memory:` for a private in-memory database). */
+export function dialectOf(url: string): Dialect {
+  if (url.startsWith('mysql://')) return 'mysql';
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  throw new Error('DATABASE_URL must start with mysql:// or sqlite:');
+}
+
+export function connect(url: string, options: ConnectOptions = {}): DatabaseHandle {
+  const dialect = dialectOf(url);
+  if (dialect === 'mysql') {
+    const pool = createPool({
+      uri: url,
+      connectionLimit: options.poolSize ?? 10,
+      connectTimeout: options.connectTimeoutMs ?? 5000,
+      charset: 'utf8mb4_bin',
+      supportBigNumbers: true,
+      // Epoch-millisecond BIGINTs fit in a double; return them as numbers, not strings.
+      bigNumberStrings: false,
+      timezone: 'Z',
+    });
+    return { db: new Kysely<Database>({ dialect: new MysqlDialect({ pool }) }), dialect };
+  }
+  const path = url.slice('sqlite:'.length);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SQLite(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect };
+}

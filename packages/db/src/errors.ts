@@ -1,0 +1,38 @@
+/** Dialect-specific error recognition, kept beside the dialect choice. */
+
+interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+}
+
+const asDriverError = (err: unknown): DriverError => (typeof err === 'object' && err !== null ? err : {});
+
+export function isUniqueViolation(err: unknown): boolean {
+  const { code } = asDriverError(err);
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'POOL_CLOSED',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_CANTOPEN',
+]);
+
+/** True when the database could not be reached or is busy, as opposed to a query being wrong. */
+export function isUnavailable(err: unknown): boolean {
+  const { code } = asDriverError(err);
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  // mysql2 wraps a refused connection in an AggregateError carrying the per-address errors.
+  return err instanceof AggregateError && err.errors.some(isUnavailable);
+}

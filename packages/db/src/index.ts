@@ -1,0 +1,4 @@
+export * from './connect.js';
+export * from './errors.js';
+export * from './migrations.js';
+export type * from './schema.js';

@@ -1,0 +1,57 @@
+import { type Kysely, type Migration, Migrator, MysqlAdapter, sql } from 'kysely';
+
+/** MySQL gets an explicit engine and a binary utf8mb4 collation; SQLite needs no table options. */
+const tableOptions = (db: Kysely<unknown>) =>
+  db.getExecutor().adapter instanceof MysqlAdapter
+    ? sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
+    : sql``;
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db) {
+      const options = tableOptions(db);
+      await db.schema
+        .createTable('users')
+        .addColumn('id_user', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('user_name', 'varchar(100)', (c) => c.notNull())
+        .addColumn('login', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
+        .addColumn('user_role', 'smallint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .modifyEnd(options)
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('sid', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id_user').onDelete('cascade'))
+        .addColumn('refresh_jti', 'varchar(36)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .modifyEnd(options)
+        .execute();
+      await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
+      await db.schema
+        .createTable('revoked_tokens')
+        .addColumn('jti', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .modifyEnd(options)
+        .execute();
+      await db.schema.createIndex('revoked_tokens_expires_at').on('revoked_tokens').column('expires_at').execute();
+      await db.schema
+        .createTable('admin_bootstrap')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .modifyEnd(options)
+        .execute();
+    },
+  },
+};
+
+/** Applies every pending migration; kysely's migration lock makes this safe from several instances at once. */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run on a database of any schema type
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
