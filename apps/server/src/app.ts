@@ -15,6 +15,8 @@ export interface AppOptions {
   passwords?: PasswordHasher;
   /** Test hook: a clock other than Date.now. */
   clock?: () => number;
+  /** Where log lines go instead of stdout (tests read them back). */
+  logStream?: NodeJS.WritableStream;
 }
 
 export interface App {
@@ -26,7 +28,11 @@ export interface App {
 /** Composition root: opens the database, applies migrations and wires both transports onto one Fastify. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const fastify = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     return503OnClosing: true,

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type Dialect } from '@api-users/db';
+import { createConnection } from 'mysql2/promise';
+import { describe, inject } from 'vitest';
+
+export interface TestDatabase {
+  dialect: Dialect;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database of its own for one test file, so files run in parallel without sharing rows. */
+export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+  const name = `apiu_${process.pid}_${randomBytes(4).toString('hex')}`;
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'api-users-'));
+    return {
+      dialect,
+      url: `sqlite:${join(dir, `${name}.sqlite`)}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const server = inject('mysqlServerUrl');
+  if (!server) throw new Error('MySQL is not available');
+  const admin = await createConnection({ uri: server });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  await admin.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    dialect,
+    url: url.toString(),
+    async drop() {
+      const conn = await createConnection({ uri: server });
+      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await conn.end();
+    },
+  };
+}
+
+/** Runs a suite once per database: SQLite always, MySQL when reachable (global setup says why when not). */
+export function describeEachDatabase(title: string, suite: (dialect: Dialect) => void): void {
+  const mysql = inject('mysqlServerUrl') !== null;
+  describe(`${title} [sqlite]`, () => suite('sqlite'));
+  describe.skipIf(!mysql)(`${title} [mysql]`, () => suite('mysql'));
+}
+
+/** Row counts of every table, to show a rejected request wrote nothing. */
+export async function rowCounts(url: string): Promise<Record<string, number>> {
+  const { db } = connect(url);
+  try {
+    const counts: Record<string, number> = {};
+    for (const table of ['users', 'sessions', 'revoked_tokens', 'admin_bootstrap'] as const) {
+      const row = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      counts[table] = Number(row.n);
+    }
+    return counts;
+  } finally {
+    await db.destroy();
+  }
+}

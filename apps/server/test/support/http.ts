@@ -1,0 +1,50 @@
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface CallOptions {
+  /** JSON-encoded as the body. */
+  json?: unknown;
+  /** Sent as it is (for malformed bodies). */
+  raw?: string;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+/** A real HTTP request to a listening server; the reply body is parsed as JSON. */
+export async function call(base: string, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.raw;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+/** REST helpers for the flows most tests need. */
+export function restClient(base: string) {
+  const v1 = (method: string, path: string, options?: CallOptions) => call(base, method, `/api/v1${path}`, options);
+  return {
+    call: v1,
+    register: (user: { user_name: string; login: string; password: string; user_role?: number }, token?: string) =>
+      v1('POST', '/register', { json: user, ...(token ? { token } : {}) }),
+    login: (login: string, password: string) => v1('POST', '/login', { json: { login, password } }),
+    /** Registers and logs in; returns the user and its token pair. */
+    async signUp(login: string, password = 'a fine long password', role?: number, adminToken?: string) {
+      const reg = await this.register(
+        { user_name: `Name of ${login}`, login, password, ...(role ? { user_role: role } : {}) },
+        adminToken,
+      );
+      if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${JSON.stringify(reg.body)}`);
+      const pair = await this.login(login, password);
+      if (pair.status !== 200) throw new Error(`login failed: ${pair.status} ${JSON.stringify(pair.body)}`);
+      return { user: reg.body, tokens: pair.body as { access_token: string; refresh_token: string } };
+    },
+  };
+}

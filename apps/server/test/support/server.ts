@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Dialect } from '@api-users/db';
+import { type App, type AppOptions, buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createTestDatabase, type TestDatabase } from './databases.js';
+
+export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+export interface TestServer {
+  url: string;
+  app: App;
+  /** Every log line the server wrote, to check that no secret reached them. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A real server on a free loopback port over the given database URL. */
+export async function startServer(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: AppOptions = {},
+): Promise<TestServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_SECRET,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = await buildApp(config, { ...options, logStream });
+  const url = await app.fastify.listen({ port: 0, host: '127.0.0.1' });
+  return { url, app, logs, close: () => app.fastify.close() };
+}
+
+/** A database of its own plus a server on it; `close` stops both. */
+export async function startIsolatedServer(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+): Promise<TestServer & { database: TestDatabase }> {
+  const database = await createTestDatabase(dialect);
+  const server = await startServer(database.url, env);
+  return {
+    ...server,
+    database,
+    async close() {
+      await server.close();
+      await database.drop();
+    },
+  };
+}
+
+/** A login no other test (or parallel worker) uses. */
+export const uniqueLogin = (prefix = 'user') => `${prefix}.${randomBytes(5).toString('hex')}`;
