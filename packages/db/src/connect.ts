@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
+import { Kysely, MysqlDialect, SqliteAdapter, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import type { Database } from './schema.js';
 
@@ -28,6 +28,23 @@ export function dialectOf(url: string): Dialect {
   throw new Error('DATABASE_URL must start with mysql:// or sqlite:');
 }
 
+/**
+ * SQLite runs DDL inside transactions, but kysely's adapter says it does not, so its migrator would run
+ * migrations unguarded. Declaring it makes each migration run atomic: of two processes migrating one file,
+ * the loser's transaction fails on the write lock instead of half-applying a migration the winner applied.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class TransactionalDdlSqliteDialect extends SqliteDialect {
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
 export function connect(url: string, options: ConnectOptions = {}): DatabaseHandle {
   const dialect = dialectOf(url);
   if (dialect === 'mysql') {
@@ -49,5 +66,5 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect };
+  return { db: new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: sqlite }) }), dialect };
 }

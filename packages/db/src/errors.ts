@@ -24,15 +24,16 @@ const UNAVAILABLE_CODES = new Set([
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
   'POOL_CLOSED',
-  'SQLITE_BUSY',
-  'SQLITE_LOCKED',
   'SQLITE_CANTOPEN',
 ]);
 
 /** True when the database could not be reached or is busy, as opposed to a query being wrong. */
 export function isUnavailable(err: unknown): boolean {
   const { code } = asDriverError(err);
-  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  if (typeof code === 'string') {
+    // SQLITE_BUSY and SQLITE_LOCKED come with extended variants (SQLITE_BUSY_SNAPSHOT, ...): all mean "held by another".
+    if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return true;
+  }
   // mysql2 wraps a refused connection in an AggregateError carrying the per-address errors.
   return err instanceof AggregateError && err.errors.some(isUnavailable);
 }

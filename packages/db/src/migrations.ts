@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, Migrator, MysqlAdapter, sql } from 'kysely';
+import { isUnavailable } from './errors.js';
 
 /** MySQL gets an explicit engine and a binary utf8mb4 collation; SQLite needs no table options. */
 const tableOptions = (db: Kysely<unknown>) =>
@@ -47,11 +48,23 @@ const migrations: Record<string, Migration> = {
   },
 };
 
-/** Applies every pending migration; kysely's migration lock makes this safe from several instances at once. */
+/**
+ * Applies every pending migration. Several instances may start at once: on MySQL kysely's migration lock
+ * serialises them; on SQLite a migration that lost the race for the write lock fails as a whole and is
+ * retried, finding the work done. An unreachable database is retried the same way before start-up gives up.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run on a database of any schema type
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (attempt >= MIGRATION_ATTEMPTS || !isUnavailable(error)) {
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+    // SQLite reports a lost race at once, without waiting: give the winner time to finish.
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
 }
+
+const MIGRATION_ATTEMPTS = 6;

@@ -7,7 +7,7 @@ import {
   operations,
   type TrpcErrorShape,
 } from '@api-users/contract';
-import { initTRPC, type TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
+import { getTRPCErrorShape, initTRPC, type TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
@@ -79,22 +79,44 @@ export function buildRouter(deps: Deps): AppRouter {
   return t.router(namespaces) as unknown as AppRouter;
 }
 
+/** tRPC's error envelope for an error Fastify raised before tRPC saw the request (body limit, content type). */
+function trpcErrorEnvelope(err: unknown) {
+  const { status } = describeError(err);
+  const error = new TRPCError({ code: trpcCodes[status] ?? 'INTERNAL_SERVER_ERROR', cause: err });
+  const shape = getTRPCErrorShape({
+    config: t._config,
+    error,
+    type: 'unknown',
+    path: undefined,
+    input: undefined,
+    ctx: undefined,
+  });
+  return { status, body: { error: shape } };
+}
+
 export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: unknown) => void): Promise<void> {
-  await app.register(fastifyTRPCPlugin, {
-    prefix: TRPC_PREFIX,
-    trpcOptions: {
-      router: buildRouter(deps),
-      createContext: ({ req }: { req: FastifyRequest }): Context => ({ req }),
-      onError: ({ error }: { error: TRPCError }) => {
-        if (describeError(error.cause ?? error).internal) log(error.cause ?? error);
+  await app.register(async (scope) => {
+    scope.setErrorHandler((err, _req, reply) => {
+      if (describeError(err).internal) log(err);
+      const { status, body } = trpcErrorEnvelope(err);
+      return reply.code(status).send(body);
+    });
+    await scope.register(fastifyTRPCPlugin, {
+      prefix: TRPC_PREFIX,
+      trpcOptions: {
+        router: buildRouter(deps),
+        createContext: ({ req }: { req: FastifyRequest }): Context => ({ req }),
+        onError: ({ error }: { error: TRPCError }) => {
+          if (describeError(error.cause ?? error).internal) log(error.cause ?? error);
+        },
+        responseMeta: ({ errors }: { errors: TRPCError[] }) => {
+          const challenge = errors
+            .map((e) => describeError(e.cause ?? e).body.code)
+            .map(wwwAuthenticate)
+            .find((h) => h !== undefined);
+          return challenge ? { headers: { 'www-authenticate': challenge } } : {};
+        },
       },
-      responseMeta: ({ errors }: { errors: TRPCError[] }) => {
-        const challenge = errors
-          .map((e) => describeError(e.cause ?? e).body.code)
-          .map(wwwAuthenticate)
-          .find((h) => h !== undefined);
-        return challenge ? { headers: { 'www-authenticate': challenge } } : {};
-      },
-    },
+    });
   });
 }

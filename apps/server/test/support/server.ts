@@ -40,11 +40,10 @@ export async function startServer(
   return { url, app, logs, close: () => app.fastify.close() };
 }
 
+export type IsolatedServer = TestServer & { database: TestDatabase };
+
 /** A database of its own plus a server on it; `close` stops both. */
-export async function startIsolatedServer(
-  dialect: Dialect,
-  env: Record<string, string> = {},
-): Promise<TestServer & { database: TestDatabase }> {
+export async function startIsolatedServer(dialect: Dialect, env: Record<string, string> = {}): Promise<IsolatedServer> {
   const database = await createTestDatabase(dialect);
   const server = await startServer(database.url, env);
   return {

@@ -1,0 +1,637 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEachDatabase, rowCounts } from './support/databases.js';
+import { type CallOptions, call, restClient } from './support/http.js';
+import { type IsolatedServer, startIsolatedServer, uniqueLogin } from './support/server.js';
+import { forgeToken, kidOf } from './support/tokens.js';
+
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  options?: (t: Tokens) => CallOptions;
+  status: number;
+  code: string;
+  /** The WWW-Authenticate challenge expected, where one is. */
+  challenge?: string;
+}
+
+interface Tokens {
+  access: string;
+  refresh: string;
+  revoked: string;
+  expired: string;
+  foreign: string;
+  notYetValid: string;
+  unsigned: string;
+  existingLogin: string;
+}
+
+const good = { user_name: 'Valid Name', login: 'valid.login', password: 'long enough password' };
+const json = (body: unknown) => (): CallOptions => ({ json: body });
+const bearer =
+  (pick: (t: Tokens) => string) =>
+  (t: Tokens): CallOptions => ({ token: pick(t) });
+const invalidToken = 'Bearer error="invalid_token"';
+
+const restCases: Case[] = [
+  {
+    name: 'malformed JSON',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: () => ({ raw: '{"login":', headers: { 'content-type': 'application/json' } }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'empty JSON body',
+    method: 'POST',
+    path: '/api/v1/login',
+    options: () => ({ raw: '', headers: { 'content-type': 'application/json' } }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'JSON array body',
+    method: 'POST',
+    path: '/api/v1/login',
+    options: json([good]),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'text/plain body',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: () => ({ raw: JSON.stringify(good), headers: { 'content-type': 'text/plain' } }),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'form body',
+    method: 'POST',
+    path: '/api/v1/login',
+    options: () => ({ raw: 'login=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'oversized body',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, user_name: 'x'.repeat(20_000) }),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  },
+  {
+    name: 'missing fields',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ login: 'only.login' }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'password too short',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, password: 'short' }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'password too long',
+    method: 'POST',
+    path: '/api/v1/login',
+    options: json({ login: 'valid.login', password: 'p'.repeat(129) }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'login of the wrong type',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, login: 12345 }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'login with a zero-width space',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, login: 'zero\u200bwidth' }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'login with SQL metacharacters',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, login: "x' OR '1'='1" }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'user_name with a control character',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, user_name: 'bell\u0007' }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'unknown field',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, is_admin: true }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: '__proto__ key',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: () => ({
+      raw: `{"__proto__":{"user_role":1},${JSON.stringify(good).slice(1)}`,
+      headers: { 'content-type': 'application/json' },
+    }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'user_role out of range',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, user_role: 3 }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'user_role as a string',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, user_role: '2' }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'anonymous admin registration',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: json({ ...good, user_role: 1 }),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'user creating an admin',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: (t) => ({ json: { ...good, user_role: 1 }, token: t.access }),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'register with a garbled token',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: () => ({ json: good, token: 'garbage' }),
+    status: 401,
+    code: 'INVALID_TOKEN',
+    challenge: invalidToken,
+  },
+  {
+    name: 'duplicate login',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: (t) => ({ json: { ...good, login: t.existingLogin } }),
+    status: 409,
+    code: 'LOGIN_TAKEN',
+  },
+  {
+    name: 'duplicate login in other case',
+    method: 'POST',
+    path: '/api/v1/register',
+    options: (t) => ({ json: { ...good, login: t.existingLogin.toUpperCase() } }),
+    status: 409,
+    code: 'LOGIN_TAKEN',
+  },
+  {
+    name: 'wrong password',
+    method: 'POST',
+    path: '/api/v1/login',
+    options: (t) => ({ json: { login: t.existingLogin, password: 'not the password' } }),
+    status: 401,
+    code: 'BAD_CREDENTIALS',
+  },
+  {
+    name: 'unknown login',
+    method: 'POST',
+    path: '/api/v1/login',
+    options: json({ login: 'nobody.at.all', password: 'not the password' }),
+    status: 401,
+    code: 'BAD_CREDENTIALS',
+  },
+  { name: 'no token', method: 'GET', path: '/api/v1/users', status: 401, code: 'AUTH_REQUIRED', challenge: 'Bearer' },
+  {
+    name: 'garbled token',
+    method: 'GET',
+    path: '/api/v1/users',
+    options: () => ({ token: 'not.a.jwt' }),
+    status: 401,
+    code: 'INVALID_TOKEN',
+    challenge: invalidToken,
+  },
+  {
+    name: 'Basic scheme',
+    method: 'GET',
+    path: '/api/v1/users',
+    options: () => ({ headers: { authorization: 'Basic dXNlcjpwYXNz' } }),
+    status: 401,
+    code: 'INVALID_TOKEN',
+    challenge: invalidToken,
+  },
+  {
+    name: 'expired token',
+    method: 'GET',
+    path: '/api/v1/users',
+    options: bearer((t) => t.expired),
+    status: 401,
+    code: 'TOKEN_EXPIRED',
+    challenge: invalidToken,
+  },
+  {
+    name: 'token not yet valid',
+    method: 'GET',
+    path: '/api/v1/users',
+    options: bearer((t) => t.notYetValid),
+    status: 401,
+    code: 'INVALID_TOKEN',
+    challenge: invalidToken,
+  },
+  {
+    name: 'token signed with another secret',
+    method: 'GET',
+    path: '/api/v1/users',
+    options: bearer((t) => t.foreign),
+    status: 401,
+    code: 'INVALID_TOKEN',
+    challenge: invalidToken,
+  },
+  {
+    name: 'alg:none token',
+    method: 'GET',
+    path: '/api/v1/users',
+    options: bearer((t) => t.unsigned),
+    status: 401,
+    code: 'INVALID_TOKEN',
+    challenge: invalidToken,
+  },
+  {
+    name: 'revoked access token',
+    method: 'GET',
+    path: '/api/v1/users',
+    options: bearer((t) => t.revoked),
+    status: 401,
+    code: 'TOKEN_REVOKED',
+    challenge: invalidToken,
+  },
+  {
+    name: 'refresh token used as access',
+    method: 'GET',
+    path: '/api/v1/users',
+    options: bearer((t) => t.refresh),
+    status: 401,
+    code: 'WRONG_TOKEN_TYPE',
+    challenge: invalidToken,
+  },
+  {
+    name: 'access token used to refresh',
+    method: 'POST',
+    path: '/api/v1/refresh',
+    options: bearer((t) => t.access),
+    status: 401,
+    code: 'WRONG_TOKEN_TYPE',
+    challenge: invalidToken,
+  },
+  {
+    name: 'access token used for logout2',
+    method: 'DELETE',
+    path: '/api/v1/logout2',
+    options: bearer((t) => t.access),
+    status: 401,
+    code: 'WRONG_TOKEN_TYPE',
+    challenge: invalidToken,
+  },
+  {
+    name: 'logout without a token',
+    method: 'DELETE',
+    path: '/api/v1/logout',
+    status: 401,
+    code: 'AUTH_REQUIRED',
+    challenge: 'Bearer',
+  },
+  {
+    name: 'refresh with a body',
+    method: 'POST',
+    path: '/api/v1/refresh',
+    options: (t) => ({ token: t.refresh, json: { extra: 1 } }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'non-numeric id',
+    method: 'GET',
+    path: '/api/v1/users/abc',
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'zero id',
+    method: 'GET',
+    path: '/api/v1/users/0',
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'negative id',
+    method: 'GET',
+    path: '/api/v1/users/-1',
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'huge id',
+    method: 'GET',
+    path: '/api/v1/users/99999999999999999999',
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'unknown id',
+    method: 'GET',
+    path: '/api/v1/users/2147483647',
+    options: bearer((t) => t.access),
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'limit 0',
+    method: 'GET',
+    path: '/api/v1/users?limit=0',
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'limit too large',
+    method: 'GET',
+    path: '/api/v1/users?limit=1000',
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'limit twice',
+    method: 'GET',
+    path: '/api/v1/users?limit=1&limit=2',
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'forged cursor',
+    method: 'GET',
+    path: '/api/v1/users?cursor=abc',
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'unknown query parameter',
+    method: 'GET',
+    path: '/api/v1/users?offset=10',
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  { name: 'unknown route', method: 'GET', path: '/api/v1/nope', status: 404, code: 'NOT_FOUND' },
+];
+
+/** The same kinds of mistakes over tRPC: raw HTTP so the malformed ones can be sent at all. */
+const trpcCases: Case[] = [
+  {
+    name: 'malformed JSON',
+    method: 'POST',
+    path: '/trpc/auth.login',
+    options: () => ({ raw: '{"login":', headers: { 'content-type': 'application/json' } }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'oversized body',
+    method: 'POST',
+    path: '/trpc/auth.register',
+    options: json({ ...good, user_name: 'x'.repeat(20_000) }),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  },
+  {
+    name: 'form body',
+    method: 'POST',
+    path: '/trpc/auth.login',
+    options: () => ({ raw: 'login=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'invalid input',
+    method: 'POST',
+    path: '/trpc/auth.register',
+    options: json({ ...good, password: 'short' }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'unknown field',
+    method: 'POST',
+    path: '/trpc/auth.register',
+    options: json({ ...good, user_role: 1, admin: true }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'anonymous admin registration',
+    method: 'POST',
+    path: '/trpc/auth.register',
+    options: json({ ...good, user_role: 1 }),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'duplicate login',
+    method: 'POST',
+    path: '/trpc/auth.register',
+    options: (t) => ({ json: { ...good, login: t.existingLogin } }),
+    status: 409,
+    code: 'LOGIN_TAKEN',
+  },
+  {
+    name: 'wrong password',
+    method: 'POST',
+    path: '/trpc/auth.login',
+    options: (t) => ({ json: { login: t.existingLogin, password: 'not the password' } }),
+    status: 401,
+    code: 'BAD_CREDENTIALS',
+  },
+  {
+    name: 'no token',
+    method: 'GET',
+    path: '/trpc/users.list',
+    status: 401,
+    code: 'AUTH_REQUIRED',
+    challenge: 'Bearer',
+  },
+  {
+    name: 'expired token',
+    method: 'GET',
+    path: '/trpc/users.list',
+    options: bearer((t) => t.expired),
+    status: 401,
+    code: 'TOKEN_EXPIRED',
+    challenge: invalidToken,
+  },
+  {
+    name: 'alg:none token',
+    method: 'GET',
+    path: '/trpc/users.list',
+    options: bearer((t) => t.unsigned),
+    status: 401,
+    code: 'INVALID_TOKEN',
+    challenge: invalidToken,
+  },
+  {
+    name: 'revoked access token',
+    method: 'GET',
+    path: '/trpc/users.list',
+    options: bearer((t) => t.revoked),
+    status: 401,
+    code: 'TOKEN_REVOKED',
+    challenge: invalidToken,
+  },
+  {
+    name: 'refresh token used as access',
+    method: 'GET',
+    path: '/trpc/users.list',
+    options: bearer((t) => t.refresh),
+    status: 401,
+    code: 'WRONG_TOKEN_TYPE',
+    challenge: invalidToken,
+  },
+  {
+    name: 'access token used to refresh',
+    method: 'POST',
+    path: '/trpc/auth.refresh',
+    options: (t) => ({ token: t.access, json: {} }),
+    status: 401,
+    code: 'WRONG_TOKEN_TYPE',
+    challenge: invalidToken,
+  },
+  {
+    name: 'mutation without a content type',
+    method: 'POST',
+    path: '/trpc/auth.refresh',
+    options: bearer((t) => t.refresh),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'non-numeric id',
+    method: 'GET',
+    path: `/trpc/users.byId?input=${encodeURIComponent('{"id":"abc"}')}`,
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'unknown id',
+    method: 'GET',
+    path: `/trpc/users.byId?input=${encodeURIComponent('{"id":2147483647}')}`,
+    options: bearer((t) => t.access),
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  { name: 'mutation over GET', method: 'GET', path: '/trpc/auth.login', status: 405, code: 'METHOD_NOT_ALLOWED' },
+  {
+    name: 'unknown procedure',
+    method: 'POST',
+    path: '/trpc/auth.nope',
+    options: json({}),
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+];
+
+describeEachDatabase('bad input', (dialect) => {
+  let server: IsolatedServer;
+  let tokens: Tokens;
+  beforeAll(async () => {
+    server = await startIsolatedServer(dialect);
+    const api = restClient(server.url);
+    // The first account of an empty database may be admin; make it now so admin registration is closed.
+    await api.signUp(uniqueLogin('first.admin'), 'a fine long password', 1);
+    const existingLogin = uniqueLogin('existing');
+    const { tokens: pair } = await api.signUp(existingLogin);
+    const revoked = (await api.login(existingLogin, 'a fine long password')).body.access_token;
+    await api.call('DELETE', '/logout', { token: revoked });
+    const header = Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url');
+    const claims = pair.access_token.split('.')[1];
+    const now = Math.floor(Date.now() / 1000);
+    const kid = kidOf(pair.access_token);
+    tokens = {
+      access: pair.access_token,
+      refresh: pair.refresh_token,
+      revoked,
+      expired: forgeToken({ iat: now - 3600, nbf: now - 3600, exp: now - 1800 }, { kid }),
+      notYetValid: forgeToken({ nbf: now + 3600, exp: now + 7200 }, { kid }),
+      foreign: forgeToken({}, { secret: 'another-secret-that-is-long-enough-to-sign', kid }),
+      unsigned: `${header}.${claims}.`,
+      existingLogin,
+    };
+  });
+  afterAll(() => server.close());
+
+  for (const [transport, cases] of [
+    ['REST', restCases],
+    ['tRPC', trpcCases],
+  ] as const) {
+    describe(transport, () => {
+      it.each(cases)('$name → $status $code', async (c) => {
+        const before = await rowCounts(server.database.url);
+        const res = await call(server.url, c.method, c.path, c.options?.(tokens));
+        const body = transport === 'REST' ? res.body : res.body.error.data;
+        expect({ status: res.status, code: body.code }).toEqual({ status: c.status, code: c.code });
+        if (transport === 'tRPC') expect(body.httpStatus).toBe(c.status);
+        expect(body.msg).toEqual(expect.any(String));
+        if (c.code === 'VALIDATION_FAILED' && res.status === 400 && body.issues) {
+          expect(body.issues[0]).toEqual({ path: expect.any(String), message: expect.any(String) });
+        }
+        expect(res.headers.get('www-authenticate') ?? undefined).toBe(c.challenge);
+        expect(await rowCounts(server.database.url)).toEqual(before);
+      });
+    });
+  }
+
+  it('answers an unknown login exactly as a wrong password', async () => {
+    const wrong = await call(server.url, 'POST', '/api/v1/login', {
+      json: { login: tokens.existingLogin, password: 'nope nope' },
+    });
+    const unknown = await call(server.url, 'POST', '/api/v1/login', {
+      json: { login: 'ghost.user', password: 'nope nope' },
+    });
+    expect(unknown.status).toBe(wrong.status);
+    expect(unknown.body).toEqual(wrong.body);
+  });
+});

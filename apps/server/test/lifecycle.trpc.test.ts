@@ -1,0 +1,97 @@
+import { TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDatabase } from './support/databases.js';
+import { startIsolatedServer, type TestServer, uniqueLogin } from './support/server.js';
+import { trpcClient } from './support/trpc.js';
+
+/** The error data a failed call carries: the REST error body plus the HTTP status. */
+async function failure(call: Promise<unknown>) {
+  const err = await call.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e,
+  );
+  if (!(err instanceof TRPCClientError)) throw err;
+  return err.data as { code: string; msg: string; httpStatus: number };
+}
+
+describeEachDatabase('tRPC life cycle', (dialect) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startIsolatedServer(dialect);
+  });
+  afterAll(() => server.close());
+
+  for (const batch of [false, true]) {
+    it(`runs every procedure through @trpc/client (batching ${batch ? 'on' : 'off'})`, async () => {
+      const anon = trpcClient(server.url, undefined, batch);
+      const login = uniqueLogin('trpc');
+      const password = 'tRPC needs a long password';
+
+      const user = await anon.auth.register.mutate({ user_name: 'Alan Turing', login, password });
+      expect(user).toMatchObject({ login, user_role: 2, user_name: 'Alan Turing' });
+      expect(await failure(anon.auth.register.mutate({ user_name: 'Again', login, password }))).toMatchObject({
+        code: 'LOGIN_TAKEN',
+        httpStatus: 409,
+      });
+
+      const pair = await anon.auth.login.mutate({ login, password });
+      expect(pair.token_type).toBe('Bearer');
+      const authed = trpcClient(server.url, pair.access_token, batch);
+
+      const [page, byId] = await Promise.all([
+        authed.users.list.query({ limit: 100 }),
+        authed.users.byId.query({ id: user.id_user }),
+      ]);
+      expect(page.items).toContainEqual(user);
+      expect(byId).toEqual(user);
+      expect(await failure(authed.users.byId.query({ id: 2_000_000_000 }))).toMatchObject({
+        code: 'NOT_FOUND',
+        httpStatus: 404,
+      });
+
+      const rotated = await trpcClient(server.url, pair.refresh_token, batch).auth.refresh.mutate();
+      expect(rotated.refresh_token).not.toBe(pair.refresh_token);
+      expect(await failure(trpcClient(server.url, pair.refresh_token, batch).auth.refresh.mutate())).toMatchObject({
+        code: 'TOKEN_REVOKED',
+        httpStatus: 401,
+      });
+      // The replay ended the session, so the rotated pair is dead too.
+      expect(await failure(trpcClient(server.url, rotated.access_token, batch).users.list.query({}))).toMatchObject({
+        code: 'TOKEN_REVOKED',
+      });
+
+      const again = await anon.auth.login.mutate({ login, password });
+      expect(await trpcClient(server.url, again.access_token, batch).auth.logout.mutate()).toEqual({
+        msg: 'Access token revoked',
+      });
+      expect(await failure(trpcClient(server.url, again.access_token, batch).users.list.query({}))).toMatchObject({
+        code: 'TOKEN_REVOKED',
+      });
+      expect(await trpcClient(server.url, again.refresh_token, batch).auth.logoutRefresh.mutate()).toEqual({
+        msg: 'Refresh token revoked',
+      });
+      expect(await failure(trpcClient(server.url, again.refresh_token, batch).auth.refresh.mutate())).toMatchObject({
+        code: 'TOKEN_REVOKED',
+      });
+    });
+  }
+
+  it('answers tRPC errors with the REST error codes and statuses', async () => {
+    const anon = trpcClient(server.url);
+    expect(await failure(anon.users.list.query({}))).toMatchObject({ code: 'AUTH_REQUIRED', httpStatus: 401 });
+    expect(await failure(anon.auth.login.mutate({ login: 'nobody-here', password: 'whatever1' }))).toMatchObject({
+      code: 'BAD_CREDENTIALS',
+      httpStatus: 401,
+      msg: 'Wrong login or password',
+    });
+    const invalid = await failure(anon.auth.register.mutate({ user_name: '', login: 'x', password: 'short' }));
+    expect(invalid).toMatchObject({ code: 'VALIDATION_FAILED', httpStatus: 400 });
+    expect((invalid as unknown as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual([
+      'login',
+      'password',
+      'user_name',
+    ]);
+  });
+});

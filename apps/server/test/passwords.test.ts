@@ -1,0 +1,48 @@
+import { connect } from '@api-users/db';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createPasswordHasher, OWASP_ARGON2 } from '../src/modules/auth/passwords.js';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
+import { restClient } from './support/http.js';
+import { startServer, uniqueLogin } from './support/server.js';
+
+const storedHash = async (url: string, login: string) => {
+  const { db } = connect(url);
+  try {
+    return (await db.selectFrom('users').select('password_hash').where('login', '=', login).executeTakeFirstOrThrow())
+      .password_hash;
+  } finally {
+    await db.destroy();
+  }
+};
+
+describeEachDatabase('password storage', (dialect) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase(dialect);
+  });
+  afterAll(() => database.drop());
+
+  it('stores argon2id with OWASP parameters and rehashes on login when the parameters change', async () => {
+    const login = uniqueLogin('rehash');
+    const password = 'rehash me please';
+    const weak = { memoryCost: 4096, timeCost: 1, parallelism: 1 };
+    const old = await startServer(database.url, {}, { passwords: createPasswordHasher(weak) });
+    await restClient(old.url).signUp(login, password);
+    await old.close();
+    const before = await storedHash(database.url, login);
+    expect(before).toMatch(/^\$argon2id\$v=19\$m=4096,t=1,p=1\$/);
+
+    const current = await startServer(database.url);
+    try {
+      expect((await restClient(current.url).login(login, password)).status).toBe(200);
+      const after = await storedHash(database.url, login);
+      const { memoryCost: m, timeCost: t, parallelism: p } = OWASP_ARGON2;
+      expect(after).toMatch(new RegExp(`^\\$argon2id\\$v=19\\$m=${m},t=${t},p=${p}\\$`));
+      // The new hash still opens the account, and a wrong password still does not.
+      expect((await restClient(current.url).login(login, password)).status).toBe(200);
+      expect((await restClient(current.url).login(login, 'wrong password')).status).toBe(401);
+    } finally {
+      await current.close();
+    }
+  });
+});
