@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { registerOpenApi } from './adapters/openapi.js';
 import { registerRestRoutes } from './adapters/rest.js';
 import { registerTrpc } from './adapters/trpc.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
-import { describeError, wwwAuthenticate } from './errors.js';
+import { answerClientError, describeError } from './errors.js';
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
 import { createTokenService } from './modules/auth/tokens.js';
+import { createRateLimiter, memoryStore, redisStore } from './rate-limit.js';
 
 export interface AppOptions {
   /** Another hasher, e.g. with other argon2 parameters. */
   passwords?: PasswordHasher;
-  /** Test hook: a clock other than Date.now. */
-  clock?: () => number;
   /** Where log lines go instead of stdout (tests read them back). */
   logStream?: NodeJS.WritableStream;
 }
@@ -36,19 +38,45 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    trustProxy: config.trustProxy,
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
   });
   const database = connect(config.databaseUrl, { poolSize: config.dbPoolSize });
   fastify.addHook('onClose', () => database.db.destroy());
+  const rateLimitStore =
+    config.rateLimit.store === 'redis'
+      ? redisStore(config.rateLimit.redisUrl, config.rateLimit.redisPrefix)
+      : memoryStore();
+  fastify.addHook('onClose', () => rateLimitStore.close());
   await migrateToLatest(database.db);
 
   const deps: Deps = {
     db: database.db,
-    clock: options.clock ?? Date.now,
+    clock: Date.now,
     tokens: createTokenService(config),
     passwords: options.passwords ?? createPasswordHasher(),
+    rateLimiter: createRateLimiter(rateLimitStore, config.rateLimit, (err) =>
+      fastify.log.error({ err }, 'rate-limit store unavailable; not limiting'),
+    ),
     config,
   };
+
+  await fastify.register(helmet, {
+    // Swagger UI at /docs loads its own scripts and styles from this origin only.
+    contentSecurityPolicy: {
+      directives: { 'img-src': ["'self'", 'data:'], 'style-src': ["'self'", "'unsafe-inline'"] },
+    },
+  });
+  if (config.corsOrigins.length > 0) {
+    await fastify.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+      exposedHeaders: ['www-authenticate', 'retry-after', 'x-request-id'],
+      maxAge: 600,
+    });
+  }
 
   // JSON only: a text/plain body is answered 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser('text/plain');
@@ -56,11 +84,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     reply.header('x-request-id', req.id);
   });
   fastify.setErrorHandler((err, req, reply) => {
-    const { status, body, internal } = describeError(err);
+    const { status, body, headers, internal } = describeError(err);
     if (internal) req.log.error({ err }, 'request failed');
-    const challenge = wwwAuthenticate(body.code);
-    if (challenge) reply.header('www-authenticate', challenge);
-    return reply.code(status).send(body);
+    return reply.code(status).headers(headers).send(body);
   });
   fastify.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', msg: `No route ${req.method} ${req.url.split('?')[0]}` }),
@@ -77,6 +103,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   registerRestRoutes(fastify, deps);
+  await registerOpenApi(fastify);
   await registerTrpc(fastify, deps, (err) => fastify.log.error({ err }, 'tRPC request failed'));
   return { fastify, database, deps };
 }

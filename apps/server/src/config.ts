@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_DATABASE_URL } from '@api-users/db';
 import { z } from 'zod';
+import type { RateLimitSettings } from './rate-limit.js';
 
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -27,6 +28,24 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL: seconds(300, 365 * 86400, 30 * 86400),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_WINDOW: seconds(1, 86_400, 60),
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_PER_LOGIN: z.coerce.number().int().min(0).default(10),
+  RATE_LIMIT_STORE: z.enum(['memory', 'redis']).default('memory'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().default('api-users:'),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | string[] => (v === 'true' ? true : v === 'false' ? false : v.split(','))),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').filter((x) => x.length > 0))
+    .pipe(z.array(z.url('each origin must be a URL such as https://app.example.com'))),
 });
 
 export interface Config {
@@ -48,6 +67,11 @@ export interface Config {
   refreshTtlSeconds: number;
   bodyLimit: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  rateLimit: RateLimitSettings & { store: 'memory' | 'redis'; redisUrl: string; redisPrefix: string };
+  /** Fastify's trustProxy: false, true, or the addresses/CIDRs of the proxies whose X-Forwarded-For counts. */
+  trustProxy: boolean | string[];
+  /** Browser origins allowed to call the API; empty means no CORS headers at all. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -82,5 +106,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshTtlSeconds: e.REFRESH_TOKEN_TTL,
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
+    rateLimit: {
+      windowSeconds: e.RATE_LIMIT_WINDOW,
+      perAddress: e.RATE_LIMIT_PER_ADDRESS,
+      perLogin: e.RATE_LIMIT_PER_LOGIN,
+      store: e.RATE_LIMIT_STORE,
+      redisUrl: e.REDIS_URL,
+      redisPrefix: e.REDIS_PREFIX,
+    },
+    trustProxy: e.TRUST_PROXY,
+    corsOrigins: e.CORS_ORIGINS,
   };
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { PasswordHasher } from './modules/auth/passwords.js';
 import type { TokenService } from './modules/auth/tokens.js';
+import type { RateLimiter } from './rate-limit.js';
 
 /** What the domain functions need from the outside world; built once in the composition root. */
 export interface Deps {
@@ -10,5 +11,6 @@ export interface Deps {
   clock: () => number;
   tokens: TokenService;
   passwords: PasswordHasher;
-  config: Pick<Config, 'accessTtlSeconds' | 'refreshTtlSeconds'>;
+  rateLimiter: RateLimiter;
+  config: Pick<Config, 'accessTtlSeconds' | 'refreshTtlSeconds' | 'rateLimit'>;
 }

@@ -1,4 +1,5 @@
 import {
+  type Operation,
   type OperationName,
   type Operations,
   type OutputOf,
@@ -36,22 +37,30 @@ export interface OperationRequest {
   authorization: string | undefined;
   /** The input before validation: a JSON body, or query and path parameters. */
   input: unknown;
+  /** The client's address, as Fastify resolved it (TRUST_PROXY decides whether X-Forwarded-For counts). */
+  ip: string;
 }
 
 /**
- * Runs one operation the same way for every transport: token first (so an anonymous caller learns nothing
- * about the input rules), then input validation, the handler, and the output schema, which strips
- * anything not in the contract before it can reach the wire.
+ * Runs one operation the same way for every transport: the per-address rate limit, the token (so an
+ * anonymous caller learns nothing about the input rules), input validation, the per-login rate limit, the
+ * handler, and the output schema, which strips anything not in the contract before it can reach the wire.
  */
 export async function execute<K extends OperationName>(
   name: K,
   deps: Deps,
   request: OperationRequest,
 ): Promise<OutputOf<K>> {
-  const op = operations[name];
+  const op: Operation = operations[name];
+  const { perAddress, perLogin } = deps.config.rateLimit;
+  if (op.rateLimited) await deps.rateLimiter.check([{ key: `${name}:ip:${request.ip}`, limit: perAddress }]);
   const caller = await authenticate(deps, request.authorization, op.auth);
   const input = op.input.safeParse(request.input);
   if (!input.success) throw validationError(input.error);
+  const login = (input.data as { login?: unknown } | undefined)?.login;
+  if (op.rateLimited && typeof login === 'string') {
+    await deps.rateLimiter.check([{ key: `${name}:login:${login}`, limit: perLogin }]);
+  }
   // The guard returned a caller for every operation that needs one, which is what CallerFor<K> states.
   const handler = handlers[name] as unknown as Handler<OperationName>;
   const output = op.output.safeParse(await handler(deps, input.data as never, caller as Caller));

@@ -32,6 +32,8 @@ export interface Operation {
   input: z.ZodType;
   output: z.ZodType;
   status: 200 | 201;
+  /** Attempts are counted per client address (and per login, where the input has one): 429 past the limit. */
+  rateLimited?: true;
 }
 
 /** The one table every transport, the OpenAPI document and the SDK are generated from. */
@@ -46,6 +48,7 @@ export const operations = {
     input: RegisterInputSchema,
     output: UserSchema,
     status: 201,
+    rateLimited: true,
   },
   login: {
     router: 'auth',
@@ -57,6 +60,7 @@ export const operations = {
     input: LoginInputSchema,
     output: TokenPairSchema,
     status: 200,
+    rateLimited: true,
   },
   refresh: {
     router: 'auth',
@@ -69,6 +73,7 @@ export const operations = {
     input: NoInputSchema,
     output: TokenPairSchema,
     status: 200,
+    rateLimited: true,
   },
   logout: {
     router: 'auth',

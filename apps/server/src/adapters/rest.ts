@@ -22,6 +22,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         const output = await execute(name, deps, {
           authorization: req.headers.authorization,
           input: rawInput(name, req),
+          ip: req.ip,
         });
         return reply.code(op.status).send(output);
       },

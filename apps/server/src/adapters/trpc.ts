@@ -11,7 +11,7 @@ import { getTRPCErrorShape, initTRPC, type TRPC_ERROR_CODE_KEY, TRPCError } from
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
-import { describeError, wwwAuthenticate } from '../errors.js';
+import { describeError } from '../errors.js';
 import { execute } from '../handlers.js';
 
 export const TRPC_PREFIX = '/trpc';
@@ -57,7 +57,7 @@ const t = initTRPC.context<Context>().create({
 function procedureFor(name: OperationName, deps: Deps) {
   const run = async ({ ctx, input }: { ctx: Context; input: unknown }) => {
     try {
-      return await execute(name, deps, { authorization: ctx.req.headers.authorization, input });
+      return await execute(name, deps, { authorization: ctx.req.headers.authorization, input, ip: ctx.req.ip });
     } catch (err) {
       const { status } = describeError(err);
       throw new TRPCError({ code: trpcCodes[status] ?? 'INTERNAL_SERVER_ERROR', cause: err });
@@ -109,13 +109,10 @@ export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: 
         onError: ({ error }: { error: TRPCError }) => {
           if (describeError(error.cause ?? error).internal) log(error.cause ?? error);
         },
-        responseMeta: ({ errors }: { errors: TRPCError[] }) => {
-          const challenge = errors
-            .map((e) => describeError(e.cause ?? e).body.code)
-            .map(wwwAuthenticate)
-            .find((h) => h !== undefined);
-          return challenge ? { headers: { 'www-authenticate': challenge } } : {};
-        },
+        // One HTTP answer may carry several errors (batching); their headers are merged.
+        responseMeta: ({ errors }: { errors: TRPCError[] }) => ({
+          headers: Object.assign({}, ...errors.map((e) => describeError(e.cause ?? e).headers)),
+        }),
       },
     });
   });

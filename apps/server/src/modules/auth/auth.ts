@@ -5,6 +5,7 @@ import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 import { toUser } from '../users/users.js';
 import type { Caller } from './guard.js';
+import { assertAcceptablePassword } from './password-policy.js';
 
 const loginTaken = () => new AppError('LOGIN_TAKEN', 'That login is already taken');
 const badCredentials = () => new AppError('BAD_CREDENTIALS', 'Wrong login or password');
@@ -15,6 +16,7 @@ const badCredentials = () => new AppError('BAD_CREDENTIALS', 'Wrong login or pas
  * cannot both win).
  */
 export async function register(deps: Deps, input: ParsedInputOf<'register'>, caller: Caller | null): Promise<User> {
+  assertAcceptablePassword(input.password);
   const role = input.user_role ?? USER;
   const exists = await deps.db
     .selectFrom('users')

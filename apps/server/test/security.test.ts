@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
+import { call, restClient } from './support/http.js';
+import { startIsolatedServer, startServer, TEST_SECRET, type TestServer, uniqueLogin } from './support/server.js';
+import { forgeToken, kidOf } from './support/tokens.js';
+
+const limits = { RATE_LIMIT_PER_ADDRESS: '5', RATE_LIMIT_PER_LOGIN: '3', RATE_LIMIT_WINDOW: '60' };
+
+async function redisReachable(): Promise<boolean> {
+  const redis = new Redis('redis://127.0.0.1:6379', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe('rate limiting', () => {
+  it('answers 429 with Retry-After past the per-login limit, on REST and tRPC alike', async () => {
+    const server = await startIsolatedServer('sqlite', { ...limits, RATE_LIMIT_PER_ADDRESS: '100' });
+    try {
+      const login = uniqueLogin('limited');
+      const attempt = (path: string) => call(server.url, 'POST', path, { json: { login, password: 'wrong password' } });
+      const statuses = [];
+      for (const path of ['/api/v1/login', '/trpc/auth.login', '/api/v1/login', '/trpc/auth.login']) {
+        statuses.push((await attempt(path)).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      const rest = await attempt('/api/v1/login');
+      expect(rest.status).toBe(429);
+      expect(rest.body).toMatchObject({ code: 'RATE_LIMITED', msg: expect.stringMatching(/try again in \d+ s/) });
+      expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
+      const trpc = await attempt('/trpc/auth.login');
+      expect(trpc.body.error.data).toMatchObject({ code: 'RATE_LIMITED', httpStatus: 429 });
+      expect(Number(trpc.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Another login from the same address is not held back by that one.
+      expect(
+        (await call(server.url, 'POST', '/api/v1/login', { json: { login: 'other.one', password: 'x-x-x-x-x' } }))
+          .status,
+      ).toBe(401);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('limits attempts per client address across logins, and counts refresh and register too', async () => {
+    const server = await startIsolatedServer('sqlite', limits);
+    try {
+      const statuses = [];
+      for (let i = 0; i < 6; i++) {
+        statuses.push(
+          (await call(server.url, 'POST', '/api/v1/login', { json: { login: uniqueLogin(), password: 'whatever1' } }))
+            .status,
+        );
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+      // Each operation has its own budget per address.
+      const refresh = [];
+      for (let i = 0; i < 6; i++)
+        refresh.push((await call(server.url, 'POST', '/api/v1/refresh', { token: 'x' })).status);
+      expect(refresh).toEqual([401, 401, 401, 401, 401, 429]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('shares counters between instances through Redis', async (ctx) => {
+    if (!(await redisReachable())) {
+      if (process.env.CI) throw new Error('Redis is required in CI at 127.0.0.1:6379');
+      ctx.skip('Redis is not reachable at 127.0.0.1:6379');
+    }
+    const database = await createTestDatabase('sqlite');
+    const env = { ...limits, RATE_LIMIT_STORE: 'redis', REDIS_PREFIX: `apiu-test-${randomBytes(4).toString('hex')}:` };
+    const [a, b] = await Promise.all([startServer(database.url, env), startServer(database.url, env)]);
+    try {
+      const login = uniqueLogin('shared');
+      const statuses = [];
+      for (const server of [a, b, a, b]) {
+        statuses.push(
+          (await call(server.url, 'POST', '/api/v1/login', { json: { login, password: 'wrong password' } })).status,
+        );
+      }
+      expect(statuses).toEqual([401, 401, 401, 429]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await database.drop();
+    }
+  });
+
+  it('fails open, and logs it, when Redis cannot be reached', async () => {
+    const database = await createTestDatabase('sqlite');
+    const server = await startServer(database.url, {
+      ...limits,
+      RATE_LIMIT_STORE: 'redis',
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await call(server.url, 'POST', '/api/v1/login', {
+          json: { login: 'no.such.user', password: 'whatever1' },
+        });
+        expect(res.status).toBe(401);
+      }
+      expect(server.logs.some((l) => l.includes('rate-limit store unavailable'))).toBe(true);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+  });
+});
+
+describeEachDatabase('security', (dialect) => {
+  let server: TestServer;
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase(dialect);
+    server = await startServer(database.url, { CORS_ORIGINS: 'https://app.example.com' });
+  });
+  afterAll(async () => {
+    await server.close();
+    await database.drop();
+  });
+
+  it('refuses the most common passwords', async () => {
+    const res = await restClient(server.url).register({
+      user_name: 'Weak',
+      login: uniqueLogin('weak'),
+      password: 'Password1',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'password' }] });
+  });
+
+  it('sends security headers, and CORS headers only to allowed origins', async () => {
+    const allowed = await fetch(`${server.url}/api/v1/users`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+    });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const denied = await fetch(`${server.url}/healthz`, { headers: { origin: 'https://evil.example' } });
+    expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+    expect(denied.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(denied.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(denied.headers.get('strict-transport-security')).toContain('max-age=');
+  });
+
+  it('accepts tokens of a previous secret after rotation, and refuses unknown key ids', async () => {
+    const { tokens } = await restClient(server.url).signUp(uniqueLogin('rotate'));
+    const rotated = await startServer(database.url, {
+      JWT_SECRET: 'the-next-secret-that-is-also-32-chars-long',
+      JWT_PREVIOUS_SECRETS: TEST_SECRET,
+    });
+    try {
+      expect((await call(rotated.url, 'GET', '/api/v1/users', { token: tokens.access_token })).status).toBe(200);
+      const fresh = await call(rotated.url, 'POST', '/api/v1/refresh', { token: tokens.refresh_token });
+      expect(fresh.status).toBe(200);
+      expect(kidOf(fresh.body.access_token)).not.toBe(kidOf(tokens.access_token));
+      // The old server does not know the new key.
+      const old = await call(server.url, 'GET', '/api/v1/users', { token: fresh.body.access_token });
+      expect(old.body.code).toBe('INVALID_TOKEN');
+      const unknownKid = forgeToken({}, { kid: 'no-such-key' });
+      expect((await call(rotated.url, 'GET', '/api/v1/users', { token: unknownKid })).body.code).toBe('INVALID_TOKEN');
+    } finally {
+      await rotated.close();
+    }
+  });
+
+  it('refuses an over-long token and an oversized header with the error shape', async () => {
+    const long = await call(server.url, 'GET', '/api/v1/users', { token: 'a'.repeat(8000) });
+    expect(long.status).toBe(401);
+    expect(long.body.code).toBe('INVALID_TOKEN');
+    const huge = await call(server.url, 'GET', '/api/v1/users', { headers: { 'x-filler': 'a'.repeat(40_000) } });
+    expect(huge.status).toBe(431);
+    expect(huge.body).toEqual({ code: 'HEADERS_TOO_LARGE', msg: expect.any(String) });
+  });
+
+  it('answers deeply nested JSON with a 4xx', async () => {
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const res = await call(server.url, 'POST', '/api/v1/login', {
+      raw: deep,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+  });
+});

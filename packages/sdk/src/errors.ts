@@ -1,0 +1,49 @@
+import { ErrorBodySchema, type ErrorCode, type Issue } from '@api-users/contract';
+
+/**
+ * Failures the client finds itself, where no API answer carries a code:
+ * `NETWORK_ERROR` (the API could not be reached, status 0) and `INVALID_RESPONSE` (an answer that is not
+ * the API's JSON, such as a proxy's HTML error page; status is the HTTP status received).
+ */
+export type ClientErrorCode = 'NETWORK_ERROR' | 'INVALID_RESPONSE';
+
+/** The one error both clients throw, whatever the transport: the API's error body plus the HTTP status. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  /** HTTP status; 0 when no answer arrived. */
+  readonly status: number;
+  readonly code: ErrorCode | ClientErrorCode;
+  /** The API's human sentence. */
+  readonly msg: string;
+  /** Which input fields were refused (VALIDATION_FAILED only). */
+  readonly issues?: Issue[];
+
+  constructor(
+    status: number,
+    code: ErrorCode | ClientErrorCode,
+    msg: string,
+    issues?: Issue[],
+    options?: ErrorOptions,
+  ) {
+    super(msg, options);
+    this.status = status;
+    this.code = code;
+    this.msg = msg;
+    if (issues) this.issues = issues;
+  }
+}
+
+/**
+ * The ApiError an error body describes, or undefined when `body` is not one. REST sends the body as it is;
+ * tRPC sends it as its error `data` (with an extra `httpStatus`, which the schema strips).
+ */
+export function errorFromBody(status: number, body: unknown): ApiError | undefined {
+  const parsed = ErrorBodySchema.safeParse(body);
+  if (!parsed.success) return undefined;
+  const { code, msg, issues } = parsed.data;
+  return new ApiError(status, code, msg, issues);
+}
+
+export function invalidResponse(status: number, detail: string, cause?: unknown): ApiError {
+  return new ApiError(status, 'INVALID_RESPONSE', `Unexpected answer from the API: ${detail}`, undefined, { cause });
+}

@@ -1,0 +1,17 @@
+export type {
+  AppRouter,
+  ErrorCode,
+  InputOf,
+  Issue,
+  OperationName,
+  OutputOf,
+  TokenPair,
+  User,
+  UserRole,
+} from '@api-users/contract';
+export type { ClientOptions } from './client-options.js';
+export { ApiError, type ClientErrorCode } from './errors.js';
+export type { Fetch } from './fetch.js';
+export { createClient, type RestClient } from './rest-client.js';
+export { memoryTokenStore, type TokenStore, type Tokens } from './token-store.js';
+export { createTrpcClient, type TrpcClient } from './trpc-client.js';

@@ -1,0 +1,96 @@
+import {
+  type InputOf,
+  type OperationName,
+  type Operations,
+  type OutputOf,
+  operationNames,
+  operations,
+} from '@api-users/contract';
+import { type ClientOptions, endpoint } from './client-options.js';
+import { errorFromBody, invalidResponse } from './errors.js';
+import { apiFetch, type Fetch } from './fetch.js';
+import { createSession } from './session.js';
+import { memoryTokenStore } from './token-store.js';
+
+type Namespace = Operations[OperationName]['router'];
+
+/** The input may be left out when none of its fields is required (`users.list()`, `auth.refresh()`). */
+type Method<K extends OperationName> =
+  Record<string, never> extends NonNullable<InputOf<K>>
+    ? (input?: InputOf<K>) => Promise<OutputOf<K>>
+    : (input: InputOf<K>) => Promise<OutputOf<K>>;
+
+/** One method per operation of the contract, grouped as the tRPC router is: `client.auth.login(…)`. */
+export type RestClient = {
+  [N in Namespace]: {
+    [K in OperationName as Operations[K]['router'] extends N ? Operations[K]['procedure'] : never]: Method<K>;
+  };
+};
+
+/** A typed client for the REST API under `${baseUrl}/api/v1`, generated from the operation table. */
+export function createClient(options: ClientOptions): RestClient {
+  const base = endpoint(options.baseUrl, '/api/v1');
+  const fetchJson = apiFetch(options.fetch);
+  const session = createSession({
+    tokenStore: options.tokenStore ?? memoryTokenStore(),
+    onSessionExpired: options.onSessionExpired,
+    sendRefresh: (bearer) => request(fetchJson, base, 'refresh', undefined, bearer),
+  });
+  const client: Record<string, Record<string, (input?: unknown) => Promise<unknown>>> = {};
+  for (const name of operationNames) {
+    const { router, procedure } = operations[name];
+    const group = client[router] ?? {};
+    group[procedure] = (input) => session.call(name, (bearer) => request(fetchJson, base, name, input, bearer));
+    client[router] = group;
+  }
+  // The loop above builds exactly the shape RestClient maps out of the same table.
+  return client as unknown as RestClient;
+}
+
+/**
+ * One REST call, read the way the server reads it: `:name` path segments come from the input; POST sends
+ * the input as a JSON body, GET and DELETE send the rest of it as the query string.
+ */
+async function request(
+  fetchJson: Fetch,
+  base: string,
+  name: OperationName,
+  input: unknown,
+  bearer: string | undefined,
+): Promise<unknown> {
+  const op = operations[name];
+  const fields: Record<string, unknown> = { ...(input as object | undefined) };
+  const pathKeys: string[] = [];
+  let url =
+    base +
+    op.path.replace(/:(\w+)/g, (_, key: string) => {
+      pathKeys.push(key);
+      return encodeURIComponent(String(fields[key]));
+    });
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
+  const init: RequestInit = { method: op.method, headers };
+  if (op.method === 'POST') {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(fields);
+  } else {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(fields)) {
+      if (value !== undefined && !pathKeys.includes(key)) query.set(key, String(value));
+    }
+    const search = query.toString();
+    if (search) url += `?${search}`;
+  }
+
+  const res = await fetchJson(url, init);
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch (err) {
+    throw invalidResponse(res.status, `${res.status} from ${url} is not valid JSON`, err);
+  }
+  if (res.ok) return body;
+  throw (
+    errorFromBody(res.status, body) ?? invalidResponse(res.status, `${res.status} from ${url} without an error body`)
+  );
+}

@@ -1,0 +1,109 @@
+import { type OperationName, operations, type TokenPair } from '@api-users/contract';
+import { ApiError } from './errors.js';
+import type { TokenStore, Tokens } from './token-store.js';
+
+/** Sends one operation with the bearer token given (or none) and resolves to its output. */
+export type Send = (bearer: string | undefined) => Promise<unknown>;
+
+export interface SessionOptions {
+  tokenStore: TokenStore;
+  onSessionExpired: ((error: ApiError) => void) | undefined;
+  /** The transport's own refresh call, sent with the refresh token given. */
+  sendRefresh: Send;
+}
+
+/** Runs operations with the right token and keeps the token store in step with the session. */
+export interface Session {
+  call(name: OperationName, send: Send): Promise<unknown>;
+}
+
+// Named here so that renaming one in the contract breaks this file's type check instead of its behaviour.
+const SIGN_IN: OperationName = 'login';
+const REFRESH: OperationName = 'refresh';
+const SIGN_OUT: ReadonlySet<OperationName> = new Set<OperationName>(['logout', 'logoutRefresh']);
+
+/**
+ * The refresh under way for each store, shared by every client using that store. The server takes a second
+ * use of a spent refresh token as theft and ends the session, so concurrent refreshes must become one.
+ */
+const refreshes = new WeakMap<TokenStore, Promise<unknown>>();
+
+const tokensOf = (pair: TokenPair): Tokens => ({ access_token: pair.access_token, refresh_token: pair.refresh_token });
+
+export function createSession({ tokenStore: store, onSessionExpired, sendRefresh }: SessionOptions): Session {
+  async function bearerFor(name: OperationName): Promise<string | undefined> {
+    const auth = operations[name].auth;
+    if (auth === 'none') return undefined;
+    const tokens = await store.get();
+    return auth === 'refresh' ? tokens?.refresh_token : tokens?.access_token;
+  }
+
+  /** Joins the refresh under way, or starts one; resolves to the new pair. */
+  function refresh(): Promise<unknown> {
+    let flight = refreshes.get(store);
+    if (!flight) {
+      flight = exchangeRefreshToken().finally(() => refreshes.delete(store));
+      refreshes.set(store, flight);
+    }
+    return flight;
+  }
+
+  async function exchangeRefreshToken(): Promise<unknown> {
+    const refreshToken = (await store.get())?.refresh_token;
+    try {
+      const pair = (await sendRefresh(refreshToken)) as TokenPair;
+      await store.set(tokensOf(pair));
+      return pair;
+    } catch (err) {
+      // A refused refresh token means the session is over; a network or server failure does not.
+      if (err instanceof ApiError && err.status === 401) {
+        await store.clear();
+        if (refreshToken !== undefined) onSessionExpired?.(err);
+      }
+      throw err;
+    }
+  }
+
+  /** After the access token `rejected` got a 401: whether a newer one is now in the store to retry with. */
+  async function renew(rejected: string): Promise<boolean> {
+    const flight = refreshes.get(store);
+    if (flight) {
+      await flight;
+      return true;
+    }
+    const tokens = await store.get();
+    if (!tokens) return false;
+    // A call that failed after another one already refreshed retries with that new token, spending nothing.
+    if (tokens.access_token === rejected) await refresh();
+    return true;
+  }
+
+  /** Sends with the token the operation takes; a 401 on an access token renews it once and retries. */
+  async function sendRenewing(name: OperationName, send: Send): Promise<unknown> {
+    const bearer = await bearerFor(name);
+    try {
+      return await send(bearer);
+    } catch (err) {
+      // Refresh-token operations are never retried: that would spend or replay the refresh token.
+      const renewable =
+        operations[name].auth !== 'refresh' && bearer !== undefined && err instanceof ApiError && err.status === 401;
+      if (!renewable || !(await renew(bearer))) throw err;
+      return send(await bearerFor(name));
+    }
+  }
+
+  return {
+    async call(name, send) {
+      // An explicit refresh joins any automatic one, for the same reason automatic ones are collapsed.
+      if (name === REFRESH) return refresh();
+      try {
+        const output = await sendRenewing(name, send);
+        if (name === SIGN_IN) await store.set(tokensOf(output as TokenPair));
+        return output;
+      } finally {
+        // Forgotten even when the server could not be told: the caller asked to sign out.
+        if (SIGN_OUT.has(name)) await store.clear();
+      }
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  type ApiError,
+  createClient,
+  createTrpcClient,
+  type ErrorCode,
+  type OutputOf,
+  type RestClient,
+  type User,
+} from '../src/index.js';
+
+// Checked by `tsc` (pnpm typecheck); at run time these only build clients and send nothing.
+describe('types from the contract', () => {
+  const rest = createClient({ baseUrl: 'http://127.0.0.1:1' });
+  const trpc = createTrpcClient({ baseUrl: 'http://127.0.0.1:1' });
+
+  it('gives the REST client one method per operation, grouped by router', () => {
+    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users'>();
+    expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
+      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh'
+    >();
+    expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<'list' | 'byId'>();
+    expectTypeOf(rest.users.list).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();
+    expectTypeOf(rest.users.byId).returns.resolves.toEqualTypeOf<User>();
+    expectTypeOf(rest.auth.login).parameter(0).toEqualTypeOf<{ login: string; password: string }>();
+    expectTypeOf(rest.auth.refresh).returns.resolves.toHaveProperty('refresh_token').toBeString();
+    // Never called: only its type errors matter.
+    const wrongInputs = () => [
+      // @ts-expect-error login needs a password
+      rest.auth.login({ login: 'someone' }),
+      // @ts-expect-error byId needs an id
+      rest.users.byId(),
+      // @ts-expect-error ids are numbers (or their decimal strings), not booleans
+      rest.users.byId({ id: true }),
+    ];
+    expectTypeOf(wrongInputs).toBeFunction();
+  });
+
+  it('types the tRPC client from AppRouter', () => {
+    expectTypeOf(trpc.users.list.query).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();
+    expectTypeOf(trpc.auth.login.mutate).returns.resolves.toHaveProperty('access_token').toBeString();
+    // @ts-expect-error users.list is a query, not a mutation
+    expectTypeOf(trpc.users.list.mutate).toBeFunction();
+  });
+
+  it('types ApiError codes as the contract’s plus the client’s own', () => {
+    expectTypeOf<ApiError['code']>().toEqualTypeOf<ErrorCode | 'NETWORK_ERROR' | 'INVALID_RESPONSE'>();
+  });
+});
