@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 import { answerClientError, describeError } from './errors.js';
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
+import { schedulePurge } from './modules/auth/purge.js';
 import { createTokenService } from './modules/auth/tokens.js';
 import { createRateLimiter, memoryStore, redisStore } from './rate-limit.js';
 
@@ -37,7 +38,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // While closing, requests on kept-alive connections get our own 503 (below), in the error shape.
+    return503OnClosing: false,
     trustProxy: config.trustProxy,
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
@@ -80,8 +82,22 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // JSON only: a text/plain body is answered 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser('text/plain');
+  let closing = false;
+  fastify.addHook('preClose', async () => {
+    closing = true;
+  });
+  fastify.addHook('onRequest', async (_req, reply) => {
+    if (closing) {
+      return reply
+        .code(503)
+        .header('connection', 'close')
+        .send({ code: 'SHUTTING_DOWN', msg: 'This instance is shutting down; retry the request' });
+    }
+  });
   fastify.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // Answers still in flight when closing starts end their connection, so the drain does not wait out keep-alive.
+    if (closing) reply.header('connection', 'close');
   });
   fastify.setErrorHandler((err, req, reply) => {
     const { status, body, headers, internal } = describeError(err);
@@ -101,6 +117,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return reply.code(503).send({ code: 'DB_UNAVAILABLE', msg: 'The database is unavailable' });
     }
   });
+
+  const stopPurge = schedulePurge(deps, config.purgeIntervalSeconds, fastify.log);
+  fastify.addHook('onClose', async () => stopPurge());
 
   registerRestRoutes(fastify, deps);
   await registerOpenApi(fastify);

@@ -28,6 +28,8 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL: seconds(300, 365 * 86400, 30 * 86400),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PURGE_INTERVAL: seconds(0, 86_400, 3600),
+  SHUTDOWN_TIMEOUT: seconds(1, 600, 10),
   RATE_LIMIT_WINDOW: seconds(1, 86_400, 60),
   RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(30),
   RATE_LIMIT_PER_LOGIN: z.coerce.number().int().min(0).default(10),
@@ -72,6 +74,10 @@ export interface Config {
   trustProxy: boolean | string[];
   /** Browser origins allowed to call the API; empty means no CORS headers at all. */
   corsOrigins: string[];
+  /** Seconds between purges of expired sessions and revocations; 0 turns the job off. */
+  purgeIntervalSeconds: number;
+  /** Seconds a SIGTERM may take to drain requests before the process exits anyway. */
+  shutdownTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -116,5 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS,
+    purgeIntervalSeconds: e.PURGE_INTERVAL,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
   };
 }

@@ -1,8 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
-const SHUTDOWN_TIMEOUT_MS = 10_000;
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const { fastify } = await buildApp(config);
@@ -23,7 +21,7 @@ async function main(): Promise<void> {
     setTimeout(() => {
       fastify.log.error('shutdown timed out: exiting');
       process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
+    }, config.shutdownTimeoutSeconds * 1000).unref();
     fastify.close().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -1,0 +1,84 @@
+import type { Deps } from '../../deps.js';
+
+/** Rows deleted per statement: small enough that no purge holds locks long enough to stall sign-ins. */
+const BATCH = 500;
+
+/** How long an ended session is kept after its revocation (its access tokens are refused either way). */
+const KEEP_REVOKED_MS = 24 * 3600 * 1000;
+
+/**
+ * Deletes revocation rows whose token has expired anyway, and sessions that expired or ended a day ago.
+ * Works in small batches (select ids, then delete them: portable to MySQL and SQLite, neither of which
+ * takes LIMIT in every DELETE form). Safe to run from every instance at once.
+ */
+export async function purgeExpired(
+  deps: Pick<Deps, 'db' | 'clock'>,
+): Promise<{ sessions: number; revokedTokens: number }> {
+  const now = deps.clock();
+  let sessions = 0;
+  let revokedTokens = 0;
+  for (;;) {
+    const ids = await deps.db
+      .selectFrom('sessions')
+      .select('sid')
+      .where((eb) => eb.or([eb('expires_at', '<', now), eb('revoked_at', '<', now - KEEP_REVOKED_MS)]))
+      .limit(BATCH)
+      .execute();
+    if (ids.length === 0) break;
+    const result = await deps.db
+      .deleteFrom('sessions')
+      .where(
+        'sid',
+        'in',
+        ids.map((r) => r.sid),
+      )
+      .executeTakeFirst();
+    sessions += Number(result.numDeletedRows);
+    if (ids.length < BATCH) break;
+  }
+  for (;;) {
+    const ids = await deps.db
+      .selectFrom('revoked_tokens')
+      .select('jti')
+      .where('expires_at', '<', now)
+      .limit(BATCH)
+      .execute();
+    if (ids.length === 0) break;
+    const result = await deps.db
+      .deleteFrom('revoked_tokens')
+      .where(
+        'jti',
+        'in',
+        ids.map((r) => r.jti),
+      )
+      .executeTakeFirst();
+    revokedTokens += Number(result.numDeletedRows);
+    if (ids.length < BATCH) break;
+  }
+  return { sessions, revokedTokens };
+}
+
+/** Runs the purge every `intervalSeconds` (0: never), off the request path; a failed run is logged and retried next time. */
+export function schedulePurge(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  intervalSeconds: number,
+  log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void },
+): () => void {
+  if (intervalSeconds <= 0) return () => {};
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = purgeExpired(deps)
+      .then(
+        (counts) => {
+          if (counts.sessions + counts.revokedTokens > 0) log.info(counts, 'purged expired sessions and revocations');
+        },
+        (err: unknown) => log.error({ err }, 'purge failed'),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalSeconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

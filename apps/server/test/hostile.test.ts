@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDatabase, rowCounts } from './support/databases.js';
+import { call, restClient } from './support/http.js';
+import { type IsolatedServer, startIsolatedServer, uniqueLogin } from './support/server.js';
+
+describeEachDatabase('hostile input', (dialect) => {
+  let server: IsolatedServer;
+  let api: ReturnType<typeof restClient>;
+  let access: string;
+  beforeAll(async () => {
+    server = await startIsolatedServer(dialect);
+    api = restClient(server.url);
+    access = (await api.signUp(uniqueLogin('hostile'))).tokens.access_token;
+  });
+  afterAll(() => server.close());
+
+  it('treats logins that look alike as one account, and refuses invisible or foreign letters', async () => {
+    const base = uniqueLogin('bob');
+    expect((await api.register({ user_name: 'Bob', login: base, password: 'bob has a password' })).status).toBe(201);
+    const fullwidth = [...base]
+      .map((c) => (/[a-z0-9]/.test(c) ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c))
+      .join('');
+    const lookalikes = [base.toUpperCase(), fullwidth, ` ${base} `];
+    for (const login of lookalikes) {
+      const res = await api.register({ user_name: 'Bob again', login, password: 'bob has a password' });
+      expect({ login, status: res.status, code: res.body.code }).toEqual({ login, status: 409, code: 'LOGIN_TAKEN' });
+    }
+    const refused = [`${base}\u200b`, base.replace('b', '\u0431'), `${base}\u0301`, `\u202e${base}`, 'b\u0000ob'];
+    for (const login of refused) {
+      const res = await api.register({ user_name: 'Bob', login, password: 'bob has a password' });
+      expect({ login, status: res.status, code: res.body.code }).toEqual({
+        login,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+    }
+    // A look-alike login signs in to the one account.
+    expect((await api.login(fullwidth, 'bob has a password')).status).toBe(200);
+  });
+
+  it('stores SQL metacharacters in names verbatim', async () => {
+    const user_name = 'Robert\'); DROP TABLE users;-- \\ % _ "';
+    const res = await api.register({ user_name, login: uniqueLogin('bobby'), password: 'little bobby tables' });
+    expect(res.status).toBe(201);
+    expect(res.body.user_name).toBe(user_name);
+    const back = await api.call('GET', `/users/${res.body.id_user}`, { token: access });
+    expect(back.body.user_name).toBe(user_name);
+  });
+
+  it('refuses prototype-pollution keys without touching any object', async () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const raw = `{"${key}":{"user_role":1,"polluted":true},"user_name":"P","login":"${uniqueLogin('proto')}","password":"proto pollution"}`;
+      const res = await call(server.url, 'POST', '/api/v1/register', {
+        raw,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+    }
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
+  it('never answers random bodies, ids, queries or tokens with a 5xx, and writes nothing for them', async () => {
+    const before = await rowCounts(server.database.url);
+    const body = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        { user_name: fc.jsonValue(), login: fc.jsonValue(), password: fc.jsonValue(), user_role: fc.jsonValue() },
+        { requiredKeys: [] },
+      ),
+      fc.record({ user_name: fc.string(), login: fc.string(), password: fc.string({ maxLength: 7 }) }),
+    );
+    const path = fc.constantFrom(
+      '/api/v1/register',
+      '/api/v1/login',
+      '/api/v1/refresh',
+      '/trpc/auth.register',
+      '/trpc/auth.login',
+    );
+    await fc.assert(
+      fc.asyncProperty(path, body, async (p, json) => {
+        const res = await call(server.url, 'POST', p, {
+          raw: JSON.stringify(json),
+          headers: { 'content-type': 'application/json' },
+        });
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+      }),
+      { numRuns: 150 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.string(), fc.string(), fc.string(), async (id, query, token) => {
+        const encoded = `/api/v1/users/${encodeURIComponent(id)}?${encodeURIComponent(query)}=${encodeURIComponent(query)}`;
+        const headers = /^[\x20-\x7e]*$/.test(token) ? { authorization: token } : {};
+        const anonymous = await call(server.url, 'GET', encoded, { headers });
+        expect(anonymous.status).toBeLessThan(500);
+        const authed = await call(server.url, 'GET', encoded, { token: access });
+        expect(authed.status).toBeLessThan(500);
+        const trpc = await call(server.url, 'GET', `/trpc/users.byId?input=${encodeURIComponent(id)}`, {
+          token: access,
+        });
+        expect(trpc.status).toBeLessThan(500);
+      }),
+      { numRuns: 100 },
+    );
+    expect(await rowCounts(server.database.url)).toEqual(before);
+  });
+});

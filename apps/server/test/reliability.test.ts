@@ -1,0 +1,199 @@
+import { type ClientRequest, request } from 'node:http';
+import { connect } from '@api-users/db';
+import { describe, expect, inject, it } from 'vitest';
+import { purgeExpired } from '../src/modules/auth/purge.js';
+import { createTestDatabase, describeEachDatabase, rowCounts } from './support/databases.js';
+import { call, restClient } from './support/http.js';
+import { FaultyProxy, type ServerProcess, spawnServer } from './support/process.js';
+import { startServer, uniqueLogin } from './support/server.js';
+
+const mysqlUrl = inject('mysqlServerUrl');
+
+describe.skipIf(mysqlUrl === null)('database outage [mysql]', () => {
+  it('answers 503 DB_UNAVAILABLE quickly while MySQL is away, goes unready, and recovers by itself', async () => {
+    const database = await createTestDatabase('mysql');
+    const url = new URL(database.url);
+    const proxy = await FaultyProxy.start({ host: url.hostname, port: Number(url.port || 3306) });
+    url.host = `127.0.0.1:${proxy.port}`;
+    const server = await startServer(url.toString());
+    try {
+      const api = restClient(server.url);
+      const { user, tokens } = await api.signUp(uniqueLogin('outage'));
+      const byId = () => api.call('GET', `/users/${user.id_user}`, { token: tokens.access_token });
+      expect((await byId()).status).toBe(200);
+
+      await proxy.cut();
+      const started = Date.now();
+      for (const res of [await byId(), await api.login(user.login, 'a fine long password')]) {
+        expect(res.status).toBe(503);
+        expect(res.body.code).toBe('DB_UNAVAILABLE');
+      }
+      expect(Date.now() - started).toBeLessThan(5000);
+      const ready = await call(server.url, 'GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.code).toBe('DB_UNAVAILABLE');
+      expect((await call(server.url, 'GET', '/healthz')).status).toBe(200);
+
+      await proxy.restore();
+      expect((await call(server.url, 'GET', '/readyz')).status).toBe(200);
+      expect((await byId()).status).toBe(200);
+      expect((await api.login(user.login, 'a fine long password')).status).toBe(200);
+    } finally {
+      await proxy.restore();
+      await server.close();
+      await database.drop();
+    }
+  });
+});
+
+/** Waits until the server's log holds `text` `n` times. */
+async function logged(server: ServerProcess, text: string, n = 1): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (server.output().split(text).length - 1 >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the server did not log "${text}" ${n} times`);
+}
+
+/** A login whose body never finishes arriving: in flight for as long as the test keeps it open. */
+function stuckRequest(server: ServerProcess): Promise<ClientRequest> {
+  const req = request(`${server.url}/api/v1/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': '100' },
+  });
+  req.on('error', () => {});
+  req.write('{"login":');
+  return new Promise((resolve) => req.once('socket', () => resolve(req)));
+}
+
+/** Waits until the server has received `n` requests: from then on they are in flight. */
+const receivedRequests = (server: ServerProcess, n: number) => logged(server, '"incoming request"', n);
+
+describe('graceful shutdown', () => {
+  it('drains in-flight requests on SIGTERM, refuses new ones, and exits 0', async () => {
+    const database = await createTestDatabase('sqlite');
+    const server = await spawnServer({ DATABASE_URL: database.url });
+    try {
+      const api = restClient(server.url);
+      const login = uniqueLogin('drain');
+      await api.signUp(login);
+      // Logins hash with argon2 (tens of ms each), so these are still running when the signal arrives.
+      const inFlight = Array.from({ length: 40 }, () => api.login(login, 'a fine long password'));
+      await receivedRequests(server, 42);
+      const signalledAt = Date.now();
+      server.child.kill('SIGTERM');
+      await logged(server, 'SIGTERM: draining requests');
+      // A request that arrives while draining is refused: no connection, or a 503 in the error shape.
+      const late = await fetch(`${server.url}/api/v1/users`).then(
+        async (r) => `${r.status} ${((await r.json()) as { code: string }).code}`,
+        () => 'refused',
+      );
+      expect(['refused', '503 SHUTTING_DOWN']).toContain(late);
+      const replies = await Promise.all(inFlight);
+      expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+      expect(await server.exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(10_000);
+      await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+    } finally {
+      server.child.kill('SIGKILL');
+      await database.drop();
+    }
+  });
+
+  it('exits 1 at once on a second SIGTERM, or when draining outlasts SHUTDOWN_TIMEOUT', async () => {
+    const database = await createTestDatabase('sqlite');
+    for (const second of [true, false]) {
+      const server = await spawnServer({ DATABASE_URL: database.url, SHUTDOWN_TIMEOUT: '1' });
+      const stuck = await stuckRequest(server);
+      try {
+        await receivedRequests(server, 2);
+        server.child.kill('SIGTERM');
+        await logged(server, 'SIGTERM: draining requests');
+        const from = Date.now();
+        if (second) server.child.kill('SIGTERM');
+        expect(await server.exited).toBe(1);
+        expect(Date.now() - from).toBeLessThan(second ? 1000 : 3000);
+        expect(server.output()).toContain(second ? 'SIGTERM again: exiting now' : 'shutdown timed out');
+      } finally {
+        stuck.destroy();
+        server.child.kill('SIGKILL');
+      }
+    }
+    await database.drop();
+  });
+
+  it('refuses to start, in one line, when the database cannot be reached', async () => {
+    await expect(spawnServer({ DATABASE_URL: 'mysql://root@127.0.0.1:1/test' })).rejects.toThrow(
+      /Cannot start: connect ECONNREFUSED 127\.0\.0\.1:1\n?$/,
+    );
+  });
+});
+
+describeEachDatabase('purge of expired rows', (dialect) => {
+  it('deletes expired revocations and ended sessions in batches, and keeps live ones', async () => {
+    const database = await createTestDatabase(dialect);
+    const server = await startServer(database.url);
+    const { db } = connect(database.url);
+    try {
+      const api = restClient(server.url);
+      const { user, tokens } = await api.signUp(uniqueLogin('purge'));
+      const now = Date.now();
+      const day = 24 * 3600 * 1000;
+      const session = (i: number, expires_at: number, revoked_at: number | null) => ({
+        sid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        user_id: user.id_user,
+        refresh_jti: `jti-${i}`,
+        created_at: now - 40 * day,
+        expires_at,
+        revoked_at,
+      });
+      // 1,200 expired sessions (more than one batch), 3 ended two days ago, 1 ended just now.
+      const rows = Array.from({ length: 1200 }, (_, i) => session(i, now - day, null));
+      rows.push(session(5000, now + day, now - 2 * day), session(5001, now + day, now - 2 * day));
+      rows.push(session(5002, now + day, now - 2 * day), session(5003, now + day, now - 1000));
+      for (let i = 0; i < rows.length; i += 400)
+        await db
+          .insertInto('sessions')
+          .values(rows.slice(i, i + 400))
+          .execute();
+      await db
+        .insertInto('revoked_tokens')
+        .values([
+          { jti: 'expired-1', expires_at: now - 1000 },
+          { jti: 'expired-2', expires_at: now - 1000 },
+          { jti: 'live-1', expires_at: now + 60_000 },
+        ])
+        .execute();
+
+      expect(await purgeExpired({ db, clock: Date.now })).toEqual({ sessions: 1203, revokedTokens: 2 });
+      // Left: the live login session, the session ended just now, and the unexpired revocation.
+      expect(await rowCounts(database.url)).toMatchObject({ sessions: 2, revoked_tokens: 1 });
+      expect((await api.call('GET', '/users', { token: tokens.access_token })).status).toBe(200);
+    } finally {
+      await db.destroy();
+      await server.close();
+      await database.drop();
+    }
+  });
+
+  it('runs on a schedule inside the server', async () => {
+    const database = await createTestDatabase(dialect);
+    const server = await startServer(database.url, { PURGE_INTERVAL: '1' });
+    const { db } = connect(database.url);
+    try {
+      await db
+        .insertInto('revoked_tokens')
+        .values({ jti: 'old', expires_at: Date.now() - 1000 })
+        .execute();
+      for (let i = 0; i < 50 && (await rowCounts(database.url)).revoked_tokens !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await rowCounts(database.url)).revoked_tokens).toBe(0);
+      expect(server.logs.some((l) => l.includes('purged expired sessions and revocations'))).toBe(true);
+    } finally {
+      await db.destroy();
+      await server.close();
+      await database.drop();
+    }
+  });
+});
