@@ -10,7 +10,12 @@ const WORKERS = Number(process.env.SOAK_WORKERS ?? 16);
 const MYSQL_BASE = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const PASSWORD = 'soak test password';
 
-const dialect = process.env.SOAK_DB ?? (await mysqlVersion(MYSQL_BASE).then(() => 'mysql', () => 'sqlite'));
+const dialect =
+  process.env.SOAK_DB ??
+  (await mysqlVersion(MYSQL_BASE).then(
+    () => 'mysql',
+    () => 'sqlite',
+  ));
 const database = await createDatabase(dialect, `apiu_soak_${process.pid}`, MYSQL_BASE);
 const env = {
   NODE_ENV: 'production',
@@ -55,14 +60,18 @@ async function step(method, path, { json, token, expect }) {
 async function worker(until) {
   while (Date.now() < until) {
     const login = `soak.${process.pid}.${seq++}`;
-    const user = await step('POST', '/register', { json: { user_name: `Soak ${seq}`, login, password: PASSWORD }, expect: 201 });
+    const user = await step('POST', '/register', {
+      json: { user_name: `Soak ${seq}`, login, password: PASSWORD },
+      expect: 201,
+    });
     if (user?.id_user) registered.push(login);
     await step('POST', '/register', { json: { user_name: 'Again', login, password: PASSWORD }, expect: 409 });
     await step('POST', '/login', { json: { login, password: 'wrong password' }, expect: 401 });
     const pair = await step('POST', '/login', { json: { login, password: PASSWORD }, expect: 200 });
     const page = await step('GET', '/users?limit=20', { token: pair?.access_token, expect: 200 });
     await step('GET', `/users/${user?.id_user ?? 1}`, { token: pair?.access_token, expect: 200 });
-    if (page?.next_cursor) await step('GET', `/users?limit=20&cursor=${page.next_cursor}`, { token: pair?.access_token, expect: 200 });
+    if (page?.next_cursor)
+      await step('GET', `/users?limit=20&cursor=${page.next_cursor}`, { token: pair?.access_token, expect: 200 });
     await step('POST', '/refresh', { token: pair?.refresh_token, expect: 200 });
     await step('POST', '/refresh', { token: pair?.refresh_token, expect: 401 });
     const again = await step('POST', '/login', { json: { login, password: PASSWORD }, expect: 200 });
@@ -94,11 +103,16 @@ try {
   await db.destroy();
 
   const growth = rssEnd.map((end, i) => end / rssStart[i]);
-  const ok = fivexx.length === 0 && counts.unexpected === 0 && present === registered.length && growth.every((g) => g < 1.5);
+  const ok =
+    fivexx.length === 0 && counts.unexpected === 0 && present === registered.length && growth.every((g) => g < 1.5);
   console.log(`soak on ${dialect}: ${elapsed.toFixed(0)} s, ${WORKERS} workers, 2 instances`);
-  console.log(`requests ${counts.requests} (${(counts.requests / elapsed).toFixed(0)}/s): 2xx ${counts['2xx']}, 4xx ${counts['4xx']} (all expected: ${counts.unexpected === 0}), 5xx ${counts['5xx']}`);
+  console.log(
+    `requests ${counts.requests} (${(counts.requests / elapsed).toFixed(0)}/s): 2xx ${counts['2xx']}, 4xx ${counts['4xx']} (all expected: ${counts.unexpected === 0}), 5xx ${counts['5xx']}`,
+  );
   console.log(`registrations: ${registered.length} succeeded, ${present} present in the database`);
-  console.log(`RSS MiB start → end: ${instances.map((inst, i) => `${inst.name} ${rssStart[i].toFixed(0)} → ${rssEnd[i].toFixed(0)}`).join(', ')}`);
+  console.log(
+    `RSS MiB start → end: ${instances.map((inst, i) => `${inst.name} ${rssStart[i].toFixed(0)} → ${rssEnd[i].toFixed(0)}`).join(', ')}`,
+  );
   for (const line of fivexx.slice(0, 10)) console.log(`5xx: ${line}`);
   console.log(ok ? 'soak: PASS' : 'soak: FAIL');
   process.exitCode = ok ? 0 : 1;
