@@ -4,6 +4,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { registerDashboard } from './adapters/dashboard.js';
 import { registerOpenApi } from './adapters/openapi.js';
 import { registerRestRoutes } from './adapters/rest.js';
 import { registerTrpc } from './adapters/trpc.js';
@@ -123,6 +124,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   registerRestRoutes(fastify, deps);
   await registerOpenApi(fastify);
+  await registerDashboard(fastify);
   await registerTrpc(fastify, deps, (err) => fastify.log.error({ err }, 'tRPC request failed'));
   return { fastify, database, deps };
 }

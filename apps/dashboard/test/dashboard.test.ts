@@ -1,0 +1,219 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from './support/browser.js';
+import { type RunningServer, startServer } from './support/server.js';
+
+const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));
+const README_SCREENSHOT = fileURLToPath(new URL('../screenshot.png', import.meta.url));
+/** As in src/api.ts (which needs a browser to be imported). */
+const TOKENS_KEY = 'api-users.dashboard.tokens';
+const PASSWORD = 'a fine long password';
+const ADMIN = { user_name: 'Ada Lovelace', login: 'ada', password: PASSWORD, user_role: 1 };
+const PLAIN = { user_name: 'Charles Babbage', login: 'charles', password: PASSWORD };
+/** More users than one page (20) holds, so "Load more" has something to load. */
+const OTHERS = 22;
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+}
+
+describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  /** The admin's tab, shared by the scenarios in order: sign in, browse, create, sign out. */
+  let page: Page;
+  /** Console errors other than failed requests (which the 4xx scenarios cause): CSP violations, exceptions. */
+  const consoleErrors: string[] = [];
+
+  const rest = async (method: string, path: string, bearer?: string, body?: object): Promise<Response> =>
+    fetch(`${server.url}/api/v1${path}`, {
+      method,
+      headers: {
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    const tab = await context.newPage();
+    tab.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        consoleErrors.push(message.text());
+      }
+    });
+    tab.on('pageerror', (error) => consoleErrors.push(error.message));
+    return tab;
+  }
+
+  const tokensIn = async (tab: Page): Promise<Tokens | null> =>
+    JSON.parse((await tab.evaluate((key) => sessionStorage.getItem(key), TOKENS_KEY)) ?? 'null') as Tokens | null;
+
+  const errorFor = (tab: Page, field: string) => tab.locator(`[data-error-for="${field}"]`);
+
+  const screenshot = (tab: Page, name: string) => tab.screenshot({ path: `${RESULTS}${name}.png`, fullPage: true });
+
+  async function signIn(tab: Page, login: string, password: string): Promise<void> {
+    await tab.goto(`${server.url}/dashboard`);
+    await tab.fill('input[name="login"]', login);
+    await tab.fill('input[name="password"]', password);
+    await tab.click('button[type="submit"]');
+  }
+
+  beforeAll(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    server = await startServer();
+    // The first account of an empty database may make itself admin.
+    for (const user of [ADMIN, PLAIN]) expect((await rest('POST', '/register', undefined, user)).status).toBe(201);
+    for (let i = 1; i <= OTHERS; i++) {
+      const user = { user_name: `Test user ${i}`, login: `user${i}`, password: PASSWORD };
+      expect((await rest('POST', '/register', undefined, user)).status).toBe(201);
+    }
+    browser = await launchChromium();
+    page = await newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows the API’s errors on the sign-in form, then signs in', async () => {
+    await signIn(page, 'x', '');
+    await errorFor(page, 'login').filter({ hasText: 'Too small' }).waitFor();
+    expect(await errorFor(page, 'password').textContent()).toMatch(/Too small/);
+
+    await signIn(page, 'ada', 'not the password');
+    await errorFor(page, '').filter({ hasText: 'Wrong login or password' }).waitFor();
+    expect(await errorFor(page, '').textContent()).toBe('Wrong login or password (401 BAD_CREDENTIALS)');
+    expect(page.url()).toBe(`${server.url}/dashboard/`);
+    await screenshot(page, '1-sign-in-error');
+
+    await signIn(page, 'ada', PASSWORD);
+    await page.locator('header .who', { hasText: 'Ada Lovelace (ada)' }).waitFor();
+    expect(await page.locator('header .badge').textContent()).toBe('admin');
+    expect(await tokensIn(page)).toMatchObject({ access_token: expect.any(String), refresh_token: expect.any(String) });
+  });
+
+  it('lists the users a page at a time', async () => {
+    const rows = page.locator('tbody tr');
+    await page.locator('h1', { hasText: '20 shown' }).waitFor();
+    expect(await rows.count()).toBe(20);
+    expect(await rows.first().locator('td').allTextContents()).toEqual([
+      '1',
+      'Ada Lovelace',
+      'ada',
+      'admin',
+      expect.any(String),
+    ]);
+    await screenshot(page, '2-users');
+    // The README's picture changes only when asked for, so that a test run leaves the work tree clean.
+    if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: README_SCREENSHOT });
+
+    await page.click('text=Load more');
+    await page.locator('h1', { hasText: `${OTHERS + 2} shown` }).waitFor();
+    expect(await rows.last().locator('td').nth(2).textContent()).toBe(`user${OTHERS}`);
+    expect(await page.locator('text=Load more').isHidden()).toBe(true);
+  });
+
+  it('opens a user, and says so when there is none', async () => {
+    await page.click('text=Charles Babbage');
+    await page.locator('h1', { hasText: 'User #2' }).waitFor();
+    await page.locator('dd code', { hasText: 'charles' }).waitFor();
+    expect(await page.locator('dd').allTextContents()).toEqual([
+      '2',
+      'Charles Babbage',
+      'charles',
+      'user',
+      expect.any(String),
+    ]);
+    await screenshot(page, '3-user');
+
+    await page.goto(`${server.url}/dashboard/#/users/999`);
+    await page.locator('[role="alert"]', { hasText: '404 NOT_FOUND' }).waitFor();
+  });
+
+  it('creates an admin as an admin, with field errors first', async () => {
+    await page.click('header a[href="#/users/new"]');
+    await page.fill('input[name="user_name"]', 'Grace Hopper');
+    await page.fill('input[name="login"]', 'x');
+    await page.fill('input[name="password"]', 'short');
+    await page.selectOption('select[name="user_role"]', '1');
+    await page.click('button[type="submit"]');
+    await errorFor(page, 'login').filter({ hasText: 'Too small' }).waitFor();
+    expect(await errorFor(page, 'password').textContent()).toMatch(/Too small/);
+    expect(await page.getAttribute('input[name="login"]', 'aria-invalid')).toBe('true');
+    await screenshot(page, '4-new-user-errors');
+
+    await page.fill('input[name="login"]', 'ada');
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await errorFor(page, 'login').filter({ hasText: 'That login is already taken (409 LOGIN_TAKEN)' }).waitFor();
+
+    await page.fill('input[name="login"]', 'grace');
+    await page.click('button[type="submit"]');
+    await page.locator('.success', { hasText: 'Created Grace Hopper (grace, admin).' }).waitFor();
+    await screenshot(page, '5-new-user-created');
+    const id = OTHERS + 3;
+    const access = (await tokensIn(page))?.access_token;
+    expect(await (await rest('GET', `/users/${id}`, access)).json()).toMatchObject({ login: 'grace', user_role: 1 });
+  });
+
+  it('keeps the session when the access token stops working (automatic refresh)', async () => {
+    const before = await tokensIn(page);
+    expect((await rest('DELETE', '/logout', before?.access_token)).status).toBe(200);
+    await page.click('header a[href="#/users"]');
+    await page.locator('h1', { hasText: '20 shown' }).waitFor();
+    const after = await tokensIn(page);
+    expect(after?.access_token).not.toBe(before?.access_token);
+    expect(after?.refresh_token).not.toBe(before?.refresh_token);
+  });
+
+  it('signs out: both tokens revoked and forgotten, the pages gone', async () => {
+    const tokens = await tokensIn(page);
+    await page.click('text=Sign out');
+    await page.locator('.notice', { hasText: 'Signed out.' }).waitFor();
+    await screenshot(page, '6-signed-out');
+    expect(await tokensIn(page)).toBeNull();
+    // logout revoked the access token, logoutRefresh the session (and so its refresh token).
+    expect((await rest('GET', '/users', tokens?.access_token)).status).toBe(401);
+    expect((await rest('POST', '/refresh', tokens?.refresh_token)).status).toBe(401);
+
+    await page.goto(`${server.url}/dashboard/#/users`);
+    await page.locator('h1', { hasText: 'Sign in' }).waitFor();
+    expect(await page.locator('table').count()).toBe(0);
+  });
+
+  it('shows a plain user the 403 for creating an admin, and ends a session revoked elsewhere', async () => {
+    const plain = await newPage();
+    await signIn(plain, PLAIN.login, PASSWORD);
+    await plain.locator('header .badge', { hasText: 'user' }).waitFor();
+    await plain.click('header a[href="#/users/new"]');
+    expect(await plain.locator('.hint', { hasText: 'Only an admin can create an admin' }).count()).toBe(1);
+    await plain.fill('input[name="user_name"]', 'Mallory');
+    await plain.fill('input[name="login"]', 'mallory');
+    await plain.fill('input[name="password"]', PASSWORD);
+    await plain.selectOption('select[name="user_role"]', '1');
+    await plain.click('button[type="submit"]');
+    await errorFor(plain, 'user_role')
+      .filter({ hasText: 'Only an admin can create an admin account (403 FORBIDDEN)' })
+      .waitFor();
+    await screenshot(plain, '7-forbidden');
+    expect((await rest('POST', '/login', undefined, { login: 'mallory', password: PASSWORD })).status).toBe(401);
+
+    // The session ends on the server (another device signing out everywhere, say): the next call's refresh
+    // is refused and the dashboard goes back to the sign-in page, saying why.
+    expect((await rest('DELETE', '/logout2', (await tokensIn(plain))?.refresh_token)).status).toBe(200);
+    await plain.click('header a[href="#/users"]');
+    await plain.locator('.notice', { hasText: 'Your session has ended' }).waitFor();
+    expect(await tokensIn(plain)).toBeNull();
+  });
+
+  it('broke no content security policy and threw no exception', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
