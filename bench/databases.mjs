@@ -1,0 +1,150 @@
+// Bench databases: create/drop, migrate with the project's own migrations, seed users fast.
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, migrateToLatest } from '@api-users/db';
+import { requireFromDb } from './lib.mjs';
+
+const mysql = requireFromDb('mysql2/promise');
+const SQLite = requireFromDb('better-sqlite3');
+
+/** A constant, well-formed but useless hash: seeded users are never logged in. */
+const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$YmVuY2hzZWVkc2FsdA$Ck6NBQ3hNw1Jm0XyWJ4pXwQfHkC6GJjVw1pXyS0mV1o';
+const CREATED_AT_BASE = Date.UTC(2026, 0, 1);
+const BATCH = 5000;
+
+let tempDir;
+function sqliteTempDir() {
+  tempDir ??= join(tmpdir(), `apiu-bench-${process.pid}`);
+  mkdirSync(tempDir, { recursive: true });
+  return tempDir;
+}
+
+export function removeTempDir() {
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+}
+
+/** `mysql://root@127.0.0.1:3306` + database name -> a DATABASE_URL. */
+function mysqlUrlFor(base, database) {
+  const u = new URL(base);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Says why MySQL cannot be used, or returns its version string. */
+export async function mysqlVersion(base) {
+  const conn = await mysql.createConnection({ uri: mysqlUrlFor(base, ''), connectTimeout: 3000 });
+  try {
+    const [rows] = await conn.query('SELECT VERSION() AS v');
+    return rows[0].v;
+  } finally {
+    await conn.end();
+  }
+}
+
+export function sqliteVersion() {
+  const db = new SQLite(':memory:');
+  try {
+    return db.prepare('select sqlite_version() as v').get().v;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A fresh, empty database for one dialect: returns { url, drop() }. MySQL gets `CREATE DATABASE <name>`,
+ * SQLite a file in a temporary directory.
+ */
+export async function createDatabase(dialect, name, mysqlBase) {
+  if (dialect === 'sqlite') {
+    const file = join(sqliteTempDir(), `${name}.sqlite`);
+    const dropFiles = () => {
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+    };
+    dropFiles();
+    return { url: `sqlite:${file}`, file, drop: async () => dropFiles() };
+  }
+  const admin = async (statement) => {
+    const conn = await mysql.createConnection({ uri: mysqlUrlFor(mysqlBase, '') });
+    try {
+      await conn.query(statement);
+    } finally {
+      await conn.end();
+    }
+  };
+  await admin(`DROP DATABASE IF EXISTS \`${name}\``);
+  await admin(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  return { url: mysqlUrlFor(mysqlBase, name), drop: () => admin(`DROP DATABASE IF EXISTS \`${name}\``) };
+}
+
+const userRow = (id) => [
+  `Bench User ${id}`,
+  `u${String(id).padStart(8, '0')}`,
+  DUMMY_HASH,
+  2,
+  CREATED_AT_BASE + id * 1000,
+];
+
+/**
+ * Applies the project's migrations, then inserts users 1..count (ids explicit, so later registrations get
+ * count+1 onwards). Returns the seconds the insert took.
+ */
+export async function migrateAndSeed(dialect, url, count) {
+  const handle = connect(url);
+  try {
+    await migrateToLatest(handle.db);
+  } finally {
+    await handle.db.destroy();
+  }
+  const t0 = process.hrtime.bigint();
+  if (dialect === 'sqlite') seedSqlite(url.slice('sqlite:'.length), count);
+  else await seedMysql(url, count);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function seedSqlite(file, count) {
+  const db = new SQLite(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    const insert = db.prepare(
+      'INSERT INTO users (id_user, user_name, login, password_hash, user_role, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const batch = db.transaction((from, to) => {
+      for (let id = from; id <= to; id++) insert.run(id, ...userRow(id));
+    });
+    for (let from = 1; from <= count; from += BATCH * 20) batch(from, Math.min(count, from + BATCH * 20 - 1));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+}
+
+/** Multi-row INSERTs of BATCH rows, two connections in parallel; unique checks off (the data is unique by construction). */
+async function seedMysql(url, count) {
+  const pool = mysql.createPool({ uri: url, connectionLimit: 2, charset: 'utf8mb4_bin' });
+  try {
+    let next = 1;
+    const worker = async () => {
+      const conn = await pool.getConnection();
+      try {
+        await conn.query('SET SESSION unique_checks = 0, foreign_key_checks = 0');
+        while (next <= count) {
+          const from = next;
+          const to = Math.min(count, from + BATCH - 1);
+          next = to + 1;
+          const rows = [];
+          for (let id = from; id <= to; id++) rows.push([id, ...userRow(id)]);
+          await conn.query(
+            'INSERT INTO users (id_user, user_name, login, password_hash, user_role, created_at) VALUES ?',
+            [rows],
+          );
+        }
+      } finally {
+        conn.release();
+      }
+    };
+    await Promise.all([worker(), worker()]);
+  } finally {
+    await pool.end();
+  }
+}

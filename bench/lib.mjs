@@ -1,0 +1,210 @@
+// Helpers for the bench driver: resolving the server's own dependencies, child servers, autocannon runs.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(BENCH_DIR, '..');
+export const SERVER_DIR = join(ROOT, 'apps/server');
+export const DB_DIR = join(ROOT, 'packages/db');
+export const SERVER_MAIN = join(SERVER_DIR, 'dist/main.js');
+
+/** Resolves packages the way the server (or the db package) does, so the bench measures the same copies. */
+export const requireFromServer = createRequire(join(SERVER_DIR, 'package.json'));
+export const requireFromDb = createRequire(join(DB_DIR, 'package.json'));
+export const requireFromBench = createRequire(join(BENCH_DIR, 'package.json'));
+
+/** The version of a package as the given require resolves it (walks up from its entry to its package.json). */
+export function versionOf(req, name) {
+  try {
+    let dir = dirname(req.resolve(name));
+    for (;;) {
+      const file = join(dir, 'package.json');
+      if (existsSync(file)) {
+        const pkg = JSON.parse(readFileSync(file, 'utf8'));
+        if (pkg.name === name) return pkg.version;
+      }
+      const up = dirname(dir);
+      if (up === dir) return 'unknown';
+      dir = up;
+    }
+  } catch {
+    return 'not found';
+  }
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `node <script>` as a child process and waits until `readyPath` answers 200.
+ * Returns { url, port, stop(), output() }; stop() sends SIGTERM and waits for the exit (a CPU profile, when
+ * asked for with nodeArgs, is written at that exit).
+ */
+export async function startServer({ name, script, env = {}, nodeArgs = [], readyPath = '/healthz' }) {
+  const port = await freePort();
+  let output = '';
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk) => {
+    output += chunk;
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  const exit = new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`${name} exited during start (${JSON.stringify(exited)}):\n${output.trim()}`);
+    try {
+      const res = await fetch(url + readyPath);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} did not become ready within 30 s:\n${output.trim()}`);
+    }
+    await sleep(100);
+  }
+  return {
+    name,
+    url,
+    port,
+    pid: child.pid,
+    output: () => output,
+    /** Null while running; { code, signal } once the process has exited. */
+    exited: () => exited,
+    async stop() {
+      if (!exited) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const result = await exit;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+/** POSTs JSON and returns { status, body }. */
+export async function postJson(url, body, headers = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json, text };
+}
+
+/** GETs and returns { status, body, text }. */
+export async function getJson(url, headers = {}) {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json, text };
+}
+
+const autocannon = requireFromBench('autocannon');
+
+/**
+ * One autocannon run, reduced to the figures the table needs. `expectBody` makes any different answer count
+ * as a mismatch (reported with the errors).
+ */
+export async function cannon({ url, connections, duration, method = 'GET', headers = {}, body, expectBody }) {
+  const r = await autocannon({
+    url,
+    connections,
+    duration,
+    method,
+    headers,
+    body,
+    expectBody,
+    // Latencies of non-2xx answers are recorded too, so a fast error never hides in the figures.
+    excludeErrorStats: false,
+  });
+  const codes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]));
+  return {
+    rps: r.duration > 0 ? r['2xx'] / r.duration : 0,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    mean: r.latency.average,
+    requests: r.totalCompletedRequests,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    mismatches: r.mismatches,
+    non2xx: r.non2xx,
+    status429: codes['429'] ?? 0,
+    codes,
+    duration: r.duration,
+  };
+}
+
+/** Times `fn` (sync or async) `n` times after `warm` warm-up calls; returns µs per call. */
+export async function timePerCall(fn, n, warm = Math.min(1000, n)) {
+  for (let i = 0; i < warm; i++) await fn();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await fn();
+  return Number(process.hrtime.bigint() - t0) / 1000 / n;
+}
+
+/** Like timePerCall but keeps `inFlight` calls running at once; returns amortised µs per call. */
+export async function timeConcurrent(fn, n, inFlight) {
+  for (let i = 0; i < Math.min(200, n); i++) await fn();
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      await fn();
+    }
+  };
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return Number(process.hrtime.bigint() - t0) / 1000 / n;
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Decodes a JWT's payload without verifying it (the bench only needs the session id and jti). */
+export function jwtPayload(token) {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}

@@ -1,0 +1,151 @@
+// In-process cost measurements: argon2 with the server's parameters, JWT verification with and without
+// fast-jwt's cache, and the revocation check the access-token guard runs per request.
+import { createHash, randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { connect } from '@api-users/db';
+import { median, requireFromServer, SERVER_DIR, timeConcurrent, timePerCall } from './lib.mjs';
+
+/** apps/server/src/modules/auth/passwords.ts: OWASP_ARGON2 + Argon2id (the const enum's value, 2). */
+export const SERVER_ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1, algorithm: 2 };
+
+/** Median time of one hash and one verify (ms), one at a time, with the server's parameters. */
+export async function argon2Cost(samples = 9) {
+  const argon2 = requireFromServer('@node-rs/argon2');
+  const password = 'correct horse battery staple';
+  const stored = await argon2.hash(password, SERVER_ARGON2); // warm-up
+  const hashes = [];
+  const verifies = [];
+  for (let i = 0; i < samples; i++) {
+    let t0 = performance.now();
+    await argon2.hash(password, SERVER_ARGON2);
+    hashes.push(performance.now() - t0);
+    t0 = performance.now();
+    if (!(await argon2.verify(stored, password))) throw new Error('argon2 verify failed');
+    verifies.push(performance.now() - t0);
+  }
+  // What the machine really gives with several hashes at once: `cores` in flight, and 4 (libuv's default pool,
+  // which is what the server runs when logins queue up). Two vCPUs seldom give twice one hash's rate.
+  const parallel = {};
+  for (const inFlight of [...new Set([os.availableParallelism(), 4])]) {
+    const n = inFlight * 6;
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next++ < n) await argon2.verify(stored, password);
+      }),
+    );
+    parallel[inFlight] = n / ((performance.now() - t0) / 1000);
+  }
+  return {
+    hashMs: median(hashes),
+    verifyMs: median(verifies),
+    parallel,
+    ceiling: Math.max(...Object.values(parallel)),
+  };
+}
+
+const keyId = (secret) => createHash('sha256').update(secret).digest('base64url').slice(0, 12);
+
+/**
+ * µs per verification of one access token (signed like the server signs), with fast-jwt's cache on and off,
+ * using the server's verifier options; plus the server's own TokenService.verify (cache on + claims schema).
+ */
+export async function jwtCost(secret) {
+  const { createSigner, createVerifier } = requireFromServer('fast-jwt');
+  const kid = keyId(secret);
+  const sign = createSigner({ key: secret, algorithm: 'HS256', kid });
+  const iat = Math.floor(Date.now() / 1000);
+  const token = sign({
+    sub: '1',
+    type: 'access',
+    jti: randomUUID(),
+    sid: randomUUID(),
+    role: 2,
+    iat,
+    nbf: iat,
+    exp: iat + 900,
+  });
+  const keys = new Map([[kid, secret]]);
+  const verifierWith = (cache) =>
+    createVerifier({
+      key: async ({ header }) => {
+        const key = header.kid === undefined ? undefined : keys.get(header.kid);
+        if (!key) throw new Error('unknown key id');
+        return key;
+      },
+      algorithms: ['HS256', 'HS512'],
+      checkTyp: 'JWT',
+      clockTolerance: 5000,
+      requiredClaims: ['sub', 'type', 'jti', 'sid', 'role', 'iat', 'nbf', 'exp'],
+      cache,
+    });
+  const cached = verifierWith(true);
+  const uncached = verifierWith(false);
+  const result = {
+    cachedUs: await timePerCall(() => cached(token), 50_000),
+    uncachedUs: await timePerCall(() => uncached(token), 20_000),
+    serviceUs: null,
+    serviceError: null,
+  };
+  try {
+    const { createTokenService } = await import(pathToFileURL(join(SERVER_DIR, 'dist/modules/auth/tokens.js')).href);
+    const service = createTokenService({
+      jwt: { secret, previousSecrets: [], algorithm: 'HS256', ephemeral: false },
+      accessTtlSeconds: 900,
+      refreshTtlSeconds: 86_400,
+    });
+    const pair = service.issuePair({ userId: 1, role: 2, sid: randomUUID(), refreshJti: randomUUID() }, Date.now());
+    result.serviceUs = await timePerCall(() => service.verify(pair.access_token, 'access'), 20_000);
+  } catch (err) {
+    result.serviceError = err instanceof Error ? err.message : String(err);
+  }
+  return result;
+}
+
+/**
+ * The revocation check of apps/server/src/modules/auth/guard.ts (isAccessRevoked), run with kysely against
+ * the given database: µs per check one at a time, and amortised with `inFlight` checks at once.
+ */
+export async function revocationCheckCost(url, { sid, jti }, { n = 5000, inFlight = 10 } = {}) {
+  const { db } = connect(url);
+  try {
+    const check = async () => {
+      const row = await db
+        .selectFrom('sessions')
+        .select((eb) => [
+          'revoked_at',
+          eb.exists(eb.selectFrom('revoked_tokens').select('jti').where('jti', '=', jti)).as('token_revoked'),
+        ])
+        .where('sid', '=', sid)
+        .executeTakeFirst();
+      if (!row || row.revoked_at !== null || row.token_revoked) throw new Error('session not live');
+    };
+    return {
+      sequentialUs: await timePerCall(check, n, 500),
+      concurrentUs: await timeConcurrent(check, n, inFlight),
+      inFlight,
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** One page of 50 by keyset vs by OFFSET at the same depth, straight through kysely (ms per query). */
+export async function pagingCost(url, depth) {
+  const { db } = connect(url);
+  const columns = ['id_user', 'user_name', 'login', 'user_role', 'created_at'];
+  try {
+    const keyset = () =>
+      db.selectFrom('users').select(columns).where('id_user', '>', depth).orderBy('id_user').limit(51).execute();
+    const offset = () => db.selectFrom('users').select(columns).orderBy('id_user').limit(51).offset(depth).execute();
+    return {
+      keysetMs: (await timePerCall(keyset, 200, 20)) / 1000,
+      offsetMs: (await timePerCall(offset, 5, 1)) / 1000,
+    };
+  } finally {
+    await db.destroy();
+  }
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Summarises a V8 .cpuprofile (from `node --cpu-prof`, or `BENCH_CPU_PROF=1 node bench/run.mjs`):
+// the top functions by self time, and the top packages (node_modules/<pkg>, node: internals, app code).
+// With --inclusive <regex>: also the total (inclusive) time of every function whose name or file matches.
+// Usage: node bench/profile-top.mjs <file.cpuprofile> [count] [--inclusive <regex>]
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const inclusiveAt = args.indexOf('--inclusive');
+const inclusivePattern = inclusiveAt >= 0 ? new RegExp(args.splice(inclusiveAt, 2)[1]) : null;
+const [file, countArg] = args;
+if (!file) {
+  console.error('usage: node bench/profile-top.mjs <file.cpuprofile> [count] [--inclusive <regex>]');
+  process.exit(2);
+}
+const count = Number(countArg ?? 25);
+const profile = JSON.parse(readFileSync(file, 'utf8'));
+
+// Self time per node: each sample lands on one node; timeDeltas[i] is the time before sample i.
+const self = new Map();
+let total = 0;
+for (let i = 0; i < profile.samples.length; i++) {
+  const dt = profile.timeDeltas[i] ?? 0;
+  self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + dt);
+  total += dt;
+}
+
+const packageOf = (url) => {
+  if (!url) return '(native/VM)';
+  if (url.startsWith('node:')) return 'node: internals';
+  const m = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/);
+  if (m) return m[1];
+  const app = url.match(/\/(apps|packages)\/([^/]+)\//);
+  if (app) return `${app[1]}/${app[2]}`;
+  return url.replace(/^file:\/\//, '');
+};
+
+const keyOf = (node) => {
+  const { functionName, url, lineNumber } = node.callFrame;
+  const short = url ? url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(apps|packages)\//, '$1/') : '';
+  return `${functionName || '(anonymous)'}  ${short}${url ? `:${lineNumber + 1}` : ''}`;
+};
+
+const byFunction = new Map();
+const byPackage = new Map();
+for (const node of profile.nodes) {
+  const t = self.get(node.id) ?? 0;
+  if (!t) continue;
+  const key = keyOf(node);
+  byFunction.set(key, (byFunction.get(key) ?? 0) + t);
+  const pkg = packageOf(node.callFrame.url);
+  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + t);
+}
+
+const show = (title, map, n) => {
+  console.log(`\n${title} (of ${(total / 1e6).toFixed(2)} s sampled)`);
+  for (const [k, t] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) {
+    console.log(`${((100 * t) / total).toFixed(1).padStart(5)} %  ${(t / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  }
+};
+show('Top functions by self time', byFunction, count);
+show('By package', byPackage, 15);
+
+if (inclusivePattern) {
+  // Inclusive time: a sample counts once for every distinct matching function on its stack.
+  const parent = new Map();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = new Map();
+  for (const [id, t] of self) {
+    const seen = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const key = keyOf(byId.get(cur));
+      if (!seen.has(key) && inclusivePattern.test(key)) {
+        seen.add(key);
+        inclusive.set(key, (inclusive.get(key) ?? 0) + t);
+      }
+    }
+  }
+  show(`Inclusive time of functions matching ${inclusivePattern}`, inclusive, count);
+}
