@@ -1,6 +1,7 @@
 import type { Database } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
+import type { InFlight } from './in-flight.js';
 import type { PasswordHasher } from './modules/auth/passwords.js';
 import type { TokenService } from './modules/auth/tokens.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -12,5 +13,6 @@ export interface Deps {
   tokens: TokenService;
   passwords: PasswordHasher;
   rateLimiter: RateLimiter;
+  inFlight: InFlight;
   config: Pick<Config, 'accessTtlSeconds' | 'refreshTtlSeconds' | 'rateLimit'>;
 }

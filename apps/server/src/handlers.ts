@@ -46,11 +46,11 @@ export interface OperationRequest {
  * anonymous caller learns nothing about the input rules), input validation, the per-login rate limit, the
  * handler, and the output schema, which strips anything not in the contract before it can reach the wire.
  */
-export async function execute<K extends OperationName>(
-  name: K,
-  deps: Deps,
-  request: OperationRequest,
-): Promise<OutputOf<K>> {
+export function execute<K extends OperationName>(name: K, deps: Deps, request: OperationRequest): Promise<OutputOf<K>> {
+  return deps.inFlight.track(() => run(name, deps, request));
+}
+
+async function run<K extends OperationName>(name: K, deps: Deps, request: OperationRequest): Promise<OutputOf<K>> {
   const op: Operation = operations[name];
   const { perAddress, perLogin } = deps.config.rateLimit;
   if (op.rateLimited) await deps.rateLimiter.check([{ key: `${name}:ip:${request.ip}`, limit: perAddress }]);

@@ -150,8 +150,16 @@ describeEachDatabase('security', (dialect) => {
     const denied = await fetch(`${server.url}/healthz`, { headers: { origin: 'https://evil.example' } });
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
     expect(denied.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(denied.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(denied.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(denied.headers.get('strict-transport-security')).toContain('max-age=');
+    const tokens = await call(server.url, 'POST', '/api/v1/login', {
+      json: { login: 'nobody.here', password: 'x-x-x-x-x' },
+    });
+    expect(tokens.headers.get('cache-control')).toBe('no-store');
+    // The HTML pages get helmet's policy, which lets them load their own scripts and styles.
+    const docs = await fetch(`${server.url}/docs/`);
+    expect(docs.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(docs.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('accepts tokens of a previous secret after rotation, and refuses unknown key ids', async () => {

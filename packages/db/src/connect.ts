@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, MysqlDialect, SqliteAdapter, SqliteDialect } from 'kysely';
+import { Kysely, MysqlDialect, SqliteAdapter, type SqliteDatabase, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import type { Database } from './schema.js';
 
@@ -45,6 +45,32 @@ class TransactionalDdlSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Distinct SQL texts whose prepared statements are kept; the app issues a few dozen. */
+const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * kysely prepares every query anew, and for short queries better-sqlite3's parsing is a large share of the
+ * cost; keep the prepared statements by SQL text instead (least recently used out first). Statements are
+ * only run to completion (`all`/`run`), never held open across awaits, so sharing one is safe.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    prepare(sql) {
+      let statement = statements.get(sql);
+      if (statement) {
+        statements.delete(sql);
+      } else {
+        statement = sqlite.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
+      }
+      statements.set(sql, statement);
+      return statement;
+    },
+    close: () => sqlite.close(),
+  };
+}
+
 export function connect(url: string, options: ConnectOptions = {}): DatabaseHandle {
   const dialect = dialectOf(url);
   if (dialect === 'mysql') {
@@ -66,5 +92,8 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return { db: new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: sqlite }) }), dialect };
+  return {
+    db: new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(sqlite) }) }),
+    dialect,
+  };
 }

@@ -60,7 +60,7 @@ export async function purgeExpired(
 
 /** Runs the purge every `intervalSeconds` (0: never), off the request path; a failed run is logged and retried next time. */
 export function schedulePurge(
-  deps: Pick<Deps, 'db' | 'clock'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'inFlight'>,
   intervalSeconds: number,
   log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void },
 ): () => void {
@@ -68,7 +68,9 @@ export function schedulePurge(
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running) return;
-    running = purgeExpired(deps)
+    // Tracked like a request, so shutdown lets a purge finish before it closes the database.
+    running = deps.inFlight
+      .track(() => purgeExpired(deps))
       .then(
         (counts) => {
           if (counts.sessions + counts.revokedTokens > 0) log.info(counts, 'purged expired sessions and revocations');
