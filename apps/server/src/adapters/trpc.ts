@@ -8,8 +8,8 @@ import {
   type TrpcErrorShape,
 } from '@api-users/contract';
 import { getTRPCErrorShape, initTRPC, type TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
-import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import { describeError } from '../errors.js';
 import { execute } from '../handlers.js';
@@ -79,9 +79,9 @@ export function buildRouter(deps: Deps): AppRouter {
   return t.router(namespaces) as unknown as AppRouter;
 }
 
-/** tRPC's error envelope for an error Fastify raised before tRPC saw the request (body limit, content type). */
+/** tRPC's error envelope for an error raised outside tRPC (by Fastify, or by the query path below). */
 function trpcErrorEnvelope(err: unknown) {
-  const { status } = describeError(err);
+  const { status, headers } = describeError(err);
   const error = new TRPCError({ code: trpcCodes[status] ?? 'INTERNAL_SERVER_ERROR', cause: err });
   const shape = getTRPCErrorShape({
     config: t._config,
@@ -91,29 +91,87 @@ function trpcErrorEnvelope(err: unknown) {
     input: undefined,
     ctx: undefined,
   });
-  return { status, body: { error: shape } };
+  return { status, headers, body: { error: shape } };
+}
+
+/** Queries by their tRPC path (`users.byId`). */
+const queries = new Map<string, OperationName>(
+  operationNames
+    .filter((name) => operations[name].method === 'GET')
+    .map((name) => [`${operations[name].router}.${operations[name].procedure}`, name]),
+);
+
+type TrpcRequest = FastifyRequest<{ Params: { path: string }; Querystring: { batch?: unknown; input?: unknown } }>;
+
+/**
+ * tRPC's Fastify adapter turns each request into a web Request and its answer into a web stream, which
+ * halves a query's throughput. Plain queries, single or batched, are answered here in tRPC's wire format
+ * instead (the @trpc/client tests hold the two paths to one format); anything else (mutations, streamed
+ * batches, unknown procedures, input that is not JSON) goes to tRPC. Returns false when it did not answer.
+ */
+async function answerQuery(req: TrpcRequest, reply: FastifyReply, deps: Deps, log: (err: unknown) => void) {
+  const { batch: batchFlag, input: rawInput } = req.query;
+  if (req.headers['trpc-accept'] !== undefined || (rawInput !== undefined && typeof rawInput !== 'string'))
+    return false;
+  const batch = batchFlag === '1' || batchFlag === 'true';
+  const names = req.params.path.split(',').map((path) => queries.get(path));
+  if ((!batch && names.length !== 1) || names.some((name) => name === undefined)) return false;
+  let input: unknown;
+  try {
+    input = rawInput === undefined ? undefined : JSON.parse(rawInput);
+  } catch {
+    return false;
+  }
+  if (batch && input !== undefined && (typeof input !== 'object' || input === null)) return false;
+  const answers = await Promise.all(
+    (names as OperationName[]).map(async (name, i) => {
+      const request = {
+        authorization: req.headers.authorization,
+        input: batch ? (input as Record<number, unknown> | undefined)?.[i] : input,
+        ip: req.ip,
+      };
+      try {
+        return { status: 200, headers: {}, body: { result: { data: await execute(name, deps, request) } } };
+      } catch (err) {
+        if (describeError(err).internal) log(err);
+        return trpcErrorEnvelope(err);
+      }
+    }),
+  );
+  // As tRPC does: one status for the batch when all agree, 207 when they differ.
+  const statuses = new Set(answers.map((a) => a.status));
+  await reply
+    .code(statuses.size === 1 ? (answers[0]?.status ?? 200) : 207)
+    .headers(Object.assign({}, ...answers.map((a) => a.headers)))
+    .send(batch ? answers.map((a) => a.body) : answers[0]?.body);
+  return true;
 }
 
 export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: unknown) => void): Promise<void> {
+  const trpcOptions = {
+    router: buildRouter(deps),
+    createContext: ({ req }: { req: FastifyRequest }): Context => ({ req }),
+    onError: ({ error }: { error: TRPCError }) => {
+      if (describeError(error.cause ?? error).internal) log(error.cause ?? error);
+    },
+    // One HTTP answer may carry several errors (batching); their headers are merged.
+    responseMeta: ({ errors }: { errors: TRPCError[] }) => ({
+      headers: Object.assign({}, ...errors.map((e) => describeError(e.cause ?? e).headers)),
+    }),
+  };
   await app.register(async (scope) => {
     scope.setErrorHandler((err, _req, reply) => {
       if (describeError(err).internal) log(err);
-      const { status, body } = trpcErrorEnvelope(err);
-      return reply.code(status).send(body);
+      const { status, headers, body } = trpcErrorEnvelope(err);
+      return reply.code(status).headers(headers).send(body);
     });
-    await scope.register(fastifyTRPCPlugin, {
-      prefix: TRPC_PREFIX,
-      trpcOptions: {
-        router: buildRouter(deps),
-        createContext: ({ req }: { req: FastifyRequest }): Context => ({ req }),
-        onError: ({ error }: { error: TRPCError }) => {
-          if (describeError(error.cause ?? error).internal) log(error.cause ?? error);
-        },
-        // One HTTP answer may carry several errors (batching); their headers are merged.
-        responseMeta: ({ errors }: { errors: TRPCError[] }) => ({
-          headers: Object.assign({}, ...errors.map((e) => describeError(e.cause ?? e).headers)),
-        }),
-      },
+    // As tRPC's own Fastify plugin does: tRPC reads JSON bodies itself (Fastify still enforces the size limit).
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    scope.all(`${TRPC_PREFIX}/:path`, async (req: TrpcRequest, reply) => {
+      if (req.method === 'GET' && (await answerQuery(req, reply, deps, log))) return reply;
+      await fastifyRequestHandler({ ...trpcOptions, req, res: reply, path: req.params.path });
+      return reply;
     });
   });
 }
