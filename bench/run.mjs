@@ -621,8 +621,9 @@ async function main() {
   const baseline = {
     ...baselines[0],
     rps: mean('rps'),
-    p50: mean('p50'),
-    p99: mean('p99'),
+    // autocannon reports whole milliseconds; keep the mean readable.
+    p50: Math.round(mean('p50') * 10) / 10,
+    p99: Math.round(mean('p99') * 10) / 10,
     errors: 0,
     mismatches: 0,
     non2xx: 0,
