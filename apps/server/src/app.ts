@@ -32,7 +32,7 @@ const API_SECURITY_HEADERS = {
 };
 
 export interface AppOptions {
-  /** Another hasher, e.g. with other argon2 parameters. */
+  /** Another hasher, e.g. with other argon2 parameters; the app closes it when it closes. */
   passwords?: PasswordHasher;
   /** Where log lines go instead of stdout (tests read them back). */
   logStream?: NodeJS.WritableStream;
@@ -62,9 +62,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   const database = connect(config.databaseUrl, { poolSize: config.dbPoolSize });
   const inFlight = new InFlight();
+  const passwords = options.passwords ?? createPasswordHasher();
   fastify.addHook('onClose', async () => {
     await inFlight.idle();
-    await database.db.destroy();
+    await Promise.all([database.db.destroy(), passwords.close()]);
   });
   const rateLimitStore =
     config.rateLimit.store === 'redis'
@@ -77,7 +78,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     db: database.db,
     clock: Date.now,
     tokens: createTokenService(config),
-    passwords: options.passwords ?? createPasswordHasher(),
+    passwords,
     rateLimiter: createRateLimiter(rateLimitStore, config.rateLimit, (err) =>
       fastify.log.error({ err }, 'rate-limit store unavailable; not limiting'),
     ),

@@ -1,5 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from '@api-users/db';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher, OWASP_ARGON2 } from '../src/modules/auth/passwords.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
@@ -43,6 +44,34 @@ describeEachDatabase('password storage', (dialect) => {
       expect((await restClient(current.url).login(login, 'wrong password')).status).toBe(401);
     } finally {
       await current.close();
+    }
+  });
+});
+
+/** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+const threadNiceValues = () =>
+  readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+
+describe('password hashing threads', () => {
+  it('hash off the event loop at a lower priority than request handling, and verify correctly', async () => {
+    const hasher = createPasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    try {
+      const stored = await hasher.hash('pool password');
+      const checks = await Promise.all([
+        hasher.verify(stored, 'pool password'),
+        hasher.verify(stored, 'wrong password'),
+        hasher.verify(null, 'pool password'),
+        hasher.verify('not a hash', 'pool password'),
+      ]);
+      expect(checks).toEqual([true, false, false, false]);
+      const nice = threadNiceValues();
+      expect(nice[0]).toBe(0);
+      expect(nice.filter((n) => n === 10).length).toBeGreaterThanOrEqual(4);
+    } finally {
+      await hasher.close();
     }
   });
 });

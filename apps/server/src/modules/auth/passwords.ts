@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { hash, parseOptions, verify } from '@node-rs/argon2';
+import { parseOptions } from '@node-rs/argon2';
+import { Argon2Pool } from './argon2-pool.js';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -22,24 +23,28 @@ export interface PasswordHasher {
   verify(stored: string | null, password: string): Promise<boolean>;
   /** True when the stored hash was made with other parameters than the current ones. */
   needsRehash(stored: string): boolean;
+  /** Stops the hashing threads. */
+  close(): Promise<void>;
 }
+
+/** Hashing threads: as many as libuv's default pool, which argon2's own async functions would use. */
+const HASHING_THREADS = 4;
 
 export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2): PasswordHasher {
   const options = { ...params, algorithm: ARGON2ID };
-  let dummy: Promise<string> | undefined;
-  const dummyHash = () => {
-    dummy ??= hash(randomBytes(18).toString('base64'), options);
-    return dummy;
-  };
+  const pool = new Argon2Pool(HASHING_THREADS);
+  const hash = (password: string) => pool.hash(password, options);
+  // Made at once, so the first unknown login takes no longer than any other.
+  const dummy = hash(randomBytes(18).toString('base64'));
   return {
-    hash: (password) => hash(password, options),
+    hash,
     async verify(stored, password) {
       if (stored === null) {
-        await verify(await dummyHash(), password);
+        await pool.verify(await dummy, password);
         return false;
       }
       try {
-        return await verify(stored, password);
+        return await pool.verify(stored, password);
       } catch {
         return false;
       }
@@ -57,5 +62,6 @@ export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2): Passw
         return true;
       }
     },
+    close: () => pool.close(),
   };
 }
