@@ -4,8 +4,9 @@ import type { Dialect } from '@api-users/db';
 import { type App, type AppOptions, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
+import { TEST_SECRET } from './spawn.js';
 
-export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+export { TEST_SECRET };
 
 export interface TestServer {
   url: string;

@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The built server as a process of its own, as production runs it: for tests that need real signals, and
+ * for the SDK's and the dashboard's suites (exported as `@api-users/server/test-support`).
+ */
+export const SERVER_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+/** A port nothing listens on right now: the server takes no PORT=0, so one is picked for it. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  /** SIGTERM (the server drains and closes its database), the exit, and the temporary database removed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the server with test settings (rate limits off: suites sign in far more often than people do)
+ * overridden by `env`, on a temporary SQLite file unless `env` names a DATABASE_URL; resolves once /healthz answers.
+ */
+export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+  if (!existsSync(SERVER_MAIN)) {
+    throw new Error(`${SERVER_MAIN} is missing: run \`pnpm exec turbo run build --filter=@api-users/server...\` first`);
+  }
+  const dir = env.DATABASE_URL ? undefined : mkdtempSync(join(tmpdir(), 'api-users-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [SERVER_MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      JWT_SECRET: TEST_SECRET,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      RATE_LIMIT_PER_ADDRESS: '0',
+      RATE_LIMIT_PER_LOGIN: '0',
+      ...(dir ? { DATABASE_URL: `sqlite:${join(dir, 'api.sqlite')}` } : {}),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: unknown) => {
+    output += String(chunk);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { url, child, output: () => output, exited, stop };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  await stop();
+  throw new Error(`the server did not start:\n${output}`);
+}
