@@ -110,34 +110,32 @@ export async function startServer({ name, script, env = {}, nodeArgs = [], ready
   };
 }
 
-/** POSTs JSON and returns { status, body }. */
-export async function postJson(url, body, headers = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
+/** { status, body, text } of an answer: body is the parsed JSON, or the text when it is not JSON. */
+async function readAnswer(res) {
   const text = await res.text();
-  let json;
+  let body;
   try {
-    json = JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
-    json = text;
+    body = text;
   }
-  return { status: res.status, body: json, text };
+  return { status: res.status, body, text };
+}
+
+/** POSTs JSON and returns { status, body, text }. */
+export async function postJson(url, body, headers = {}) {
+  return readAnswer(
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    }),
+  );
 }
 
 /** GETs and returns { status, body, text }. */
 export async function getJson(url, headers = {}) {
-  const res = await fetch(url, { headers });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json, text };
+  return readAnswer(await fetch(url, { headers }));
 }
 
 const autocannon = requireFromBench('autocannon');

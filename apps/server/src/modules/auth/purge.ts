@@ -14,48 +14,36 @@ const KEEP_REVOKED_MS = 24 * 3600 * 1000;
 export async function purgeExpired(
   deps: Pick<Deps, 'db' | 'clock'>,
 ): Promise<{ sessions: number; revokedTokens: number }> {
+  const { db } = deps;
   const now = deps.clock();
-  let sessions = 0;
-  let revokedTokens = 0;
-  for (;;) {
-    const ids = await deps.db
-      .selectFrom('sessions')
-      .select('sid')
-      .where((eb) => eb.or([eb('expires_at', '<', now), eb('revoked_at', '<', now - KEEP_REVOKED_MS)]))
-      .limit(BATCH)
-      .execute();
-    if (ids.length === 0) break;
-    const result = await deps.db
-      .deleteFrom('sessions')
-      .where(
-        'sid',
-        'in',
-        ids.map((r) => r.sid),
-      )
-      .executeTakeFirst();
-    sessions += Number(result.numDeletedRows);
-    if (ids.length < BATCH) break;
-  }
-  for (;;) {
-    const ids = await deps.db
-      .selectFrom('revoked_tokens')
-      .select('jti')
-      .where('expires_at', '<', now)
-      .limit(BATCH)
-      .execute();
-    if (ids.length === 0) break;
-    const result = await deps.db
-      .deleteFrom('revoked_tokens')
-      .where(
-        'jti',
-        'in',
-        ids.map((r) => r.jti),
-      )
-      .executeTakeFirst();
-    revokedTokens += Number(result.numDeletedRows);
-    if (ids.length < BATCH) break;
-  }
+  const sessions = await inBatches(
+    () =>
+      db
+        .selectFrom('sessions')
+        .select('sid as id')
+        .where((eb) => eb.or([eb('expires_at', '<', now), eb('revoked_at', '<', now - KEEP_REVOKED_MS)]))
+        .limit(BATCH)
+        .execute(),
+    (ids) => db.deleteFrom('sessions').where('sid', 'in', ids).executeTakeFirst(),
+  );
+  const revokedTokens = await inBatches(
+    () => db.selectFrom('revoked_tokens').select('jti as id').where('expires_at', '<', now).limit(BATCH).execute(),
+    (ids) => db.deleteFrom('revoked_tokens').where('jti', 'in', ids).executeTakeFirst(),
+  );
   return { sessions, revokedTokens };
+}
+
+/** Selects a batch of ids, deletes them, and again until a batch comes back short; returns how many went. */
+async function inBatches(
+  select: () => Promise<{ id: string }[]>,
+  remove: (ids: string[]) => Promise<{ numDeletedRows: bigint }>,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const ids = (await select()).map((row) => row.id);
+    if (ids.length > 0) deleted += Number((await remove(ids)).numDeletedRows);
+    if (ids.length < BATCH) return deleted;
+  }
 }
 
 /** Runs the purge every `intervalSeconds` (0: never), off the request path; a failed run is logged and retried next time. */
