@@ -1,3 +1,4 @@
+// biome-ignore lint/suspicious/noExplicitAny: tests read many answer shapes and assert on them; any keeps them short
 export interface Reply<T = any> {
   status: number;
   headers: Headers;
