@@ -53,13 +53,13 @@ export function execute<K extends OperationName>(name: K, deps: Deps, request: O
 async function run<K extends OperationName>(name: K, deps: Deps, request: OperationRequest): Promise<OutputOf<K>> {
   const op: Operation = operations[name];
   const { perAddress, perLogin } = deps.config.rateLimit;
-  if (op.rateLimited) await deps.rateLimiter.check([{ key: `${name}:ip:${request.ip}`, limit: perAddress }]);
+  if (op.rateLimited) await deps.rateLimiter.check(`${name}:ip:${request.ip}`, perAddress);
   const caller = await authenticate(deps, request.authorization, op.auth);
   const input = op.input.safeParse(request.input);
   if (!input.success) throw validationError(input.error);
   const login = (input.data as { login?: unknown } | undefined)?.login;
   if (op.rateLimited && typeof login === 'string') {
-    await deps.rateLimiter.check([{ key: `${name}:login:${login}`, limit: perLogin }]);
+    await deps.rateLimiter.check(`${name}:login:${login}`, perLogin);
   }
   // The guard returned a caller for every operation that needs one, which is what CallerFor<K> states.
   const handler = handlers[name] as unknown as Handler<OperationName>;

@@ -60,8 +60,8 @@ export function redisStore(url: string, keyPrefix: string): RateLimitStore {
 }
 
 export interface RateLimiter {
-  /** Counts an attempt under each key; throws RATE_LIMITED (with a retry delay) if any is over its limit. */
-  check(limits: { key: string; limit: number }[]): Promise<void>;
+  /** Counts an attempt under `key`; throws RATE_LIMITED (with a retry delay) past `limit` (0: no limit). */
+  check(key: string, limit: number): Promise<void>;
 }
 
 export function createRateLimiter(
@@ -71,21 +71,19 @@ export function createRateLimiter(
 ): RateLimiter {
   const windowMs = settings.windowSeconds * 1000;
   return {
-    async check(limits) {
-      for (const { key, limit } of limits) {
-        if (limit <= 0) continue;
-        let hit: { count: number; resetInMs: number };
-        try {
-          hit = await store.hit(`rl:${key}`, windowMs);
-        } catch (err) {
-          // Fail open: an unreachable counter store must not lock every user out of signing in.
-          onStoreError(err);
-          continue;
-        }
-        if (hit.count > limit) {
-          const retryAfter = Math.max(1, Math.ceil(hit.resetInMs / 1000));
-          throw new AppError('RATE_LIMITED', `Too many attempts; try again in ${retryAfter} s`, undefined, retryAfter);
-        }
+    async check(key, limit) {
+      if (limit <= 0) return;
+      let hit: { count: number; resetInMs: number };
+      try {
+        hit = await store.hit(`rl:${key}`, windowMs);
+      } catch (err) {
+        // Fail open: an unreachable counter store must not lock every user out of signing in.
+        onStoreError(err);
+        return;
+      }
+      if (hit.count > limit) {
+        const retryAfter = Math.max(1, Math.ceil(hit.resetInMs / 1000));
+        throw new AppError('RATE_LIMITED', `Too many attempts; try again in ${retryAfter} s`, undefined, retryAfter);
       }
     },
   };
