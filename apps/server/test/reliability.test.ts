@@ -1,5 +1,6 @@
 import { type ClientRequest, request } from 'node:http';
 import { connect } from '@api-users/db';
+import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
 import { purgeExpired } from '../src/modules/auth/purge.js';
 import { createTestDatabase, describeEachDatabase, rowCounts } from './support/databases.js';
@@ -121,6 +122,20 @@ describe('graceful shutdown', () => {
       }
     }
     await database.drop();
+  });
+
+  it('refuses to start, in one line, when a migration cannot be applied', async () => {
+    const database = await createTestDatabase('sqlite');
+    const { db } = connect(database.url);
+    await sql`create table users (id integer primary key)`.execute(db);
+    await db.destroy();
+    try {
+      await expect(spawnServer({ DATABASE_URL: database.url })).rejects.toThrow(
+        /\nCannot start: table "users" already exists\n?$/,
+      );
+    } finally {
+      await database.drop();
+    }
   });
 
   it('refuses to start, in one line, when the database cannot be reached', async () => {
