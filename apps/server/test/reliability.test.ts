@@ -4,8 +4,8 @@ import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
 import { purgeExpired } from '../src/modules/auth/purge.js';
 import { createTestDatabase, describeEachDatabase, rowCounts } from './support/databases.js';
+import { FaultyProxy } from './support/faulty-proxy.js';
 import { call, restClient } from './support/http.js';
-import { FaultyProxy } from './support/process.js';
 import { startServer, uniqueLogin } from './support/server.js';
 import { type ServerProcess, spawnServer } from './support/spawn.js';
 

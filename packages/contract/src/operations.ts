@@ -26,8 +26,6 @@ export interface Operation {
   /** REST path under /api/v1; `:name` segments are read into the input. */
   path: `/${string}`;
   auth: AuthKind;
-  /** Role a caller must hold, where the operation is not open to every signed-in user. */
-  role?: 1 | 2;
   summary: string;
   input: z.ZodType;
   output: z.ZodType;

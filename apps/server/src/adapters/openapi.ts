@@ -78,7 +78,7 @@ function errorCodes(name: OperationName): ErrorCode[] {
   // An optional token is still verified when sent.
   if (op.auth !== 'none') codes.push('INVALID_TOKEN', 'TOKEN_EXPIRED', 'TOKEN_REVOKED', 'WRONG_TOKEN_TYPE');
   // An optional token exists to unlock what the role of an anonymous caller does not allow.
-  if (op.role !== undefined || op.auth === 'optional') codes.push('FORBIDDEN');
+  if (op.auth === 'optional') codes.push('FORBIDDEN');
   if (op.path.includes('/:')) codes.push('NOT_FOUND');
   // Fastify parses the body of every method but GET before the operation runs, even where it goes unread.
   if (op.method !== 'GET') codes.push('PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');

@@ -81,7 +81,7 @@ export function buildRouter(deps: Deps): AppRouter {
 
 /** tRPC's error envelope for an error raised outside tRPC (by Fastify, or by the query path below). */
 function trpcErrorEnvelope(err: unknown) {
-  const { status, headers } = describeError(err);
+  const { status, headers, internal } = describeError(err);
   const error = new TRPCError({ code: trpcCodes[status] ?? 'INTERNAL_SERVER_ERROR', cause: err });
   const shape = getTRPCErrorShape({
     config: t._config,
@@ -91,7 +91,7 @@ function trpcErrorEnvelope(err: unknown) {
     input: undefined,
     ctx: undefined,
   });
-  return { status, headers, body: { error: shape } };
+  return { status, headers, internal, body: { error: shape } };
 }
 
 /** Queries by their tRPC path (`users.byId`). */
@@ -133,8 +133,9 @@ async function answerQuery(req: TrpcRequest, reply: FastifyReply, deps: Deps, lo
       try {
         return { status: 200, headers: {}, body: { result: { data: await execute(name, deps, request) } } };
       } catch (err) {
-        if (describeError(err).internal) log(err);
-        return trpcErrorEnvelope(err);
+        const envelope = trpcErrorEnvelope(err);
+        if (envelope.internal) log(err);
+        return envelope;
       }
     }),
   );
@@ -161,8 +162,8 @@ export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: 
   };
   await app.register(async (scope) => {
     scope.setErrorHandler((err, _req, reply) => {
-      if (describeError(err).internal) log(err);
-      const { status, headers, body } = trpcErrorEnvelope(err);
+      const { status, headers, internal, body } = trpcErrorEnvelope(err);
+      if (internal) log(err);
       return reply.code(status).headers(headers).send(body);
     });
     // As tRPC's own Fastify plugin does: tRPC reads JSON bodies itself (Fastify still enforces the size limit).
