@@ -1,4 +1,5 @@
 import { type ClientRequest, request } from 'node:http';
+import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
 import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
@@ -59,7 +60,7 @@ async function logged(server: ServerProcess, text: string, n = 1): Promise<void>
 
 /** A login whose body never finishes arriving: in flight for as long as the test keeps it open. */
 function stuckRequest(server: ServerProcess): Promise<ClientRequest> {
-  const req = request(`${server.url}/api/v1/login`, {
+  const req = request(`${server.url}${REST_PREFIX}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'content-length': '100' },
   });
@@ -86,7 +87,7 @@ describe('graceful shutdown', () => {
       server.child.kill('SIGTERM');
       await logged(server, 'SIGTERM: draining requests');
       // A request that arrives while draining is refused: no connection, or a 503 in the error shape.
-      const late = await fetch(`${server.url}/api/v1/users`).then(
+      const late = await fetch(`${server.url}${REST_PREFIX}/users`).then(
         async (r) => `${r.status} ${((await r.json()) as { code: string }).code}`,
         () => 'refused',
       );

@@ -25,7 +25,7 @@ export async function listUsers(deps: Deps, input: ParsedInputOf<'listUsers'>): 
     .select(publicColumns)
     .orderBy('id_user')
     .limit(input.limit + 1);
-  if (input.cursor !== undefined) query = query.where('id_user', '>', Number(input.cursor));
+  if (input.cursor) query = query.where('id_user', '>', Number(input.cursor));
   const rows = await query.execute();
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
