@@ -140,6 +140,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   fastify.addHook('onClose', async () => stopPurge());
 
   registerRestRoutes(fastify, deps);
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await fastify.register(async (pages) => {
     // helmet works out its headers on every request, which costs an API answer a third of its throughput;
     // only the HTML pages need its full policy. Swagger UI and the dashboard load everything from this origin.

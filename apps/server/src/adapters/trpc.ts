@@ -160,6 +160,7 @@ export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: 
       headers: Object.assign({}, ...errors.map((e) => describeError(e.cause ?? e).headers)),
     }),
   };
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await app.register(async (scope) => {
     scope.setErrorHandler((err, _req, reply) => {
       const { status, headers, internal, body } = trpcErrorEnvelope(err);

@@ -55,7 +55,7 @@ export function schedulePurge(
   if (intervalSeconds <= 0) return () => {};
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (running) return;
+    if (running !== undefined) return;
     // Tracked like a request, so shutdown lets a purge finish before it closes the database.
     running = deps.inFlight
       .track(() => purgeExpired(deps))

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 
-export type TokenType = 'access' | 'refresh';
+type TokenType = 'access' | 'refresh';
 
 /** Every claim a token carries; nothing personal and nothing secret. */
 const ClaimsSchema = z.object({
@@ -20,7 +20,7 @@ const ClaimsSchema = z.object({
 });
 export type Claims = z.infer<typeof ClaimsSchema>;
 
-export interface SessionRef {
+interface SessionRef {
   userId: number;
   role: 1 | 2;
   sid: string;

@@ -5,7 +5,7 @@ import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 
 /** The columns that make up the public view; the hash is never selected with them. */
-export const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at'] as const;
+const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at'] as const;
 type PublicRow = Pick<Selectable<Database['users']>, (typeof publicColumns)[number]>;
 
 export function toUser(row: PublicRow): User {
