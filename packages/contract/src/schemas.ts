@@ -17,6 +17,14 @@ const wholeNumber = (min: number, max: number) =>
     )
     .pipe(z.number().int().min(min).max(max));
 
+/**
+ * Every string input starts here. A lone UTF-16 surrogate (JSON allows `"\ud800"`) is no character: the
+ * databases store it differently (SQLite keeps it, MySQL refuses or replaces it) and hashing turns it into
+ * U+FFFD, so it is refused before anything else. (`\p{Cs}` matches only unpaired surrogates under the u flag.)
+ */
+export const inputString = () =>
+  z.string().refine((s) => !/\p{Cs}/u.test(s), { error: 'Not well-formed Unicode (a lone surrogate)', abort: true });
+
 /** 1 = admin, 2 = user. */
 export const UserRoleSchema = z.union([z.literal(1), z.literal(2)]);
 export type UserRole = z.infer<typeof UserRoleSchema>;
@@ -27,8 +35,7 @@ export const USER = 2 as const;
  * Logins are folded (NFKC, lower case) before any rule applies, so `Bob`, `bob` and `ｂｏｂ` are one
  * account on MySQL and SQLite alike; the character set then leaves no room for invisible or look-alike letters.
  */
-export const LoginSchema = z
-  .string()
+export const LoginSchema = inputString()
   .max(256)
   .trim()
   .normalize('NFKC')
@@ -37,8 +44,7 @@ export const LoginSchema = z
   .max(64)
   .regex(/^[a-z0-9][a-z0-9._@+-]*$/, 'Use letters a-z, digits and . _ @ + - (starting with a letter or digit)');
 
-export const UserNameSchema = z
-  .string()
+export const UserNameSchema = inputString()
   .max(400)
   .trim()
   .normalize('NFC')
@@ -47,8 +53,8 @@ export const UserNameSchema = z
   .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'Control and invisible formatting characters are not allowed');
 
 /** Length is bounded so no request can make the server hash megabytes. */
-export const NewPasswordSchema = z.string().min(8).max(128);
-export const PasswordSchema = z.string().min(1).max(128);
+export const NewPasswordSchema = inputString().min(8).max(128);
+export const PasswordSchema = inputString().min(1).max(128);
 
 export const RegisterInputSchema = z.strictObject({
   user_name: UserNameSchema,
@@ -67,8 +73,7 @@ export const NoInputSchema = z.strictObject({}).optional();
 
 export const ListUsersInputSchema = z.strictObject({
   limit: wholeNumber(1, 100).default(20),
-  cursor: z
-    .string()
+  cursor: inputString()
     .regex(/^\d{1,10}$/, 'Not a cursor this API returned')
     .optional()
     .describe('Opaque: pass the next_cursor of the previous page'),
