@@ -183,7 +183,7 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
   }
   const path = url.slice('sqlite:'.length);
   if (path !== ':memory:') {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(path), { recursive: true });
     // Created readable by its owner only; SQLite gives the -wal and -shm files the database file's mode.
     closeSync(openSync(path, 'a', 0o600));
   }
