@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
+import { type ConnectOptions, connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -36,6 +36,8 @@ export interface AppOptions {
   passwords?: PasswordHasher;
   /** Where log lines go instead of stdout (tests read them back). */
   logStream?: NodeJS.WritableStream;
+  /** Extra session statements for MySQL connections (tests switch server modes on with them). */
+  database?: Pick<ConnectOptions, 'sessionStatements'>;
 }
 
 export interface App {
@@ -60,7 +62,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
   });
-  const database = connect(config.databaseUrl, { poolSize: config.dbPoolSize });
+  const database = connect(config.databaseUrl, {
+    poolSize: config.dbPoolSize,
+    statementTimeoutSeconds: config.dbStatementTimeoutSeconds,
+    ...options.database,
+  });
   const inFlight = new InFlight();
   const passwords = options.passwords ?? createPasswordHasher();
   fastify.addHook('onClose', async () => {

@@ -4,6 +4,7 @@ import { connect } from '@api-users/db';
 import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
 import { purgeExpired } from '../src/modules/auth/purge.js';
+import { CLOCK_TOLERANCE_MS } from '../src/modules/auth/tokens.js';
 import { createTestDatabase, describeEachDatabase, rowCounts } from './support/databases.js';
 import { FaultyProxy } from './support/faulty-proxy.js';
 import { call, restClient } from './support/http.js';
@@ -176,8 +177,8 @@ describeEachDatabase('purge of expired rows', (dialect) => {
       await db
         .insertInto('revoked_tokens')
         .values([
-          { jti: 'expired-1', expires_at: now - 1000 },
-          { jti: 'expired-2', expires_at: now - 1000 },
+          { jti: 'expired-1', expires_at: now - 60_000 },
+          { jti: 'expired-2', expires_at: now - 60_000 },
           { jti: 'live-1', expires_at: now + 60_000 },
         ])
         .execute();
@@ -193,6 +194,34 @@ describeEachDatabase('purge of expired rows', (dialect) => {
     }
   });
 
+  it('keeps a revocation and a session until past their expiry plus the clock tolerance', async () => {
+    const database = await createTestDatabase(dialect);
+    const server = await startServer(database.url);
+    const { db } = connect(database.url);
+    try {
+      const api = restClient(server.url);
+      const { tokens } = await api.signUp(uniqueLogin('tolerance'));
+      expect((await api.call('DELETE', '/logout', { token: tokens.access_token })).status).toBe(200);
+      const { exp, sid } = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] ?? '', 'base64url').toString());
+      const session = await db
+        .selectFrom('sessions')
+        .select('expires_at')
+        .where('sid', '=', sid)
+        .executeTakeFirstOrThrow();
+      // Verification still accepts the token for the tolerance past exp: a purge then must not forget its revocation.
+      const justAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS - 1000 });
+      const wellAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS + 1000 });
+      expect(await purgeExpired(justAfter(exp * 1000))).toEqual({ sessions: 0, revokedTokens: 0 });
+      expect(await purgeExpired(wellAfter(exp * 1000))).toEqual({ sessions: 0, revokedTokens: 1 });
+      expect(await purgeExpired(justAfter(Number(session.expires_at)))).toEqual({ sessions: 0, revokedTokens: 0 });
+      expect(await purgeExpired(wellAfter(Number(session.expires_at)))).toEqual({ sessions: 1, revokedTokens: 0 });
+    } finally {
+      await db.destroy();
+      await server.close();
+      await database.drop();
+    }
+  });
+
   it('runs on a schedule inside the server', async () => {
     const database = await createTestDatabase(dialect);
     const server = await startServer(database.url, { PURGE_INTERVAL: '1' });
@@ -200,7 +229,7 @@ describeEachDatabase('purge of expired rows', (dialect) => {
     try {
       await db
         .insertInto('revoked_tokens')
-        .values({ jti: 'old', expires_at: Date.now() - 1000 })
+        .values({ jti: 'old', expires_at: Date.now() - 60_000 })
         .execute();
       for (let i = 0; i < 50 && (await rowCounts(database.url)).revoked_tokens !== 0; i++) {
         await new Promise((r) => setTimeout(r, 100));

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
+import { connect } from '@api-users/db';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
 import { call, restClient } from './support/http.js';
@@ -154,6 +157,72 @@ describeEachDatabase('security', (dialect) => {
     expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'password' }] });
   });
 
+  it('refuses repetitive and sequential passwords, saying why', async () => {
+    const api = restClient(server.url);
+    for (const password of [
+      'aaaaaaaaaa',
+      'abababab',
+      'abcabcabc',
+      'ABCDEFGHIJK',
+      '98765432',
+      'zyxwvutsr',
+      'abcd6789',
+    ]) {
+      const res = await api.register({ user_name: 'Weak', login: uniqueLogin('pattern'), password });
+      expect(res.status, password).toBe(400);
+      expect(res.body.issues).toEqual([
+        { path: 'password', message: expect.stringMatching(/repeated or sequential pattern/) },
+      ]);
+    }
+    // A long passphrase with a run in it is fine.
+    expect(
+      (await api.register({ user_name: 'Fine', login: uniqueLogin('fine'), password: 'abcd plus more' })).status,
+    ).toBe(201);
+  });
+
+  it('refuses the tokens of a user deleted behind its back (foreign keys off), on every check', async () => {
+    const api = restClient(server.url);
+    const { user, tokens } = await api.signUp(uniqueLogin('gone'));
+    const { db } = connect(database.url);
+    try {
+      await db.connection().execute(async (conn) => {
+        await (dialect === 'mysql' ? sql`set foreign_key_checks = 0` : sql`pragma foreign_keys = off`).execute(conn);
+        await conn.deleteFrom('users').where('id_user', '=', user.id_user).execute();
+      });
+      const orphans = await db.selectFrom('sessions').select('sid').where('user_id', '=', user.id_user).execute();
+      expect(orphans).toHaveLength(1);
+    } finally {
+      await db.destroy();
+    }
+    const access = await api.call('GET', '/users', { token: tokens.access_token });
+    expect(access.status).toBe(401);
+    expect(access.body.code).toBe('TOKEN_REVOKED');
+    const refreshed = await api.call('POST', '/refresh', { token: tokens.refresh_token });
+    expect(refreshed.status).toBe(401);
+    expect(refreshed.body.code).toBe('TOKEN_REVOKED');
+  });
+
+  it('refuses to refresh a session older than SESSION_MAX_AGE, however often it was rotated', async () => {
+    const api = restClient(server.url);
+    const { tokens } = await api.signUp(uniqueLogin('aged'));
+    const rotated = await api.call('POST', '/refresh', { token: tokens.refresh_token });
+    expect(rotated.status).toBe(200);
+    const { sid } = JSON.parse(Buffer.from(tokens.refresh_token.split('.')[1] ?? '', 'base64url').toString());
+    const { db } = connect(database.url);
+    try {
+      // Signed in 90 days and a minute ago (the default SESSION_MAX_AGE is 90 days).
+      const signedIn = Date.now() - (90 * 86400 + 60) * 1000;
+      await db.updateTable('sessions').set({ created_at: signedIn }).where('sid', '=', sid).execute();
+    } finally {
+      await db.destroy();
+    }
+    const aged = await api.call('POST', '/refresh', { token: rotated.body.refresh_token });
+    expect(aged.status).toBe(401);
+    expect(aged.body.code).toBe('TOKEN_EXPIRED');
+    // The session is over: its access token stops working too.
+    expect((await api.call('GET', '/users', { token: rotated.body.access_token })).body.code).toBe('TOKEN_REVOKED');
+  });
+
   it('sends security headers, and CORS headers only to allowed origins', async () => {
     const allowed = await fetch(`${server.url}${REST_PREFIX}/users`, {
       method: 'OPTIONS',
@@ -215,5 +284,21 @@ describeEachDatabase('security', (dialect) => {
     });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('SQLite file', () => {
+  it('is created readable and writable by its owner only, with its -wal and -shm files', async () => {
+    const database = await createTestDatabase('sqlite');
+    const server = await startServer(database.url);
+    try {
+      await restClient(server.url).signUp(uniqueLogin('mode'));
+      const path = database.url.slice('sqlite:'.length);
+      const modes = ['', '-wal', '-shm'].map((suffix) => (statSync(path + suffix).mode & 0o777).toString(8));
+      expect(modes).toEqual(['600', '600', '600']);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
   });
 });

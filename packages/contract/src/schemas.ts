@@ -24,6 +24,14 @@ const wholeNumber = (minimum: number, maximum: number, description: string) =>
     .describe(description)
     .register(wireIntegers, { minimum, maximum });
 
+/**
+ * Every string input starts here. A lone UTF-16 surrogate (JSON allows `"\ud800"`) is no character: the
+ * databases store it differently (SQLite keeps it, MySQL refuses or replaces it) and hashing turns it into
+ * U+FFFD, so it is refused before anything else. (`\p{Cs}` matches only unpaired surrogates under the u flag.)
+ */
+export const inputString = () =>
+  z.string().refine((s) => !/\p{Cs}/u.test(s), { error: 'Not well-formed Unicode (a lone surrogate)', abort: true });
+
 /** 1 = admin, 2 = user. */
 export const UserRoleSchema = z.union([z.literal(1), z.literal(2)]);
 export type UserRole = z.infer<typeof UserRoleSchema>;
@@ -35,8 +43,7 @@ export const USER = 2 as const;
  * account on MySQL and SQLite alike; the character set then leaves no room for invisible or look-alike letters.
  * The rules come after the fold (a pipe), so documents show what is accepted as sent.
  */
-export const LoginSchema = z
-  .string()
+export const LoginSchema = inputString()
   .max(256)
   .transform((s) => s.trim().normalize('NFKC').toLowerCase())
   .pipe(
@@ -48,8 +55,7 @@ export const LoginSchema = z
   )
   .describe('Folded to lower case (NFKC) and trimmed, then 3-64 of a-z 0-9 . _ @ + - starting with a letter or digit');
 
-export const UserNameSchema = z
-  .string()
+export const UserNameSchema = inputString()
   .max(400)
   .transform((s) => s.trim().normalize('NFC'))
   .pipe(
@@ -62,8 +68,8 @@ export const UserNameSchema = z
   .describe('Trimmed and NFC-normalised, then 1-100 characters, none of them control or formatting characters');
 
 /** Length is bounded so no request can make the server hash megabytes. */
-export const NewPasswordSchema = z.string().min(8).max(128);
-export const PasswordSchema = z.string().min(1).max(128);
+export const NewPasswordSchema = inputString().min(8).max(128);
+export const PasswordSchema = inputString().min(1).max(128);
 
 export const RegisterInputSchema = z.strictObject({
   user_name: UserNameSchema,
@@ -82,8 +88,7 @@ export const NoInputSchema = z.strictObject({}).optional();
 
 export const ListUsersInputSchema = z.strictObject({
   limit: wholeNumber(1, 100, 'Users per page').prefault(20),
-  cursor: z
-    .string()
+  cursor: inputString()
     .regex(/^\d{1,10}$/, 'Not a cursor this API returned')
     .nullish()
     .describe('Opaque: the next_cursor of the previous page (absent or null: the first page)'),

@@ -1,4 +1,4 @@
-import { ADMIN, type OutputOf, type ParsedInputOf, type User } from '@api-users/contract';
+import { ADMIN, type OutputOf, type ParsedInputOf, USER, type User, type UserRole } from '@api-users/contract';
 import type { Database } from '@api-users/db';
 import type { Selectable } from 'kysely';
 import type { Deps } from '../../deps.js';
@@ -8,12 +8,15 @@ import { AppError } from '../../errors.js';
 const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at'] as const;
 type PublicRow = Pick<Selectable<Database['users']>, (typeof publicColumns)[number]>;
 
+/** A `user_role` column value as the contract's role. */
+export const roleOf = (column: number): UserRole => (column === ADMIN ? ADMIN : USER);
+
 export function toUser(row: PublicRow): User {
   return {
     id_user: Number(row.id_user),
     user_name: row.user_name,
     login: row.login,
-    user_role: row.user_role === ADMIN ? 1 : 2,
+    user_role: roleOf(row.user_role),
     created_at: new Date(Number(row.created_at)).toISOString(),
   };
 }
