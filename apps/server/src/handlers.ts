@@ -12,7 +12,7 @@ import type { Deps } from './deps.js';
 import { AppError, validationError } from './errors.js';
 import { login, logout, logoutRefresh, refresh, register } from './modules/auth/auth.js';
 import { authenticate, type Caller } from './modules/auth/guard.js';
-import { listUsers, userById } from './modules/users/users.js';
+import { listUsers, me, userById } from './modules/users/users.js';
 
 /** Operations that take a token always get a caller; the others may get one (`optional`) or none. */
 type CallerFor<K extends OperationName> = Operations[K]['auth'] extends 'access' | 'refresh' ? Caller : Caller | null;
@@ -30,6 +30,7 @@ const handlers: Handlers = {
   logoutRefresh: (deps, _input, caller) => logoutRefresh(deps, caller),
   listUsers: (deps, input) => listUsers(deps, input),
   userById: (deps, input) => userById(deps, input),
+  getMe: (deps, _input, caller) => me(deps, caller),
 };
 
 /** Each operation's error codes, looked up on every error answer. */

@@ -35,6 +35,7 @@ const expectedStatuses: Record<OperationName, number[]> = {
   logoutRefresh: [200, 400, 401, 413, 415, 500, 503],
   listUsers: [200, 400, 401, 500, 503],
   userById: [200, 400, 401, 404, 500, 503],
+  getMe: [200, 400, 401, 500, 503],
 };
 
 /** Documented but not provoked here: rate limiting is not built yet; 500 and 503 need a broken server. */
@@ -138,6 +139,11 @@ describe('live responses match the document', () => {
       async () => api.call('GET', '/users/abc', { token: (await pair()).access_token }),
       () => api.call('GET', `/users/${userId}`),
       async () => api.call('GET', '/users/2147483647', { token: (await pair()).access_token }),
+    ],
+    getMe: [
+      async () => api.call('GET', '/me', { token: (await pair()).access_token }),
+      async () => api.call('GET', '/me?unexpected=1', { token: (await pair()).access_token }),
+      () => api.call('GET', '/me'),
     ],
   };
 

@@ -21,6 +21,7 @@ export const TRPC_PREFIX = '/trpc';
 export const routers = {
   auth: 'Accounts and sessions: sign up, sign in, renew and revoke tokens',
   users: 'Reading accounts',
+  me: 'The caller’s own account',
 } as const;
 export type Router = keyof typeof routers;
 
@@ -165,6 +166,19 @@ export const operations = {
     output: UserSchema,
     status: 200,
     errors: ['NOT_FOUND'],
+  },
+  getMe: {
+    router: 'me',
+    procedure: 'get',
+    method: 'GET',
+    path: '/me',
+    auth: 'access',
+    summary: 'Read the caller’s own account',
+    description: 'The account the access token was issued to, as the database holds it now.',
+    input: NoInputSchema,
+    output: UserSchema,
+    status: 200,
+    errors: [],
   },
 } as const satisfies Record<string, Operation>;
 

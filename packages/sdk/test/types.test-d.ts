@@ -15,7 +15,8 @@ describe('types from the contract', () => {
   const trpc = createTrpcClient({ baseUrl: 'http://127.0.0.1:1' });
 
   it('gives the REST client one method per operation, grouped by router', () => {
-    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users'>();
+    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users' | 'me'>();
+    expectTypeOf<keyof RestClient['me']>().toEqualTypeOf<'get'>();
     expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
       'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh'
     >();

@@ -3,6 +3,7 @@ import type { Database } from '@api-users/db';
 import type { Selectable } from 'kysely';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
+import type { Caller } from '../auth/guard.js';
 
 /** The columns that make up the public view; the hash is never selected with them. */
 const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at'] as const;
@@ -45,5 +46,16 @@ export async function userById(deps: Deps, input: ParsedInputOf<'userById'>): Pr
     .where('id_user', '=', input.id)
     .executeTakeFirst();
   if (!row) throw new AppError('NOT_FOUND', `No user with id ${input.id}`);
+  return toUser(row);
+}
+
+/** The caller's own account. The guard has just seen it exist; one deleted since is a revoked token. */
+export async function me(deps: Deps, caller: Caller): Promise<User> {
+  const row = await deps.db
+    .selectFrom('users')
+    .select(publicColumns)
+    .where('id_user', '=', caller.userId)
+    .executeTakeFirst();
+  if (!row) throw new AppError('TOKEN_REVOKED', 'The token has been revoked');
   return toUser(row);
 }
