@@ -1,6 +1,6 @@
 import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeEachDatabase, rowCounts } from './support/databases.js';
+import { describeEachDatabase, lastAuditEvent, rowCounts } from './support/databases.js';
 import { type CallOptions, call, restClient } from './support/http.js';
 import { uniqueLogin, useIsolatedServer } from './support/server.js';
 import { forgeToken, kidOf } from './support/tokens.js';
@@ -16,6 +16,8 @@ interface Case {
   challenge?: string;
   /** The paths of the issues a VALIDATION_FAILED answer lists; none where the request is not even JSON. */
   issues?: string[];
+  /** A refused password is the one thing recorded: the `detail` of the `login_failed` event written. */
+  audited?: 'bad_password' | 'unknown_login';
 }
 
 interface Tokens {
@@ -280,6 +282,7 @@ const restCases: Case[] = [
     options: (t) => ({ json: { login: t.existingLogin, password: 'not the password' } }),
     status: 401,
     code: 'BAD_CREDENTIALS',
+    audited: 'bad_password',
   },
   {
     name: 'unknown login',
@@ -288,6 +291,7 @@ const restCases: Case[] = [
     options: json({ login: 'nobody.at.all', password: 'not the password' }),
     status: 401,
     code: 'BAD_CREDENTIALS',
+    audited: 'unknown_login',
   },
   {
     name: 'no token',
@@ -572,6 +576,7 @@ const trpcCases: Case[] = [
     options: (t) => ({ json: { login: t.existingLogin, password: 'not the password' } }),
     status: 401,
     code: 'BAD_CREDENTIALS',
+    audited: 'bad_password',
   },
   {
     name: 'no token',
@@ -711,7 +716,9 @@ describeEachDatabase('bad input', (dialect) => {
         for (const issue of body.issues ?? [])
           expect(issue).toEqual({ path: expect.any(String), message: expect.any(String) });
         expect(res.headers.get('www-authenticate') ?? undefined).toBe(c.challenge);
-        expect(await rowCounts(server.database.url)).toEqual(before);
+        const after = await rowCounts(server.database.url);
+        expect(after).toEqual({ ...before, audit_events: (before.audit_events ?? 0) + (c.audited ? 1 : 0) });
+        if (c.audited) expect(await lastAuditEvent(server.database.url)).toMatchObject({ detail: c.audited });
       });
     });
   }

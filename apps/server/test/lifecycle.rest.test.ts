@@ -22,6 +22,7 @@ describeEachDatabase('REST life cycle', (dialect) => {
       login: login.toLowerCase(),
       user_role: 2,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      disabled: false,
     });
 
     const pair = await api.login(login.toUpperCase(), password);

@@ -1,15 +1,26 @@
 import type { z } from 'zod';
 import { type ErrorCode, errorStatus } from './errors.js';
 import {
+  AuditPageSchema,
+  ChangePasswordInputSchema,
+  EndedSessionsSchema,
+  EndSessionInputSchema,
+  ListAuditInputSchema,
+  ListSessionsInputSchema,
   ListUsersInputSchema,
   LoginInputSchema,
   MessageSchema,
   NoInputSchema,
   RegisterInputSchema,
+  SessionPageSchema,
+  SetPasswordInputSchema,
+  SetupSchema,
   TokenPairSchema,
+  UpdateUserInputSchema,
   UserByIdInputSchema,
   UserPageSchema,
   UserSchema,
+  UserSessionsInputSchema,
 } from './schemas.js';
 
 /** Where the REST routes live; the path of every operation is under it. */
@@ -20,8 +31,9 @@ export const TRPC_PREFIX = '/trpc';
 /** The groups of operations: tRPC namespaces, OpenAPI tags and the SDK's method groups. */
 export const routers = {
   auth: 'Accounts and sessions: sign up, sign in, renew and revoke tokens',
-  users: 'Reading accounts',
-  me: 'The caller’s own account',
+  users: 'Accounts: anyone signed in reads them (unless USERS_READABLE_BY=admins); admins change them',
+  me: 'The caller’s own account: its password and its sessions',
+  audit: 'The audit log (admins)',
 } as const;
 export type Router = keyof typeof routers;
 
@@ -91,11 +103,11 @@ export const operations = {
     summary: 'Sign in',
     description:
       'Exchanges a login and its password for an access token and a refresh token. An unknown login and a ' +
-      'wrong password get the same answer.',
+      'wrong password get the same answer; a disabled account gets 403 ACCOUNT_DISABLED, after a correct password only.',
     input: LoginInputSchema,
     output: TokenPairSchema,
     status: 200,
-    errors: ['BAD_CREDENTIALS'],
+    errors: ['BAD_CREDENTIALS', 'ACCOUNT_DISABLED'],
   },
   refresh: {
     router: 'auth',
@@ -148,11 +160,12 @@ export const operations = {
     summary: 'List accounts',
     description:
       'Accounts in id order, a page at a time (keyset pagination): pass the `next_cursor` of a page as the ' +
-      '`cursor` of the next; it is null on the last page.',
+      '`cursor` of the next; it is null on the last page. `q`, `role` and `disabled` narrow the list. ' +
+      'With USERS_READABLE_BY=admins, only admins may list accounts (403 FORBIDDEN for others).',
     input: ListUsersInputSchema,
     output: UserPageSchema,
     status: 200,
-    errors: [],
+    errors: ['FORBIDDEN'],
   },
   userById: {
     router: 'users',
@@ -161,11 +174,13 @@ export const operations = {
     path: '/users/:id',
     auth: 'access',
     summary: 'Read one account',
-    description: 'One account by its id; 404 when there is none.',
+    description:
+      'One account by its id; 404 when there is none. With USERS_READABLE_BY=admins, others may read only ' +
+      'their own (403 FORBIDDEN).',
     input: UserByIdInputSchema,
     output: UserSchema,
     status: 200,
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'FORBIDDEN'],
   },
   getMe: {
     router: 'me',
@@ -177,6 +192,170 @@ export const operations = {
     description: 'The account the access token was issued to, as the database holds it now.',
     input: NoInputSchema,
     output: UserSchema,
+    status: 200,
+    errors: [],
+  },
+  changePassword: {
+    router: 'me',
+    procedure: 'changePassword',
+    method: 'POST',
+    path: '/me/password',
+    auth: 'access',
+    rateLimit: 'password',
+    summary: 'Change the caller’s password',
+    description:
+      'Checks the current password (a wrong one costs and answers as at sign-in: 401 BAD_CREDENTIALS), applies ' +
+      'the password rules to the new one, ends every other session of the account and answers a fresh pair ' +
+      'for this one (its previous refresh token is spent).',
+    input: ChangePasswordInputSchema,
+    output: TokenPairSchema,
+    status: 200,
+    errors: ['BAD_CREDENTIALS'],
+  },
+  listMySessions: {
+    router: 'me',
+    procedure: 'sessions',
+    method: 'GET',
+    path: '/me/sessions',
+    auth: 'access',
+    summary: 'List the caller’s sessions',
+    description:
+      'The caller’s live sessions (devices signed in), newest first, a page at a time; `current` marks the ' +
+      'one the access token belongs to.',
+    input: ListSessionsInputSchema,
+    output: SessionPageSchema,
+    status: 200,
+    errors: [],
+  },
+  endMySession: {
+    router: 'me',
+    procedure: 'endSession',
+    method: 'DELETE',
+    path: '/me/sessions/:sid',
+    auth: 'access',
+    summary: 'End one of the caller’s sessions',
+    description: 'Ends one live session of the caller (its tokens stop working at once); 404 when there is none.',
+    input: EndSessionInputSchema,
+    output: EndedSessionsSchema,
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  endMyOtherSessions: {
+    router: 'me',
+    procedure: 'endOtherSessions',
+    method: 'DELETE',
+    path: '/me/sessions',
+    auth: 'access',
+    summary: 'Sign out everywhere else',
+    description: 'Ends every live session of the caller but the one the access token belongs to.',
+    input: NoInputSchema,
+    output: EndedSessionsSchema,
+    status: 200,
+    errors: [],
+  },
+  updateUser: {
+    router: 'users',
+    procedure: 'update',
+    method: 'PATCH',
+    path: '/users/:id',
+    auth: 'access',
+    role: 'admin',
+    summary: 'Change an account',
+    description:
+      'Renames, re-roles, disables or enables an account. Demoting or disabling it ends its sessions on every ' +
+      'instance at once. The last enabled admin cannot be demoted or disabled (409 LAST_ADMIN).',
+    input: UpdateUserInputSchema,
+    output: UserSchema,
+    status: 200,
+    errors: ['NOT_FOUND', 'LAST_ADMIN'],
+  },
+  deleteUser: {
+    router: 'users',
+    procedure: 'remove',
+    method: 'DELETE',
+    path: '/users/:id',
+    auth: 'access',
+    role: 'admin',
+    summary: 'Delete an account',
+    description:
+      'Removes the account and its sessions; its audit events stay. The last enabled admin cannot be deleted ' +
+      '(409 LAST_ADMIN).',
+    input: UserByIdInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['NOT_FOUND', 'LAST_ADMIN'],
+  },
+  setUserPassword: {
+    router: 'users',
+    procedure: 'setPassword',
+    method: 'POST',
+    path: '/users/:id/password',
+    auth: 'access',
+    role: 'admin',
+    summary: 'Set an account’s password',
+    description: 'Sets a new password (the password rules apply) and ends every session of the account.',
+    input: SetPasswordInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  listUserSessions: {
+    router: 'users',
+    procedure: 'sessions',
+    method: 'GET',
+    path: '/users/:id/sessions',
+    auth: 'access',
+    role: 'admin',
+    summary: 'List an account’s sessions',
+    description: 'The account’s live sessions, newest first, a page at a time; 404 when there is no such account.',
+    input: UserSessionsInputSchema,
+    output: SessionPageSchema,
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  endUserSessions: {
+    router: 'users',
+    procedure: 'endSessions',
+    method: 'DELETE',
+    path: '/users/:id/sessions',
+    auth: 'access',
+    role: 'admin',
+    summary: 'End an account’s sessions',
+    description: 'Ends every live session of the account: its tokens stop working on every instance at once.',
+    input: UserByIdInputSchema,
+    output: EndedSessionsSchema,
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  listAudit: {
+    router: 'audit',
+    procedure: 'list',
+    method: 'GET',
+    path: '/audit',
+    auth: 'access',
+    role: 'admin',
+    summary: 'Read the audit log',
+    description:
+      'Events newest first, a page at a time, optionally only of one type, by one actor or about one account. ' +
+      'Events are appended in the transaction of the change they record and never changed; AUDIT_RETENTION ' +
+      'purges old ones.',
+    input: ListAuditInputSchema,
+    output: AuditPageSchema,
+    status: 200,
+    errors: [],
+  },
+  setup: {
+    router: 'auth',
+    procedure: 'setup',
+    method: 'GET',
+    path: '/setup',
+    auth: 'none',
+    summary: 'Whether the service is new',
+    description:
+      'Says whether there is no account yet, so a first-run form can offer to create the first admin ' +
+      '(the first account registered may make itself admin).',
+    input: NoInputSchema,
+    output: SetupSchema,
     status: 200,
     errors: [],
   },

@@ -42,6 +42,7 @@ describe.each(transportNames)('every operation over %s', (transport) => {
       login: login.toLowerCase(),
       user_role: 2,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      disabled: false,
     });
     expect(store.get()).toBeNull();
     // A second account, so the list has a second page even on a fresh database.

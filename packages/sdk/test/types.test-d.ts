@@ -15,12 +15,17 @@ describe('types from the contract', () => {
   const trpc = createTrpcClient({ baseUrl: 'http://127.0.0.1:1' });
 
   it('gives the REST client one method per operation, grouped by router', () => {
-    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users' | 'me'>();
-    expectTypeOf<keyof RestClient['me']>().toEqualTypeOf<'get'>();
-    expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
-      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh'
+    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users' | 'me' | 'audit'>();
+    expectTypeOf<keyof RestClient['me']>().toEqualTypeOf<
+      'get' | 'changePassword' | 'sessions' | 'endSession' | 'endOtherSessions'
     >();
-    expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<'list' | 'byId'>();
+    expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
+      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'setup'
+    >();
+    expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<
+      'list' | 'byId' | 'update' | 'remove' | 'setPassword' | 'sessions' | 'endSessions'
+    >();
+    expectTypeOf<keyof RestClient['audit']>().toEqualTypeOf<'list'>();
     expectTypeOf(rest.users.list).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();
     expectTypeOf(rest.users.byId).returns.resolves.toEqualTypeOf<User>();
     expectTypeOf(rest.auth.login).parameter(0).toEqualTypeOf<{ login: string; password: string }>();
