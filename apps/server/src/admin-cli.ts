@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { LoginSchema, NewPasswordSchema, UserNameSchema } from '@api-users/contract';
 import { connect, migrateToLatest } from '@api-users/db';
@@ -23,13 +24,20 @@ function parsed<T extends z.ZodType>(schema: T, value: unknown, what: string): z
   return result.data;
 }
 
-/** Asks twice on a terminal, without echo (a typo cannot be seen); takes one line from a pipe. */
+/** Asks twice on a terminal, without echo (a typo cannot be seen); takes the first line of a pipe. */
 async function newPassword(): Promise<string> {
-  const terminal = process.stdin.isTTY === true;
-  const ask = (prompt: string) =>
-    read({ prompt: terminal ? prompt : '', silent: true, replace: '', output: process.stderr });
-  const password = await ask('Password: ');
-  if (terminal && (await ask('Password again: ')) !== password) throw new CommandError('The two passwords differ');
+  let password = '';
+  if (process.stdin.isTTY) {
+    const ask = (prompt: string) => read({ prompt, silent: true, replace: '', output: process.stderr });
+    password = await ask('Password: ');
+    if ((await ask('Password again: ')) !== password) throw new CommandError('The two passwords differ');
+  } else {
+    // Ends with the input: an empty one leaves the password empty (and refused).
+    for await (const line of createInterface({ input: process.stdin })) {
+      password = line;
+      break;
+    }
+  }
   return parsed(NewPasswordSchema, password, 'password');
 }
 
