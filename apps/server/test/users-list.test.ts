@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/databases.js';
-import { restClient } from './support/http.js';
+import { type Reply, restClient } from './support/http.js';
 import { type OperationClient, operationClient, transports } from './support/operations.js';
 import { startIsolatedServer, uniqueLogin, useIsolatedServer } from './support/server.js';
 
@@ -75,7 +75,7 @@ describeEachDatabase('listing users with filters', (dialect) => {
       const paged: number[] = [];
       let cursor: string | null = null;
       do {
-        const page = await send(
+        const page: Reply = await send(
           'listUsers',
           { limit: 2, q: mark, role: 2, ...(cursor ? { cursor } : {}) },
           { token: adminToken },
