@@ -15,7 +15,11 @@ describe('types from the contract', () => {
   const trpc = createTrpcClient({ baseUrl: 'http://127.0.0.1:1' });
 
   it('gives the REST client one method per operation, grouped by router', () => {
-    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users' | 'me' | 'audit'>();
+    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users' | 'me' | 'audit' | 'signOut'>();
+    expectTypeOf(rest.signOut).returns.resolves.toBeVoid();
+    expectTypeOf(trpc.signOut).returns.resolves.toBeVoid();
+    // A page's next_cursor goes back in as it came (null on the first page too).
+    expectTypeOf<{ cursor: string | null }>().toExtend<NonNullable<Parameters<typeof rest.users.list>[0]>>();
     expectTypeOf<keyof RestClient['me']>().toEqualTypeOf<
       'get' | 'changePassword' | 'sessions' | 'endSession' | 'endOtherSessions'
     >();
