@@ -17,6 +17,7 @@ import { authenticate, type Caller } from './modules/auth/guard.js';
 import {
   endMyOtherSessions,
   endMySession,
+  endUserSession,
   endUserSessions,
   listMySessions,
   listUserSessions,
@@ -56,6 +57,7 @@ const handlers: Handlers = {
   setUserPassword: (deps, input, { caller, client }) => setUserPassword(deps, input, caller, client),
   listUserSessions: (deps, input, { caller }) => listUserSessions(deps, caller, input),
   endUserSessions: (deps, input, { caller, client }) => endUserSessions(deps, caller, client, input),
+  endUserSession: (deps, input, { caller, client }) => endUserSession(deps, caller, client, input),
   listAudit: (deps, input) => listAudit(deps, input),
   setup: (deps) => setup(deps),
 };

@@ -209,8 +209,19 @@ describeEachDatabase('account and admin operations', (dialect) => {
         [sid(two), false],
         [sid(one), false],
       ]);
+      expect(await send('endUserSession', { id: user.id, sid: sid(one) }, admin)).toMatchObject({
+        status: 200,
+        body: { ended: 1 },
+      });
+      expect(await codeOf(send('getMe', undefined, { token: one.access_token }))).toBe('401 TOKEN_REVOKED');
+      expect(await codeOf(send('getMe', undefined, { token: two.access_token }))).toBe('200 ok');
+      expect(await codeOf(send('endUserSession', { id: user.id, sid: sid(one) }, admin))).toBe('404 NOT_FOUND');
+      // A session is ended only through the account it belongs to.
+      const adminSession = claimsOf(admin.token).sid;
+      expect(await codeOf(send('endUserSession', { id: user.id, sid: adminSession }, admin))).toBe('404 NOT_FOUND');
+      const three = await signIn(user.login, 'set by an admin today', 'Three');
       expect(await send('endUserSessions', { id: user.id }, admin)).toMatchObject({ status: 200, body: { ended: 2 } });
-      for (const pair of [one, two]) {
+      for (const pair of [two, three]) {
         expect(await codeOf(send('getMe', undefined, { token: pair.access_token }))).toBe('401 TOKEN_REVOKED');
       }
       expect((await send('listUserSessions', { id: user.id }, admin)).body.items).toEqual([]);
@@ -242,9 +253,10 @@ describeEachDatabase('account and admin operations', (dialect) => {
         codeOf(send('setUserPassword', { id, new_password: 'a password I chose' }, asPlain)),
         codeOf(send('listUserSessions', { id }, asPlain)),
         codeOf(send('endUserSessions', { id }, asPlain)),
+        codeOf(send('endUserSession', { id, sid: claimsOf(asPlain.token).sid }, asPlain)),
         codeOf(send('listAudit', {}, asPlain)),
       ]);
-      expect(refusals).toEqual(Array(6).fill('403 FORBIDDEN'));
+      expect(refusals).toEqual(Array(7).fill('403 FORBIDDEN'));
       expect((await send('getMe', undefined, asPlain)).body).toMatchObject({ user_role: 2, disabled: false });
 
       const admin = await asAdmin();

@@ -24,6 +24,7 @@ describeEachDatabase('clients generated from the OpenAPI document', (dialect) =>
       'deleteUser',
       'endMyOtherSessions',
       'endMySession',
+      'endUserSession',
       'endUserSessions',
       'getMe',
       'listAudit',

@@ -46,6 +46,7 @@ const expectedStatuses: Record<OperationName, number[]> = {
   setUserPassword: [200, 400, 401, 403, 404, 413, 415, 500, 503],
   listUserSessions: [200, 400, 401, 403, 404, 500, 503],
   endUserSessions: [200, 400, 401, 403, 404, 413, 415, 500, 503],
+  endUserSession: [200, 400, 401, 403, 404, 413, 415, 500, 503],
   listAudit: [200, 400, 401, 403, 500, 503],
   setup: [200, 400, 500, 503],
 };
@@ -279,6 +280,18 @@ describe('live responses match the document', () => {
       async () => api.call('DELETE', '/users/2147483647/sessions', await asAdmin()),
       () => api.call('DELETE', `/users/${userId}/sessions`, tooLarge),
       () => api.call('DELETE', `/users/${userId}/sessions`, plainText),
+    ],
+    endUserSession: [
+      async () => {
+        const { access_token } = await pair();
+        return api.call('DELETE', `/users/${userId}/sessions/${sid(access_token)}`, await asAdmin());
+      },
+      async () => api.call('DELETE', `/users/${userId}/sessions/nope`, await asAdmin()),
+      () => api.call('DELETE', `/users/${userId}/sessions/${randomUUID()}`),
+      async () => api.call('DELETE', `/users/${userId}/sessions/${randomUUID()}`, await asUser()),
+      async () => api.call('DELETE', `/users/${userId}/sessions/${randomUUID()}`, await asAdmin()),
+      () => api.call('DELETE', `/users/${userId}/sessions/${randomUUID()}`, tooLarge),
+      () => api.call('DELETE', `/users/${userId}/sessions/${randomUUID()}`, plainText),
     ],
     listAudit: [
       async () => api.call('GET', `/audit?limit=5&type=login&target_id=${userId}`, await asAdmin()),

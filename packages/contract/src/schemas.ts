@@ -157,10 +157,16 @@ export const UserSessionsInputSchema = z.strictObject({
   cursor: sessionCursor(),
 });
 
-export const EndSessionInputSchema = z.strictObject({
-  sid: inputString()
+const sessionId = (description: string) =>
+  inputString()
     .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'Not a session id')
-    .describe('The id of one of the caller’s sessions'),
+    .describe(description);
+
+export const EndSessionInputSchema = z.strictObject({ sid: sessionId('The id of one of the caller’s sessions') });
+
+export const EndUserSessionInputSchema = z.strictObject({
+  id: userId(),
+  sid: sessionId('The id of one of the account’s sessions'),
 });
 
 /** What the audit log records; see the README for who is actor and target of each. */

@@ -70,10 +70,19 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     await expect(me.getMe()).rejects.toMatchObject({ status: 401, code: 'TOKEN_REVOKED' });
     expect(store.get()).toBeNull();
 
+    const phone = await me.login({ login, password: SET_PASSWORD });
+    const sid = JSON.parse(atob(phone.access_token.split('.')[1] ?? '')).sid as string;
+    expect(await admin.endUserSession({ id: user.id_user, sid })).toEqual({ ended: 1 });
     await me.login({ login, password: SET_PASSWORD });
     expect(await admin.endUserSessions({ id: user.id_user })).toEqual({ ended: 1 });
     const events = await admin.listAudit({ target_id: user.id_user, limit: 100, cursor: null });
-    expect(events.items.map((event) => event.type).slice(0, 3)).toEqual(['session_ended', 'login', 'password_set']);
+    expect(events.items.map((event) => event.type).slice(0, 5)).toEqual([
+      'session_ended',
+      'login',
+      'session_ended',
+      'login',
+      'password_set',
+    ]);
 
     await me.login({ login, password: SET_PASSWORD });
     expect(await me.logout()).toEqual({ msg: 'Access token revoked' });

@@ -27,7 +27,7 @@ describe('types from the contract', () => {
       'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'setup'
     >();
     expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<
-      'list' | 'byId' | 'update' | 'remove' | 'setPassword' | 'sessions' | 'endSessions'
+      'list' | 'byId' | 'update' | 'remove' | 'setPassword' | 'sessions' | 'endSessions' | 'endSession'
     >();
     expectTypeOf<keyof RestClient['audit']>().toEqualTypeOf<'list'>();
     expectTypeOf(rest.users.list).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();

@@ -168,25 +168,29 @@ async function endEach(
 export const listMySessions = (deps: Deps, caller: Caller, input: ParsedInputOf<'listMySessions'>) =>
   sessionPage(deps, caller.userId, caller.claims.sid, input);
 
-export async function endMySession(
+/** Ends one live session of `target`, recording who ended it. */
+async function endOne(
   deps: Deps,
-  caller: Caller,
+  target: number,
+  sid: string,
+  actor: number,
   client: Client,
-  input: ParsedInputOf<'endMySession'>,
 ): Promise<OutputOf<'endMySession'>> {
   const now = deps.clock();
   return deps.db.transaction().execute(async (trx) => {
-    if (!(await endSession(trx, input.sid, now, caller.userId)))
-      throw new AppError('NOT_FOUND', 'You have no live session with that id');
-    await record(trx, now, client, {
-      type: 'session_ended',
-      actorId: caller.userId,
-      targetId: caller.userId,
-      sessionId: input.sid,
-    });
+    if (!(await endSession(trx, sid, now, target))) {
+      throw new AppError('NOT_FOUND', 'No live session of that account has that id');
+    }
+    await record(trx, now, client, { type: 'session_ended', actorId: actor, targetId: target, sessionId: sid });
     return { ended: 1 };
   });
 }
+
+export const endMySession = (deps: Deps, caller: Caller, client: Client, input: ParsedInputOf<'endMySession'>) =>
+  endOne(deps, caller.userId, input.sid, caller.userId, client);
+
+export const endUserSession = (deps: Deps, caller: Caller, client: Client, input: ParsedInputOf<'endUserSession'>) =>
+  endOne(deps, input.id, input.sid, caller.userId, client);
 
 export const endMyOtherSessions = (deps: Deps, caller: Caller, client: Client) =>
   endEach(deps, caller.userId, caller.userId, client, caller.claims.sid);
