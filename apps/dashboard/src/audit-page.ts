@@ -1,0 +1,89 @@
+import { type AuditEvent, type AuditEventType, auditEventTypes } from '@api-users/sdk';
+import { api } from './api.js';
+import { h } from './dom.js';
+import { describeError, formatDate, text } from './forms.js';
+
+const PAGE_SIZE = 50;
+
+const person = (id: number | null) => (id === null ? '—' : h('a', { href: `#/users/${id}` }, `#${id}`));
+
+const eventRow = (event: AuditEvent): HTMLTableRowElement =>
+  h(
+    'tr',
+    {},
+    h('td', {}, formatDate(event.at)),
+    h('td', {}, h('code', {}, event.type), event.detail ? ` ${event.detail}` : ''),
+    h('td', {}, person(event.actor_id)),
+    h('td', {}, person(event.target_id)),
+    h('td', {}, event.client_address ?? '—', h('br'), h('small', { class: 'muted' }, event.user_agent ?? '')),
+  );
+
+/** The audit log, newest first, a page at a time, filtered by type, actor and target. */
+export function auditView(): HTMLElement {
+  const rows = h('tbody');
+  const failure = h('p', { class: 'error', role: 'alert' });
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
+  const idInput = (name: string, label: string) =>
+    h('input', { name, type: 'number', min: 1, placeholder: label, 'aria-label': label });
+  const filters = h(
+    'form',
+    { class: 'filters' },
+    h(
+      'select',
+      { name: 'type', 'aria-label': 'Type' },
+      h('option', { value: '' }, 'every type'),
+      ...auditEventTypes.map((type) => h('option', { value: type }, type)),
+    ),
+    idInput('actor_id', 'Actor id'),
+    idInput('target_id', 'Target id'),
+    h('button', { type: 'submit', class: 'secondary' }, 'Filter'),
+  );
+  let cursor: string | null = null;
+  let query: { type?: AuditEventType; actor_id?: number; target_id?: number } = {};
+
+  async function load(): Promise<void> {
+    more.disabled = true;
+    failure.textContent = '';
+    try {
+      const page = await api.audit.list({ limit: PAGE_SIZE, cursor, ...query });
+      rows.append(...page.items.map(eventRow));
+      cursor = page.next_cursor;
+      more.hidden = cursor === null;
+    } catch (err) {
+      failure.textContent = describeError(err);
+    } finally {
+      more.disabled = false;
+    }
+  }
+  filters.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(filters);
+    const type = auditEventTypes.find((known) => known === text(data, 'type'));
+    const actor = Number(text(data, 'actor_id'));
+    const target = Number(text(data, 'target_id'));
+    query = {
+      ...(type ? { type } : {}),
+      ...(actor > 0 ? { actor_id: actor } : {}),
+      ...(target > 0 ? { target_id: target } : {}),
+    };
+    rows.replaceChildren();
+    cursor = null;
+    void load();
+  });
+  more.addEventListener('click', () => void load());
+  void load();
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'Audit log'),
+    filters,
+    h(
+      'table',
+      { class: 'audit' },
+      h('thead', {}, h('tr', {}, ...['When', 'Event', 'Actor', 'Target', 'From'].map((title) => h('th', {}, title)))),
+      rows,
+    ),
+    failure,
+    more,
+  );
+}
