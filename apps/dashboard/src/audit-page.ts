@@ -1,7 +1,8 @@
 import { type AuditEvent, type AuditEventType, auditEventTypes } from '@api-users/sdk';
 import { api } from './api.js';
 import { h } from './dom.js';
-import { describeError, formatDate, text } from './forms.js';
+import { formatDate, text } from './forms.js';
+import { pagedList } from './paged-list.js';
 
 const PAGE_SIZE = 50;
 
@@ -20,9 +21,6 @@ const eventRow = (event: AuditEvent): HTMLTableRowElement =>
 
 /** The audit log, newest first, a page at a time, filtered by type, actor and target. */
 export function auditView(): HTMLElement {
-  const rows = h('tbody');
-  const failure = h('p', { class: 'error', role: 'alert' });
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
   const idInput = (name: string, label: string) =>
     h('input', { name, type: 'number', min: 1, placeholder: label, 'aria-label': label });
   const filters = h(
@@ -38,40 +36,21 @@ export function auditView(): HTMLElement {
     idInput('target_id', 'Target id'),
     h('button', { type: 'submit', class: 'secondary' }, 'Filter'),
   );
-  let cursor: string | null = null;
-  let query: { type?: AuditEventType; actor_id?: number; target_id?: number } = {};
-
-  async function load(): Promise<void> {
-    more.disabled = true;
-    failure.textContent = '';
-    try {
-      const page = await api.audit.list({ limit: PAGE_SIZE, cursor, ...query });
-      rows.append(...page.items.map(eventRow));
-      cursor = page.next_cursor;
-      more.hidden = cursor === null;
-    } catch (err) {
-      failure.textContent = describeError(err);
-    } finally {
-      more.disabled = false;
-    }
-  }
-  filters.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const data = new FormData(filters);
-    const type = auditEventTypes.find((known) => known === text(data, 'type'));
-    const actor = Number(text(data, 'actor_id'));
-    const target = Number(text(data, 'target_id'));
-    query = {
-      ...(type ? { type } : {}),
-      ...(actor > 0 ? { actor_id: actor } : {}),
-      ...(target > 0 ? { target_id: target } : {}),
-    };
-    rows.replaceChildren();
-    cursor = null;
-    void load();
+  const { rows, failure, more } = pagedList({
+    filters,
+    queryOf: (data): { type?: AuditEventType; actor_id?: number; target_id?: number } => {
+      const type = auditEventTypes.find((known) => known === text(data, 'type'));
+      const actor = Number(text(data, 'actor_id'));
+      const target = Number(text(data, 'target_id'));
+      return {
+        ...(type ? { type } : {}),
+        ...(actor > 0 ? { actor_id: actor } : {}),
+        ...(target > 0 ? { target_id: target } : {}),
+      };
+    },
+    fetchPage: (query, cursor) => api.audit.list({ limit: PAGE_SIZE, cursor, ...query }),
+    row: eventRow,
   });
-  more.addEventListener('click', () => void load());
-  void load();
   return h(
     'section',
     {},

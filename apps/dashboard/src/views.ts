@@ -1,17 +1,8 @@
 import type { User, UserRole } from '@api-users/sdk';
 import { api } from './api.js';
 import { h } from './dom.js';
-import {
-  describeError,
-  field,
-  formatDate,
-  formError,
-  onSubmit,
-  roleBadge,
-  roleName,
-  statusBadge,
-  text,
-} from './forms.js';
+import { field, formatDate, formError, onSubmit, roleBadge, roleName, statusBadge, text } from './forms.js';
+import { pagedList } from './paged-list.js';
 
 const PAGE_SIZE = 20;
 
@@ -66,15 +57,9 @@ export function firstRunView(onSignedIn: () => void): HTMLElement {
   return h('main', { class: 'center' }, form);
 }
 
-/**
- * All users in id order, a page at a time: "Load more" asks for the page after the last cursor. The search
- * box and the two filters start the list again.
- */
+/** All users in id order, a page at a time; the search box and the two filters start the list again. */
 export function usersView(): HTMLElement {
-  const rows = h('tbody');
   const count = h('span', { class: 'muted' });
-  const failure = h('p', { class: 'error', role: 'alert' });
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
   const filters = h(
     'form',
     { class: 'filters', role: 'search' },
@@ -95,42 +80,24 @@ export function usersView(): HTMLElement {
     ),
     h('button', { type: 'submit', class: 'secondary' }, 'Search'),
   );
-  let cursor: string | null = null;
-  let query: { q?: string; role?: UserRole; disabled?: boolean } = {};
-
-  async function load(): Promise<void> {
-    more.disabled = true;
-    failure.textContent = '';
-    try {
-      const page = await api.users.list({ limit: PAGE_SIZE, cursor, ...query });
-      rows.append(...page.items.map(userRow));
-      count.textContent = `${rows.rows.length} shown`;
-      cursor = page.next_cursor;
-      more.hidden = cursor === null;
-    } catch (err) {
-      failure.textContent = describeError(err);
-    } finally {
-      more.disabled = false;
-    }
-  }
-  filters.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const data = new FormData(filters);
-    const q = text(data, 'q').trim();
-    const role = text(data, 'role');
-    const disabled = text(data, 'disabled');
-    query = {
-      ...(q ? { q } : {}),
-      ...(role ? { role: role === '1' ? 1 : 2 } : {}),
-      ...(disabled ? { disabled: disabled === 'true' } : {}),
-    };
-    rows.replaceChildren();
-    cursor = null;
-    void load();
+  const { rows, failure, more } = pagedList({
+    filters,
+    queryOf: (data): { q?: string; role?: UserRole; disabled?: boolean } => {
+      const q = text(data, 'q').trim();
+      const role = text(data, 'role');
+      const disabled = text(data, 'disabled');
+      return {
+        ...(q ? { q } : {}),
+        ...(role ? { role: role === '1' ? 1 : 2 } : {}),
+        ...(disabled ? { disabled: disabled === 'true' } : {}),
+      };
+    },
+    fetchPage: (query, cursor) => api.users.list({ limit: PAGE_SIZE, cursor, ...query }),
+    row: userRow,
+    onLoaded: (shown) => {
+      count.textContent = `${shown} shown`;
+    },
   });
-  more.addEventListener('click', () => void load());
-  void load();
-
   return h(
     'section',
     {},
