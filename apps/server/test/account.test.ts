@@ -17,6 +17,9 @@ describeEachDatabase('account and admin operations', (dialect) => {
   const server = useIsolatedServer(dialect);
   let adminLogin: string;
   beforeAll(async () => {
+    for (const transport of transports) {
+      expect((await operationClient(server.url, transport)('setup')).body).toEqual({ first_run: true });
+    }
     // The first account of an empty database may make itself admin; it stays the only enabled admin.
     adminLogin = uniqueLogin('admin');
     await restClient(server.url).signUp(adminLogin, PASSWORD, 1);
@@ -51,6 +54,7 @@ describeEachDatabase('account and admin operations', (dialect) => {
     const asAdmin = async () => ({ token: (await signIn(adminLogin)).access_token });
 
     it('reads the caller’s own account, lists its sessions per device and ends them', async () => {
+      expect((await send('setup')).body).toEqual({ first_run: false });
       const { id, login } = await newUser('me');
       const phone = await signIn(login, PASSWORD, 'Phone/1.0');
       const laptop = await signIn(login, PASSWORD, 'Laptop/2.0');
