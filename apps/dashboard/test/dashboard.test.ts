@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from './support/browser.js';
+import { hasChromium, launchChromium } from '../../../test-support/chromium.js';
 import { type RunningServer, startServer } from './support/server.js';
 
 const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));
