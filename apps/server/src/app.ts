@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { registerDashboard } from './adapters/dashboard.js';
-import { registerOpenApi } from './adapters/openapi.js';
+import { DASHBOARD_PATH, registerDashboard } from './adapters/dashboard.js';
+import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApi } from './adapters/openapi.js';
 import { registerRestRoutes } from './adapters/rest.js';
 import { registerTrpc } from './adapters/trpc.js';
 import type { Config } from './config.js';
@@ -15,7 +16,11 @@ import { InFlight } from './in-flight.js';
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
 import { schedulePurge } from './modules/auth/purge.js';
 import { createTokenService } from './modules/auth/tokens.js';
+import { home } from './plugins/home.js';
 import { createRateLimiter, memoryStore, redisStore } from './rate-limit.js';
+
+/** By path: pino loads a transport in a worker, from where pnpm's strict layout would not find it by name. */
+const PINO_PRETTY = fileURLToPath(import.meta.resolve('pino-pretty'));
 
 /**
  * The OWASP REST headers for JSON answers: nothing to render, nothing to frame, nothing to cache (token
@@ -51,6 +56,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
       ...(options.logStream ? { stream: options.logStream } : {}),
+      // Readable lines for a person at a terminal; JSON, one object a line, everywhere else.
+      ...(config.env === 'development' && !options.logStream ? { transport: { target: PINO_PRETTY } } : {}),
     },
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
@@ -140,6 +147,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   fastify.addHook('onClose', async () => stopPurge());
 
   registerRestRoutes(fastify, deps);
+  let servesDashboard = false;
   await fastify.register(async (pages) => {
     // helmet works out its headers on every request, which costs an API answer a third of its throughput;
     // only the HTML pages need its full policy. Swagger UI and the dashboard load everything from this origin.
@@ -149,7 +157,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       },
     });
     await registerOpenApi(pages);
-    await registerDashboard(pages);
+    servesDashboard = await registerDashboard(pages);
+  });
+  await fastify.register(home, {
+    links: { docs: DOCS_PREFIX, openapi: OPENAPI_PATH, ...(servesDashboard ? { dashboard: DASHBOARD_PATH } : {}) },
   });
   await registerTrpc(fastify, deps, (err) => fastify.log.error({ err }, 'tRPC request failed'));
   return { fastify, database, deps };
