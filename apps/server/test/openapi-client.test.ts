@@ -20,6 +20,7 @@ describeEachDatabase('a client generated from the OpenAPI document', (dialect) =
     const { stdout } = await promisify(execFile)('python3', [CLIENT, server.url, login]);
     const out = JSON.parse(stdout);
     expect(out.operations).toEqual([
+      'introspect',
       'listUsers',
       'login',
       'logout',

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import {
+  IntrospectInputSchema,
+  IntrospectionSchema,
   ListUsersInputSchema,
   LoginInputSchema,
   MessageSchema,
@@ -93,6 +95,19 @@ export const operations = {
     summary: 'Revoke the refresh token sent, ending its session (its access tokens stop working too).',
     input: NoInputSchema,
     output: MessageSchema,
+    status: 200,
+  },
+  introspect: {
+    router: 'auth',
+    procedure: 'introspect',
+    method: 'POST',
+    path: '/introspect',
+    auth: 'none',
+    summary:
+      'RFC 7662 introspection: the claims of a live access token, else only active: false (revoked, expired, ' +
+      'ended session, a refresh token, not ours). No credential but the token asked about.',
+    input: IntrospectInputSchema,
+    output: IntrospectionSchema,
     status: 200,
   },
   listUsers: {

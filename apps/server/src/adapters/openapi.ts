@@ -82,8 +82,7 @@ function errorCodes(name: OperationName): ErrorCode[] {
   if (op.path.includes('/:')) codes.push('NOT_FOUND');
   // Fastify parses the body of every method but GET before the operation runs, even where it goes unread.
   if (op.method !== 'GET') codes.push('PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
-  // The POSTs take credentials or create accounts: they are the rate-limited ones.
-  if (op.method === 'POST') codes.push('RATE_LIMITED');
+  if (op.rateLimited) codes.push('RATE_LIMITED');
   codes.push(...(handlerErrors[name] ?? []), 'INTERNAL', 'DB_UNAVAILABLE');
   return codes;
 }

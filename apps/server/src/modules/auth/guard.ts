@@ -10,7 +10,8 @@ export interface Caller {
   claims: Claims;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/;
+/** RFC 6750 with RFC 7235's grammar: the scheme is case-insensitive, one or more spaces before the token. */
+const BEARER = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i;
 
 /**
  * Checks the `Authorization` header against what the operation takes. Access tokens are also checked
@@ -25,11 +26,15 @@ export async function authenticate(deps: Deps, header: string | undefined, kind:
   }
   const token = BEARER.exec(header)?.[1];
   if (!token) throw new AppError('INVALID_TOKEN', 'The Authorization header must be "Bearer <token>"');
-  const claims = await deps.tokens.verify(token, kind === 'refresh' ? 'refresh' : 'access');
-  if (claims.type === 'access' && (await isAccessRevoked(deps, claims))) {
-    throw new AppError('TOKEN_REVOKED', 'The token has been revoked');
-  }
+  const claims = kind === 'refresh' ? await deps.tokens.verify(token, 'refresh') : await verifyAccessToken(deps, token);
   return { userId: Number(claims.sub), role: claims.role, claims };
+}
+
+/** An access token that is valid now: signed by us, unexpired, not revoked, its session not ended. */
+export async function verifyAccessToken(deps: Deps, token: string): Promise<Claims> {
+  const claims = await deps.tokens.verify(token, 'access');
+  if (await isAccessRevoked(deps, claims)) throw new AppError('TOKEN_REVOKED', 'The token has been revoked');
+  return claims;
 }
 
 async function isAccessRevoked(deps: Deps, claims: Claims): Promise<boolean> {
