@@ -8,7 +8,7 @@ export const JWKS_PATH = '/.well-known/jwks.json';
  * How long verifiers and caches may keep the key set. A new key must be published (as a verify-only key) at
  * least this long before it signs, for verifiers that do not refetch on an unknown kid (README, key rotation).
  */
-export const JWKS_MAX_AGE_SECONDS = 300;
+const JWKS_MAX_AGE_SECONDS = 300;
 
 /** The public keys tokens are signed with: HMAC secrets and private parts never reach the key ring's JWK set. */
 export function registerJwks(app: FastifyInstance, keys: KeyRing): void {

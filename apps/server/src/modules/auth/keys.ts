@@ -10,8 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 
-export type HmacAlgorithm = 'HS256' | 'HS512';
-export type Algorithm = 'EdDSA' | 'ES256' | HmacAlgorithm;
+type HmacAlgorithm = 'HS256' | 'HS512';
+type Algorithm = 'EdDSA' | 'ES256' | HmacAlgorithm;
 
 /** Where the signing and verification keys come from; parsed and checked by the configuration. */
 export interface KeySettings {
@@ -30,7 +30,7 @@ export interface KeySettings {
 }
 
 /** A key a token's `kid` names, with the one algorithm it verifies. */
-export interface VerificationKey {
+interface VerificationKey {
   alg: Algorithm;
   /** As fast-jwt takes it: an SPKI PEM, or the HMAC secret. */
   key: string;
@@ -132,7 +132,7 @@ async function describe(key: KeyObject) {
  * The Ed25519 key of a development server: read from `path`, or made there (mode 0600) on the first start.
  * Two servers starting at once agree on one key: the file is only ever created exclusively.
  */
-export function developmentKey(path: string): { key: KeyObject; created: boolean } {
+function developmentKey(path: string): { key: KeyObject; created: boolean } {
   const read = () => {
     try {
       return parsePrivateKey(readFileSync(path, 'utf8'));

@@ -5,10 +5,10 @@ import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 import type { KeyRing } from './keys.js';
 
-export type TokenType = 'access' | 'refresh';
+type TokenType = 'access' | 'refresh';
 export type Claims = TokenClaims;
 
-export interface SessionRef {
+interface SessionRef {
   userId: number;
   role: 1 | 2;
   sid: string;
@@ -22,7 +22,10 @@ export interface TokenService {
   verify(token: string, expected: TokenType): Promise<Claims>;
 }
 
-/** Leeway for clocks of several instances that are not perfectly in step. */
+/**
+ * Leeway for clocks of several instances that are not perfectly in step: a token is accepted this long past
+ * its `exp`, so its revocation and session rows are kept as long (purge.ts).
+ */
 export const CLOCK_TOLERANCE_MS = 5_000;
 
 /** RFC 9068 names access tokens `at+jwt`, so no other JWT can pass for one; refresh tokens are plain JWTs. */
