@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
+import { type ConnectOptions, connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { DASHBOARD_PATH, registerDashboard } from './adapters/dashboard.js';
+import { registerJwks } from './adapters/jwks.js';
 import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApi } from './adapters/openapi.js';
 import { registerRestRoutes } from './adapters/rest.js';
 import { registerTrpc } from './adapters/trpc.js';
@@ -13,6 +14,7 @@ import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 import { answerClientError, describeError } from './errors.js';
 import { InFlight } from './in-flight.js';
+import { createKeyRing } from './modules/auth/keys.js';
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
 import { schedulePurge } from './modules/auth/purge.js';
 import { createTokenService } from './modules/auth/tokens.js';
@@ -41,6 +43,8 @@ export interface AppOptions {
   passwords?: PasswordHasher;
   /** Where log lines go instead of stdout (tests read them back). */
   logStream?: NodeJS.WritableStream;
+  /** Extra session statements for MySQL connections (tests switch server modes on with them). */
+  database?: Pick<ConnectOptions, 'sessionStatements'>;
 }
 
 export interface App {
@@ -67,7 +71,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
   });
-  const database = connect(config.databaseUrl, { poolSize: config.dbPoolSize });
+  const keys = await createKeyRing(config.jwt);
+  if (keys.developmentKey) {
+    const { path, created } = keys.developmentKey;
+    fastify.log.warn(
+      `No JWT_SIGNING_KEY or JWT_SECRET: signing with the development Ed25519 key ` +
+        `${created ? 'just made in' : 'kept in'} ${path}${created ? ' (mode 0600)' : ''}. ` +
+        'Configure a key for anything but local development.',
+    );
+  }
+  const database = connect(config.databaseUrl, {
+    poolSize: config.dbPoolSize,
+    statementTimeoutSeconds: config.dbStatementTimeoutSeconds,
+    ...options.database,
+  });
   const inFlight = new InFlight();
   const passwords = options.passwords ?? createPasswordHasher();
   fastify.addHook('onClose', async () => {
@@ -84,7 +101,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const deps: Deps = {
     db: database.db,
     clock: Date.now,
-    tokens: createTokenService(config),
+    tokens: createTokenService(keys, config),
     passwords,
     rateLimiter: createRateLimiter(rateLimitStore, config.rateLimit, (err) =>
       fastify.log.error({ err }, 'rate-limit store unavailable; not limiting'),
@@ -147,7 +164,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   fastify.addHook('onClose', async () => stopPurge());
 
   registerRestRoutes(fastify, deps);
+  registerJwks(fastify, keys);
   let servesDashboard = false;
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await fastify.register(async (pages) => {
     // helmet works out its headers on every request, which costs an API answer a third of its throughput;
     // only the HTML pages need its full policy. Swagger UI and the dashboard load everything from this origin.
@@ -159,6 +178,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await registerOpenApi(pages);
     servesDashboard = await registerDashboard(pages);
   });
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await fastify.register(home, {
     links: { docs: DOCS_PREFIX, openapi: OPENAPI_PATH, ...(servesDashboard ? { dashboard: DASHBOARD_PATH } : {}) },
   });

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { type OperationName, operationNames } from '@api-users/contract';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildOpenApiDocument, DOCS_PREFIX, OPENAPI_PATH, type OpenApiDocument } from '../src/adapters/openapi.js';
 import { type Reply, restClient } from './support/http.js';
-import { startIsolatedServer, type TestServer, uniqueLogin } from './support/server.js';
+import { uniqueLogin, useIsolatedServer } from './support/server.js';
 
 const document = buildOpenApiDocument();
 
@@ -33,6 +33,7 @@ const expectedStatuses: Record<OperationName, number[]> = {
   refresh: [200, 400, 401, 413, 415, 429, 500, 503],
   logout: [200, 400, 401, 413, 415, 500, 503],
   logoutRefresh: [200, 400, 401, 413, 415, 500, 503],
+  introspect: [200, 400, 413, 415, 500, 503],
   listUsers: [200, 400, 401, 500, 503],
   userById: [200, 400, 401, 404, 500, 503],
 };
@@ -59,21 +60,19 @@ describe('OpenAPI document', () => {
 describe('live responses match the document', () => {
   const password = 'a fine long password';
   const userLogin = uniqueLogin('openapi');
-  let server: TestServer;
+  const server = useIsolatedServer('sqlite');
   let api: ReturnType<typeof restClient>;
   let userId: number;
   let served: OpenApiDocument;
   let documented: Map<string, DocumentedOperation>;
 
   beforeAll(async () => {
-    server = await startIsolatedServer('sqlite');
     api = restClient(server.url);
     userId = (await api.signUp(userLogin, password)).user.id_user;
     served = await (await fetch(server.url + OPENAPI_PATH)).json();
     // Live bodies are checked against the served document, its references resolved (on a copy).
     documented = operationsOf((await SwaggerParser.dereference(structuredClone(served) as never)) as never);
   });
-  afterAll(() => server.close());
 
   /**
    * The document's schema for one status of one operation, as a validator. zod's fromJSONSchema is the JSON
@@ -129,6 +128,12 @@ describe('live responses match the document', () => {
       async () => api.call('DELETE', '/logout2', { token: (await pair()).access_token }),
       () => api.call('DELETE', '/logout2', tooLarge),
       () => api.call('DELETE', '/logout2', plainText),
+    ],
+    introspect: [
+      async () => api.call('POST', '/introspect', { json: { token: (await pair()).access_token } }),
+      () => api.call('POST', '/introspect', { json: { token: '' } }),
+      () => api.call('POST', '/introspect', tooLarge),
+      () => api.call('POST', '/introspect', plainText),
     ],
     listUsers: [
       async () => api.call('GET', '/users?limit=2', { token: (await pair()).access_token }),

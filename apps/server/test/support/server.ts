@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Dialect } from '@api-users/db';
+import { afterAll, beforeAll } from 'vitest';
 import { TEST_SECRET } from '../../../../test-support/spawn-server.js';
 import { type App, type AppOptions, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -16,10 +17,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server on a free loopback port over the given database URL. */
+/** A real server on a free loopback port over the given database URL; an undefined setting is removed. */
 export async function startServer(
   databaseUrl: string,
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   options: AppOptions = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -47,7 +48,10 @@ export async function startServer(
 export type IsolatedServer = TestServer & { database: TestDatabase };
 
 /** A database of its own plus a server on it; `close` stops both. */
-export async function startIsolatedServer(dialect: Dialect, env: Record<string, string> = {}): Promise<IsolatedServer> {
+export async function startIsolatedServer(
+  dialect: Dialect,
+  env: Record<string, string | undefined> = {},
+): Promise<IsolatedServer> {
   const database = await createTestDatabase(dialect);
   const server = await startServer(database.url, env);
   return {
@@ -58,6 +62,19 @@ export async function startIsolatedServer(dialect: Dialect, env: Record<string, 
       await database.drop();
     },
   };
+}
+
+/**
+ * The one set-up of most suites: a server over a database of its own, started before the suite's tests and
+ * stopped (database dropped) after them. The object returned is filled in once it has started.
+ */
+export function useIsolatedServer(dialect: Dialect, env: Record<string, string> = {}): IsolatedServer {
+  const server = {} as IsolatedServer;
+  beforeAll(async () => {
+    Object.assign(server, await startIsolatedServer(dialect, env));
+  });
+  afterAll(() => server.close());
+  return server;
 }
 
 /** A login no other test (or parallel worker) uses. */
