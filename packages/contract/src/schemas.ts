@@ -43,7 +43,7 @@ export const UserNameSchema = z
   .trim()
   .normalize('NFC')
   .min(1)
-  .max(100)
+  .max(128)
   .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'Control and invisible formatting characters are not allowed');
 
 /** Length is bounded so no request can make the server hash megabytes. */
