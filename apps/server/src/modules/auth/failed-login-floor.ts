@@ -7,13 +7,15 @@ import { slowestLegacyVerifyMs } from './legacy-hashes.js';
  * where any other failed login costs one argon2 verify (about 14 ms). While any imported hash is still
  * stored, every failed login is therefore answered no sooner than a floor set above the dearest legacy
  * verification this service accepts, measured on this machine at start: how long a refusal took then says
- * nothing about the account. With no legacy hash stored (never imported, or every one replaced at its
+ * nothing about the account. A busy machine slows legacy verifications past that: so the floor also rises
+ * to 1.25 × the slowest refusal seen lately (each refusal's own time, before any wait), and falls back once
+ * a minute passes without one. With no legacy hash stored (never imported, or every one replaced at its
  * owner's first login) there is no floor and refusals come as fast as argon2 allows.
  */
 export interface FailedLoginFloor {
   /** The floor in ms; 0 while no legacy hash is stored. */
   readonly ms: number;
-  /** Resolves once `startedAt` (a `performance.now()` reading) plus the floor has passed. */
+  /** For a refused login begun at `startedAt` (a `performance.now()` reading): resolves once the floor has passed. */
   wait(startedAt: number): Promise<void>;
   /** Looks again whether any legacy hash is stored (also done every `recheckSeconds`). */
   refresh(): Promise<void>;
@@ -22,6 +24,8 @@ export interface FailedLoginFloor {
 
 /** The floor over the calibration run: room for the noise of a busy machine. */
 const MARGIN = 1.5;
+/** The floor over the slowest refusal seen in the last minute or so. */
+const SEEN_MARGIN = 1.25;
 
 /**
  * Imported accounts whose hash is still werkzeug's (the only way one gets into the table). Walks the import's
@@ -50,25 +54,35 @@ export async function startFailedLoginFloor(
   onError: (err: unknown) => void,
   recheckSeconds = 60,
 ): Promise<FailedLoginFloor> {
-  let ms = 0;
+  let base = 0;
   let calibrated: number | undefined;
+  /** The slowest refusal (its own time, before any wait) in this interval and in the one before. */
+  let slowestNow = 0;
+  let slowestBefore = 0;
+  const floor = () => (base === 0 ? 0 : Math.max(base, Math.ceil(SEEN_MARGIN * Math.max(slowestNow, slowestBefore))));
   const refresh = async () => {
     if (await anyLegacyHashStored(db)) {
       calibrated ??= Math.ceil(MARGIN * (await slowestLegacyVerifyMs()));
-      ms = calibrated;
+      base = calibrated;
     } else {
-      ms = 0;
+      base = 0;
     }
   };
   await refresh();
-  const timer = setInterval(() => refresh().catch(onError), recheckSeconds * 1000);
+  const timer = setInterval(() => {
+    slowestBefore = slowestNow;
+    slowestNow = 0;
+    refresh().catch(onError);
+  }, recheckSeconds * 1000);
   timer.unref();
   return {
     get ms() {
-      return ms;
+      return floor();
     },
     async wait(startedAt) {
-      const left = startedAt + ms - performance.now();
+      const took = performance.now() - startedAt;
+      slowestNow = Math.max(slowestNow, took);
+      const left = floor() - took;
       if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
     },
     refresh,
