@@ -158,7 +158,9 @@ try {
   }
   const started = performance.now();
   const again = await postJson(`${server.url}/api/v1/login`, { login: 'legacy.pbkdf2', password: 'legacy password' });
-  console.log(`  legacy.pbkdf2 again (now argon2id)  ${again.status} in ${ms(performance.now() - started)}`);
+  console.log(
+    `  ${'legacy.pbkdf2 again (now argon2id)'.padEnd(38)} ${again.status} in ${ms(performance.now() - started)}`,
+  );
   await server.stop();
   process.exitCode = pass ? 0 : 1;
 } finally {

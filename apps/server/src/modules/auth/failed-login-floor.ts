@@ -82,8 +82,11 @@ export async function startFailedLoginFloor(
     async wait(startedAt) {
       const took = performance.now() - startedAt;
       slowestNow = Math.max(slowestNow, took);
-      const left = floor() - took;
-      if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+      const until = startedAt + floor();
+      // Timers may fire a millisecond early; the floor is a promise of "no sooner".
+      while (performance.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, Math.ceil(until - performance.now())));
+      }
     },
     refresh,
     stop: () => clearInterval(timer),
