@@ -52,6 +52,9 @@ interface Planned {
   values: { user_name: string; login: string; password_hash: string; user_role: UserRole };
 }
 
+/** The Flask row that holds a login in this run: its id and its login as written there. */
+type Claim = Pick<FlaskUser, 'id_user' | 'login'>;
+
 const issues = (error: ZodError) => error.issues.map((i) => i.message).join('; ');
 
 /**
@@ -78,7 +81,7 @@ export async function importFlaskUsers(
   const { users: total, revokedTokens } = await source.count();
   const rows: ReportRow[] = [];
   /** Folded login → the first Flask row holding it, in this run. */
-  const claimed = new Map<string, FlaskUser>();
+  const claimed = new Map<string, Claim>();
   const needNewIds: Planned[] = [];
   for (let after = 0; ; ) {
     const batch = await source.usersAfter(after, options.batchSize);
@@ -123,7 +126,7 @@ export async function importFlaskUsers(
   return { dryRun: options.dryRun, rows, revokedTokens };
 }
 
-async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<string, FlaskUser>) {
+async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<string, Claim>) {
   const flaskIds = batch.map((r) => r.id_user);
   const earlier = new Map(
     (
@@ -169,7 +172,8 @@ async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<
     const login = folded.get(source.id_user);
     const prior = earlier.get(source.id_user);
     if (prior !== undefined) {
-      if (login?.success && !claimed.has(login.data)) claimed.set(login.data, source);
+      if (login?.success && !claimed.has(login.data))
+        claimed.set(login.data, { id_user: source.id_user, login: source.login });
       const still = stillWithoutPassword.has(prior) ? '; it still needs an admin-set password' : '';
       report.push({
         ...base,
@@ -203,7 +207,7 @@ async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<
       skip(`login "${login.data}" already belongs to account id ${owner} here`);
       continue;
     }
-    claimed.set(login.data, source);
+    claimed.set(login.data, { id_user: source.id_user, login: source.login });
 
     const notes: string[] = [];
     const role: UserRole = source.user_role === ADMIN ? ADMIN : USER;
@@ -212,7 +216,11 @@ async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<
     }
     const method = legacyHashMethod(source.password);
     const keep = source.id_user <= MAX_ID && !taken.has(source.id_user);
-    if (!keep) notes.push(`id ${source.id_user} is taken here: given a new id`);
+    if (!keep) {
+      notes.push(
+        `id ${source.id_user} ${source.id_user > MAX_ID ? 'is beyond our ids' : 'is taken here'}: given a new id`,
+      );
+    }
     const row: ReportRow = {
       ...base,
       status: method ? 'imported' : 'needs_password',
