@@ -1,11 +1,6 @@
-// The baseline: a bare Fastify (the server's own copy) with one route answering a constant JSON object.
-// Same process model and settings as the real server: its own process, pino at warn level, 127.0.0.1:PORT.
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const require = createRequire(join(fileURLToPath(new URL('..', import.meta.url)), 'apps/server/package.json'));
-const Fastify = require('fastify');
+// The baseline: a bare Fastify (the catalog's version, the server's too) with one route answering a constant
+// JSON object. Same process model and settings as the real server: its own process, pino at warn level, 127.0.0.1:PORT.
+import Fastify from 'fastify';
 
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
 const body = {

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(BENCH_DIR, '..');
@@ -137,8 +138,6 @@ export async function postJson(url, body, headers = {}) {
 export async function getJson(url, headers = {}) {
   return readAnswer(await fetch(url, { headers }));
 }
-
-const autocannon = requireFromBench('autocannon');
 
 /**
  * One autocannon run, reduced to the figures the table needs. `expectBody` makes any different answer count

@@ -1,13 +1,13 @@
 import { type ApiError, createClient, type TokenStore, type Tokens, type UserRole } from '@api-users/sdk';
 
-/** Where the token pair is kept; the tests read it too. */
-export const TOKENS_KEY = 'api-users.dashboard.tokens';
+/** Where the token pair is kept (the tests read the same key). */
+const TOKENS_KEY = 'api-users.dashboard.tokens';
 
 /**
  * sessionStorage, not localStorage: each tab is then a session of its own, so two tabs never spend one
  * refresh token at once (the server would take the second use as theft and end the session).
  */
-export const tokenStore: TokenStore = {
+const tokenStore: TokenStore = {
   get: () => {
     const saved = sessionStorage.getItem(TOKENS_KEY);
     return saved === null ? null : (JSON.parse(saved) as Tokens);

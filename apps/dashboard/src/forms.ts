@@ -28,7 +28,7 @@ export function field(label: string, control: HTMLInputElement | HTMLSelectEleme
 export const formError = (): HTMLElement => h('p', { class: 'error', 'data-error-for': '', role: 'alert' });
 
 /** Shows `err` next to the fields it is about, else next to the form's button. */
-export function showError(form: HTMLFormElement, err: unknown): void {
+function showError(form: HTMLFormElement, err: unknown): void {
   clearErrors(form);
   const fieldOfCode = err instanceof ApiError ? FIELD_OF_CODE[err.code] : undefined;
   const placed: [path: string, message: string][] =
@@ -45,7 +45,7 @@ export function showError(form: HTMLFormElement, err: unknown): void {
   }
 }
 
-export function clearErrors(form: HTMLFormElement): void {
+function clearErrors(form: HTMLFormElement): void {
   for (const slot of form.querySelectorAll('[data-error-for]')) slot.textContent = '';
   for (const invalid of form.querySelectorAll('[aria-invalid]')) invalid.removeAttribute('aria-invalid');
 }

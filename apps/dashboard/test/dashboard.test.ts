@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { REST_PREFIX } from '@api-users/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium } from './support/browser.js';
@@ -29,7 +30,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
   const consoleErrors: string[] = [];
 
   const rest = async (method: string, path: string, bearer?: string, body?: object): Promise<Response> =>
-    fetch(`${server.url}/api/v1${path}`, {
+    fetch(`${server.url}${REST_PREFIX}${path}`, {
       method,
       headers: {
         ...(body ? { 'content-type': 'application/json' } : {}),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
+import { type ConnectOptions, connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -37,6 +37,8 @@ export interface AppOptions {
   passwords?: PasswordHasher;
   /** Where log lines go instead of stdout (tests read them back). */
   logStream?: NodeJS.WritableStream;
+  /** Extra session statements for MySQL connections (tests switch server modes on with them). */
+  database?: Pick<ConnectOptions, 'sessionStatements'>;
 }
 
 export interface App {
@@ -61,7 +63,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
   });
-  const database = connect(config.databaseUrl, { poolSize: config.dbPoolSize });
+  const database = connect(config.databaseUrl, {
+    poolSize: config.dbPoolSize,
+    statementTimeoutSeconds: config.dbStatementTimeoutSeconds,
+    ...options.database,
+  });
   const inFlight = new InFlight();
   const passwords = options.passwords ?? createPasswordHasher();
   fastify.addHook('onClose', async () => {
@@ -149,6 +155,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   fastify.addHook('onClose', async () => stopPurge());
 
   registerRestRoutes(fastify, deps);
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await fastify.register(async (pages) => {
     // helmet works out its headers on every request, which costs an API answer a third of its throughput;
     // only the HTML pages need its full policy. Swagger UI and the dashboard load everything from this origin.

@@ -19,6 +19,7 @@ const EnvSchema = z.object({
     .regex(/^(mysql:\/\/|sqlite:)/, 'must start with mysql:// or sqlite:')
     .default(DEFAULT_DATABASE_URL),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  DB_STATEMENT_TIMEOUT: seconds(1, 600, 5),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(5000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -26,6 +27,7 @@ const EnvSchema = z.object({
   JWT_ALGORITHM: z.enum(['HS256', 'HS512']).default('HS256'),
   ACCESS_TOKEN_TTL: seconds(60, 3600, 900),
   REFRESH_TOKEN_TTL: seconds(300, 365 * 86400, 30 * 86400),
+  SESSION_MAX_AGE: seconds(300, 10 * 365 * 86400, 90 * 86400),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PURGE_INTERVAL: seconds(0, 86_400, 3600),
@@ -54,6 +56,8 @@ export interface Config {
   env: 'development' | 'test' | 'production';
   databaseUrl: string;
   dbPoolSize: number;
+  /** Seconds a lock wait or statement may take before the request is answered 503 DB_UNAVAILABLE. */
+  dbStatementTimeoutSeconds: number;
   host: string;
   port: number;
   jwt: {
@@ -67,6 +71,8 @@ export interface Config {
   };
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  /** Seconds after sign-in past which a session cannot be refreshed, however often it was rotated. */
+  sessionMaxAgeSeconds: number;
   bodyLimit: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   rateLimit: RateLimitSettings & { store: 'memory' | 'redis'; redisUrl: string; redisPrefix: string };
@@ -100,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
     dbPoolSize: e.DB_POOL_SIZE,
+    dbStatementTimeoutSeconds: e.DB_STATEMENT_TIMEOUT,
     host: e.HOST,
     port: e.PORT,
     jwt: {
@@ -110,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     accessTtlSeconds: e.ACCESS_TOKEN_TTL,
     refreshTtlSeconds: e.REFRESH_TOKEN_TTL,
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE,
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
     rateLimit: {

@@ -1,4 +1,6 @@
 import {
+  ADMIN,
+  errorCodesOf,
   type Operation,
   type OperationName,
   type Operations,
@@ -7,7 +9,7 @@ import {
   type ParsedInputOf,
 } from '@api-users/contract';
 import type { Deps } from './deps.js';
-import { validationError } from './errors.js';
+import { AppError, validationError } from './errors.js';
 import { login, logout, logoutRefresh, refresh, register } from './modules/auth/auth.js';
 import { authenticate, type Caller } from './modules/auth/guard.js';
 import { listUsers, userById } from './modules/users/users.js';
@@ -15,14 +17,12 @@ import { listUsers, userById } from './modules/users/users.js';
 /** Operations that take a token always get a caller; the others may get one (`optional`) or none. */
 type CallerFor<K extends OperationName> = Operations[K]['auth'] extends 'access' | 'refresh' ? Caller : Caller | null;
 
-type Handler<K extends OperationName> = (
-  deps: Deps,
-  input: ParsedInputOf<K>,
-  caller: CallerFor<K>,
-) => Promise<OutputOf<K>>;
+type Handlers = {
+  [K in OperationName]: (deps: Deps, input: ParsedInputOf<K>, caller: CallerFor<K>) => Promise<OutputOf<K>>;
+};
 
 /** One handler per operation of the contract. */
-const handlers: { [K in OperationName]: Handler<K> } = {
+const handlers: Handlers = {
   register: (deps, input, caller) => register(deps, input, caller),
   login: (deps, input) => login(deps, input),
   refresh: (deps, _input, caller) => refresh(deps, caller),
@@ -31,6 +31,11 @@ const handlers: { [K in OperationName]: Handler<K> } = {
   listUsers: (deps, input) => listUsers(deps, input),
   userById: (deps, input) => userById(deps, input),
 };
+
+/** Each operation's error codes, looked up on every error answer. */
+const declaredErrors = new Map(
+  Object.entries(operations).map(([name, op]) => [name, new Set(errorCodesOf(op as Operation))]),
+);
 
 export interface OperationRequest {
   /** The `Authorization` header as sent. */
@@ -43,27 +48,40 @@ export interface OperationRequest {
 
 /**
  * Runs one operation the same way for every transport: the per-address rate limit, the token (so an
- * anonymous caller learns nothing about the input rules), input validation, the per-login rate limit, the
- * handler, and the output schema, which strips anything not in the contract before it can reach the wire.
+ * anonymous caller learns nothing about the input rules), the role, input validation, the per-login rate
+ * limit, the handler, and the output schema, which strips anything not in the contract before it can reach
+ * the wire. An error the table does not declare for the operation is a bug, answered as one.
  */
 export function execute<K extends OperationName>(name: K, deps: Deps, request: OperationRequest): Promise<OutputOf<K>> {
-  return deps.inFlight.track(() => run(name, deps, request));
+  return deps.inFlight.track(async () => {
+    try {
+      return await run(name, deps, request);
+    } catch (err) {
+      if (err instanceof AppError && !declaredErrors.get(name)?.has(err.code)) {
+        throw new Error(`${name} answered ${err.code}, which the operation table does not declare`, { cause: err });
+      }
+      throw err;
+    }
+  });
 }
 
 async function run<K extends OperationName>(name: K, deps: Deps, request: OperationRequest): Promise<OutputOf<K>> {
   const op: Operation = operations[name];
   const { perAddress, perLogin } = deps.config.rateLimit;
-  if (op.rateLimited) await deps.rateLimiter.check(`${name}:ip:${request.ip}`, perAddress);
+  if (op.rateLimit) await deps.rateLimiter.check(`${name}:ip:${request.ip}`, perAddress);
   const caller = await authenticate(deps, request.authorization, op.auth);
+  if (op.role === 'admin' && caller?.role !== ADMIN) {
+    throw new AppError('FORBIDDEN', 'This operation is for admins');
+  }
   const input = op.input.safeParse(request.input);
   if (!input.success) throw validationError(input.error);
   const login = (input.data as { login?: unknown } | undefined)?.login;
-  if (op.rateLimited && typeof login === 'string') {
+  if (op.rateLimit === 'password' && typeof login === 'string') {
     await deps.rateLimiter.check(`${name}:login:${login}`, perLogin);
   }
-  // The guard returned a caller for every operation that needs one, which is what CallerFor<K> states.
-  const handler = handlers[name] as unknown as Handler<OperationName>;
-  const output = op.output.safeParse(await handler(deps, input.data as never, caller as Caller));
+  const handler: Handlers[K] = handlers[name];
+  // The schema of operation K parsed the input, and the guard returned a caller wherever the table asks for one.
+  const output = op.output.safeParse(await handler(deps, input.data as ParsedInputOf<K>, caller as CallerFor<K>));
   if (!output.success) throw new Error(`${name}: handler output does not match the contract`, { cause: output.error });
   return output.data as OutputOf<K>;
 }

@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase, rowCounts } from './support/databases.js';
 import { restClient } from './support/http.js';
-import { type IsolatedServer, startIsolatedServer, uniqueLogin } from './support/server.js';
+import { uniqueLogin, useIsolatedServer } from './support/server.js';
 
 describeEachDatabase('concurrency', (dialect) => {
-  let server: IsolatedServer;
+  const server = useIsolatedServer(dialect);
   let api: ReturnType<typeof restClient>;
   beforeAll(async () => {
-    server = await startIsolatedServer(dialect);
     api = restClient(server.url);
   });
-  afterAll(() => server.close());
 
   it('turns 200 concurrent registrations of one login into one user and 199 clean 409s', async () => {
     const login = uniqueLogin('race');

@@ -29,12 +29,16 @@ describe('configuration', () => {
       DATABASE_URL: 'postgres://x',
       JWT_SECRET: 'short',
       ACCESS_TOKEN_TTL: '5',
+      DB_STATEMENT_TIMEOUT: '0',
+      SESSION_MAX_AGE: 'forever',
     });
     expect(lines.map((l) => l.split(':')[0]).sort()).toEqual([
       'ACCESS_TOKEN_TTL',
       'DATABASE_URL',
+      'DB_STATEMENT_TIMEOUT',
       'JWT_SECRET',
       'PORT',
+      'SESSION_MAX_AGE',
     ]);
   });
 });

@@ -1,19 +1,18 @@
+import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase, rowCounts } from './support/databases.js';
 import { call, restClient } from './support/http.js';
-import { type IsolatedServer, startIsolatedServer, uniqueLogin } from './support/server.js';
+import { uniqueLogin, useIsolatedServer } from './support/server.js';
 
 describeEachDatabase('hostile input', (dialect) => {
-  let server: IsolatedServer;
+  const server = useIsolatedServer(dialect);
   let api: ReturnType<typeof restClient>;
   let access: string;
   beforeAll(async () => {
-    server = await startIsolatedServer(dialect);
     api = restClient(server.url);
     access = (await api.signUp(uniqueLogin('hostile'))).tokens.access_token;
   });
-  afterAll(() => server.close());
 
   it('treats logins that look alike as one account, and refuses invisible or foreign letters', async () => {
     const base = uniqueLogin('bob');
@@ -51,7 +50,7 @@ describeEachDatabase('hostile input', (dialect) => {
   it('refuses prototype-pollution keys without touching any object', async () => {
     for (const key of ['__proto__', 'constructor', 'prototype']) {
       const raw = `{"${key}":{"user_role":1,"polluted":true},"user_name":"P","login":"${uniqueLogin('proto')}","password":"proto pollution"}`;
-      const res = await call(server.url, 'POST', '/api/v1/register', {
+      const res = await call(server.url, 'POST', `${REST_PREFIX}/register`, {
         raw,
         headers: { 'content-type': 'application/json' },
       });
@@ -72,11 +71,11 @@ describeEachDatabase('hostile input', (dialect) => {
       fc.record({ user_name: fc.string(), login: fc.string(), password: fc.string({ maxLength: 7 }) }),
     );
     const path = fc.constantFrom(
-      '/api/v1/register',
-      '/api/v1/login',
-      '/api/v1/refresh',
-      '/trpc/auth.register',
-      '/trpc/auth.login',
+      `${REST_PREFIX}/register`,
+      `${REST_PREFIX}/login`,
+      `${REST_PREFIX}/refresh`,
+      `${TRPC_PREFIX}/auth.register`,
+      `${TRPC_PREFIX}/auth.login`,
     );
     await fc.assert(
       fc.asyncProperty(path, body, async (p, json) => {
@@ -91,13 +90,13 @@ describeEachDatabase('hostile input', (dialect) => {
     );
     await fc.assert(
       fc.asyncProperty(fc.string(), fc.string(), fc.string(), async (id, query, token) => {
-        const encoded = `/api/v1/users/${encodeURIComponent(id)}?${encodeURIComponent(query)}=${encodeURIComponent(query)}`;
+        const encoded = `${REST_PREFIX}/users/${encodeURIComponent(id)}?${encodeURIComponent(query)}=${encodeURIComponent(query)}`;
         const headers = /^[\x20-\x7e]*$/.test(token) ? { authorization: token } : {};
         const anonymous = await call(server.url, 'GET', encoded, { headers });
         expect(anonymous.status).toBeLessThan(500);
         const authed = await call(server.url, 'GET', encoded, { token: access });
         expect(authed.status).toBeLessThan(500);
-        const trpc = await call(server.url, 'GET', `/trpc/users.byId?input=${encodeURIComponent(id)}`, {
+        const trpc = await call(server.url, 'GET', `${TRPC_PREFIX}/users.byId?input=${encodeURIComponent(id)}`, {
           token: access,
         });
         expect(trpc.status).toBeLessThan(500);

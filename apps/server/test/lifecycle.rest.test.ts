@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
-import { startIsolatedServer, type TestServer, uniqueLogin } from './support/server.js';
+import { uniqueLogin, useIsolatedServer } from './support/server.js';
 
 describeEachDatabase('REST life cycle', (dialect) => {
-  let server: TestServer;
+  const server = useIsolatedServer(dialect);
   let api: ReturnType<typeof restClient>;
   beforeAll(async () => {
-    server = await startIsolatedServer(dialect);
     api = restClient(server.url);
   });
-  afterAll(() => server.close());
 
   it('register → login → list → get → refresh → reuse ends the session → logout → logout2', async () => {
     const login = uniqueLogin('Life');

@@ -1,7 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEachDatabase } from './support/databases.js';
-import { startIsolatedServer, type TestServer, uniqueLogin } from './support/server.js';
+import { uniqueLogin, useIsolatedServer } from './support/server.js';
 import { trpcClient } from './support/trpc.js';
 
 /** The error data a failed call carries: the REST error body plus the HTTP status. */
@@ -17,11 +17,7 @@ async function failure(call: Promise<unknown>) {
 }
 
 describeEachDatabase('tRPC life cycle', (dialect) => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startIsolatedServer(dialect);
-  });
-  afterAll(() => server.close());
+  const server = useIsolatedServer(dialect);
 
   for (const batch of [false, true]) {
     it(`runs every procedure through @trpc/client (batching ${batch ? 'on' : 'off'})`, async () => {

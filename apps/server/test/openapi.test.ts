@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { type OperationName, operationNames } from '@api-users/contract';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildOpenApiDocument, DOCS_PREFIX, OPENAPI_PATH, type OpenApiDocument } from '../src/adapters/openapi.js';
 import { type Reply, restClient } from './support/http.js';
-import { startIsolatedServer, type TestServer, uniqueLogin } from './support/server.js';
+import { uniqueLogin, useIsolatedServer } from './support/server.js';
 
 const document = buildOpenApiDocument();
 
@@ -59,21 +59,19 @@ describe('OpenAPI document', () => {
 describe('live responses match the document', () => {
   const password = 'a fine long password';
   const userLogin = uniqueLogin('openapi');
-  let server: TestServer;
+  const server = useIsolatedServer('sqlite');
   let api: ReturnType<typeof restClient>;
   let userId: number;
   let served: OpenApiDocument;
   let documented: Map<string, DocumentedOperation>;
 
   beforeAll(async () => {
-    server = await startIsolatedServer('sqlite');
     api = restClient(server.url);
     userId = (await api.signUp(userLogin, password)).user.id_user;
     served = await (await fetch(server.url + OPENAPI_PATH)).json();
     // Live bodies are checked against the served document, its references resolved (on a copy).
     documented = operationsOf((await SwaggerParser.dereference(structuredClone(served) as never)) as never);
   });
-  afterAll(() => server.close());
 
   /**
    * The document's schema for one status of one operation, as a validator. zod's fromJSONSchema is the JSON

@@ -1,8 +1,10 @@
 import { type ClientRequest, request } from 'node:http';
+import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
 import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
 import { purgeExpired } from '../src/modules/auth/purge.js';
+import { CLOCK_TOLERANCE_MS } from '../src/modules/auth/tokens.js';
 import { createTestDatabase, describeEachDatabase, rowCounts } from './support/databases.js';
 import { FaultyProxy } from './support/faulty-proxy.js';
 import { call, restClient } from './support/http.js';
@@ -59,7 +61,7 @@ async function logged(server: ServerProcess, text: string, n = 1): Promise<void>
 
 /** A login whose body never finishes arriving: in flight for as long as the test keeps it open. */
 function stuckRequest(server: ServerProcess): Promise<ClientRequest> {
-  const req = request(`${server.url}/api/v1/login`, {
+  const req = request(`${server.url}${REST_PREFIX}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'content-length': '100' },
   });
@@ -86,7 +88,7 @@ describe('graceful shutdown', () => {
       server.child.kill('SIGTERM');
       await logged(server, 'SIGTERM: draining requests');
       // A request that arrives while draining is refused: no connection, or a 503 in the error shape.
-      const late = await fetch(`${server.url}/api/v1/users`).then(
+      const late = await fetch(`${server.url}${REST_PREFIX}/users`).then(
         async (r) => `${r.status} ${((await r.json()) as { code: string }).code}`,
         () => 'refused',
       );
@@ -175,8 +177,8 @@ describeEachDatabase('purge of expired rows', (dialect) => {
       await db
         .insertInto('revoked_tokens')
         .values([
-          { jti: 'expired-1', expires_at: now - 1000 },
-          { jti: 'expired-2', expires_at: now - 1000 },
+          { jti: 'expired-1', expires_at: now - 60_000 },
+          { jti: 'expired-2', expires_at: now - 60_000 },
           { jti: 'live-1', expires_at: now + 60_000 },
         ])
         .execute();
@@ -192,6 +194,34 @@ describeEachDatabase('purge of expired rows', (dialect) => {
     }
   });
 
+  it('keeps a revocation and a session until past their expiry plus the clock tolerance', async () => {
+    const database = await createTestDatabase(dialect);
+    const server = await startServer(database.url);
+    const { db } = connect(database.url);
+    try {
+      const api = restClient(server.url);
+      const { tokens } = await api.signUp(uniqueLogin('tolerance'));
+      expect((await api.call('DELETE', '/logout', { token: tokens.access_token })).status).toBe(200);
+      const { exp, sid } = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] ?? '', 'base64url').toString());
+      const session = await db
+        .selectFrom('sessions')
+        .select('expires_at')
+        .where('sid', '=', sid)
+        .executeTakeFirstOrThrow();
+      // Verification still accepts the token for the tolerance past exp: a purge then must not forget its revocation.
+      const justAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS - 1000 });
+      const wellAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS + 1000 });
+      expect(await purgeExpired(justAfter(exp * 1000))).toEqual({ sessions: 0, revokedTokens: 0 });
+      expect(await purgeExpired(wellAfter(exp * 1000))).toEqual({ sessions: 0, revokedTokens: 1 });
+      expect(await purgeExpired(justAfter(Number(session.expires_at)))).toEqual({ sessions: 0, revokedTokens: 0 });
+      expect(await purgeExpired(wellAfter(Number(session.expires_at)))).toEqual({ sessions: 1, revokedTokens: 0 });
+    } finally {
+      await db.destroy();
+      await server.close();
+      await database.drop();
+    }
+  });
+
   it('runs on a schedule inside the server', async () => {
     const database = await createTestDatabase(dialect);
     const server = await startServer(database.url, { PURGE_INTERVAL: '1' });
@@ -199,7 +229,7 @@ describeEachDatabase('purge of expired rows', (dialect) => {
     try {
       await db
         .insertInto('revoked_tokens')
-        .values({ jti: 'old', expires_at: Date.now() - 1000 })
+        .values({ jti: 'old', expires_at: Date.now() - 60_000 })
         .execute();
       for (let i = 0; i < 50 && (await rowCounts(database.url)).revoked_tokens !== 0; i++) {
         await new Promise((r) => setTimeout(r, 100));

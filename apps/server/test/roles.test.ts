@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachDatabase, rowCounts } from './support/databases.js';
 import { restClient } from './support/http.js';
-import { type IsolatedServer, startIsolatedServer, uniqueLogin } from './support/server.js';
+import { type IsolatedServer, startIsolatedServer, startServer, uniqueLogin } from './support/server.js';
 
 const password = 'a fine long password';
 const newUser = (role?: number) => ({
@@ -39,6 +39,37 @@ describeEachDatabase('roles', (dialect) => {
     expect(made.status).toBe(201);
     expect(made.body.user_role).toBe(1);
     expect((await api.login(made.body.login, password)).status).toBe(200);
+  });
+
+  it('reads the role from the database: a role change counts at once, on every instance', async () => {
+    const admin = await api.signUp(uniqueLogin('admin'), password, 1);
+    const setRole = (user_role: number) =>
+      server.app.database.db
+        .updateTable('users')
+        .set({ user_role })
+        .where('id_user', '=', admin.user.id_user)
+        .execute();
+    const roleIn = (token: string) =>
+      JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).role as number;
+    expect((await api.register(newUser(1), admin.tokens.access_token)).status).toBe(201);
+
+    await setRole(2);
+    // The access token still claims role 1; the database says otherwise, and wins.
+    expect(roleIn(admin.tokens.access_token)).toBe(1);
+    expect((await api.register(newUser(1), admin.tokens.access_token)).status).toBe(403);
+    const other = await startServer(server.database.url);
+    try {
+      const demoted = await restClient(other.url).call('POST', '/refresh', { token: admin.tokens.refresh_token });
+      expect(demoted.status).toBe(200);
+      expect(roleIn(demoted.body.access_token)).toBe(2);
+
+      await setRole(1);
+      const promoted = await api.call('POST', '/refresh', { token: demoted.body.refresh_token });
+      expect(roleIn(promoted.body.access_token)).toBe(1);
+      expect((await restClient(other.url).register(newUser(1), demoted.body.access_token)).status).toBe(201);
+    } finally {
+      await other.close();
+    }
   });
 
   it('lets exactly one of many racing first accounts become admin', async () => {

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
+import { connect } from '@api-users/db';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
 import { call, restClient } from './support/http.js';
@@ -32,21 +36,29 @@ describe('rate limiting', () => {
       const login = uniqueLogin('limited');
       const attempt = (path: string) => call(server.url, 'POST', path, { json: { login, password: 'wrong password' } });
       const statuses = [];
-      for (const path of ['/api/v1/login', '/trpc/auth.login', '/api/v1/login', '/trpc/auth.login']) {
+      for (const path of [
+        `${REST_PREFIX}/login`,
+        `${TRPC_PREFIX}/auth.login`,
+        `${REST_PREFIX}/login`,
+        `${TRPC_PREFIX}/auth.login`,
+      ]) {
         statuses.push((await attempt(path)).status);
       }
       expect(statuses).toEqual([401, 401, 401, 429]);
-      const rest = await attempt('/api/v1/login');
+      const rest = await attempt(`${REST_PREFIX}/login`);
       expect(rest.status).toBe(429);
       expect(rest.body).toMatchObject({ code: 'RATE_LIMITED', msg: expect.stringMatching(/try again in \d+ s/) });
       expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
-      const trpc = await attempt('/trpc/auth.login');
+      const trpc = await attempt(`${TRPC_PREFIX}/auth.login`);
       expect(trpc.body.error.data).toMatchObject({ code: 'RATE_LIMITED', httpStatus: 429 });
       expect(Number(trpc.headers.get('retry-after'))).toBeGreaterThan(0);
       // Another login from the same address is not held back by that one.
       expect(
-        (await call(server.url, 'POST', '/api/v1/login', { json: { login: 'other.one', password: 'x-x-x-x-x' } }))
-          .status,
+        (
+          await call(server.url, 'POST', `${REST_PREFIX}/login`, {
+            json: { login: 'other.one', password: 'x-x-x-x-x' },
+          })
+        ).status,
       ).toBe(401);
     } finally {
       await server.close();
@@ -59,15 +71,18 @@ describe('rate limiting', () => {
       const statuses = [];
       for (let i = 0; i < 6; i++) {
         statuses.push(
-          (await call(server.url, 'POST', '/api/v1/login', { json: { login: uniqueLogin(), password: 'whatever1' } }))
-            .status,
+          (
+            await call(server.url, 'POST', `${REST_PREFIX}/login`, {
+              json: { login: uniqueLogin(), password: 'whatever1' },
+            })
+          ).status,
         );
       }
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
       // Each operation has its own budget per address.
       const refresh = [];
       for (let i = 0; i < 6; i++)
-        refresh.push((await call(server.url, 'POST', '/api/v1/refresh', { token: 'x' })).status);
+        refresh.push((await call(server.url, 'POST', `${REST_PREFIX}/refresh`, { token: 'x' })).status);
       expect(refresh).toEqual([401, 401, 401, 401, 401, 429]);
     } finally {
       await server.close();
@@ -87,7 +102,8 @@ describe('rate limiting', () => {
       const statuses = [];
       for (const server of [a, b, a, b]) {
         statuses.push(
-          (await call(server.url, 'POST', '/api/v1/login', { json: { login, password: 'wrong password' } })).status,
+          (await call(server.url, 'POST', `${REST_PREFIX}/login`, { json: { login, password: 'wrong password' } }))
+            .status,
         );
       }
       expect(statuses).toEqual([401, 401, 401, 429]);
@@ -106,7 +122,7 @@ describe('rate limiting', () => {
     });
     try {
       for (let i = 0; i < 5; i++) {
-        const res = await call(server.url, 'POST', '/api/v1/login', {
+        const res = await call(server.url, 'POST', `${REST_PREFIX}/login`, {
           json: { login: 'no.such.user', password: 'whatever1' },
         });
         expect(res.status).toBe(401);
@@ -141,8 +157,74 @@ describeEachDatabase('security', (dialect) => {
     expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'password' }] });
   });
 
+  it('refuses repetitive and sequential passwords, saying why', async () => {
+    const api = restClient(server.url);
+    for (const password of [
+      'aaaaaaaaaa',
+      'abababab',
+      'abcabcabc',
+      'ABCDEFGHIJK',
+      '98765432',
+      'zyxwvutsr',
+      'abcd6789',
+    ]) {
+      const res = await api.register({ user_name: 'Weak', login: uniqueLogin('pattern'), password });
+      expect(res.status, password).toBe(400);
+      expect(res.body.issues).toEqual([
+        { path: 'password', message: expect.stringMatching(/repeated or sequential pattern/) },
+      ]);
+    }
+    // A long passphrase with a run in it is fine.
+    expect(
+      (await api.register({ user_name: 'Fine', login: uniqueLogin('fine'), password: 'abcd plus more' })).status,
+    ).toBe(201);
+  });
+
+  it('refuses the tokens of a user deleted behind its back (foreign keys off), on every check', async () => {
+    const api = restClient(server.url);
+    const { user, tokens } = await api.signUp(uniqueLogin('gone'));
+    const { db } = connect(database.url);
+    try {
+      await db.connection().execute(async (conn) => {
+        await (dialect === 'mysql' ? sql`set foreign_key_checks = 0` : sql`pragma foreign_keys = off`).execute(conn);
+        await conn.deleteFrom('users').where('id_user', '=', user.id_user).execute();
+      });
+      const orphans = await db.selectFrom('sessions').select('sid').where('user_id', '=', user.id_user).execute();
+      expect(orphans).toHaveLength(1);
+    } finally {
+      await db.destroy();
+    }
+    const access = await api.call('GET', '/users', { token: tokens.access_token });
+    expect(access.status).toBe(401);
+    expect(access.body.code).toBe('TOKEN_REVOKED');
+    const refreshed = await api.call('POST', '/refresh', { token: tokens.refresh_token });
+    expect(refreshed.status).toBe(401);
+    expect(refreshed.body.code).toBe('TOKEN_REVOKED');
+  });
+
+  it('refuses to refresh a session older than SESSION_MAX_AGE, however often it was rotated', async () => {
+    const api = restClient(server.url);
+    const { tokens } = await api.signUp(uniqueLogin('aged'));
+    const rotated = await api.call('POST', '/refresh', { token: tokens.refresh_token });
+    expect(rotated.status).toBe(200);
+    const { sid } = JSON.parse(Buffer.from(tokens.refresh_token.split('.')[1] ?? '', 'base64url').toString());
+    const { db } = connect(database.url);
+    try {
+      // Signed in 90 days and a minute ago (the default SESSION_MAX_AGE is 90 days).
+      const signedIn = Date.now() - (90 * 86400 + 60) * 1000;
+      await db.updateTable('sessions').set({ created_at: signedIn }).where('sid', '=', sid).execute();
+    } finally {
+      await db.destroy();
+    }
+    const aged = await api.call('POST', '/refresh', { token: rotated.body.refresh_token });
+    expect(aged.status).toBe(401);
+    expect(aged.body.code).toBe('TOKEN_EXPIRED');
+    // The session is over: its access token stops working too.
+    expect((await api.call('GET', '/users', { token: rotated.body.access_token })).body.code).toBe('TOKEN_REVOKED');
+  });
+
   it('sends security headers, and CORS headers only to allowed origins', async () => {
-    const allowed = await fetch(`${server.url}/api/v1/users`, {
+    const allowed = await fetch(`${server.url}${REST_PREFIX}/users`, {
       method: 'OPTIONS',
       headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
     });
@@ -152,7 +234,7 @@ describeEachDatabase('security', (dialect) => {
     expect(denied.headers.get('x-content-type-options')).toBe('nosniff');
     expect(denied.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(denied.headers.get('strict-transport-security')).toContain('max-age=');
-    const tokens = await call(server.url, 'POST', '/api/v1/login', {
+    const tokens = await call(server.url, 'POST', `${REST_PREFIX}/login`, {
       json: { login: 'nobody.here', password: 'x-x-x-x-x' },
     });
     expect(tokens.headers.get('cache-control')).toBe('no-store');
@@ -169,36 +251,54 @@ describeEachDatabase('security', (dialect) => {
       JWT_PREVIOUS_SECRETS: TEST_SECRET,
     });
     try {
-      expect((await call(rotated.url, 'GET', '/api/v1/users', { token: tokens.access_token })).status).toBe(200);
-      const fresh = await call(rotated.url, 'POST', '/api/v1/refresh', { token: tokens.refresh_token });
+      expect((await call(rotated.url, 'GET', `${REST_PREFIX}/users`, { token: tokens.access_token })).status).toBe(200);
+      const fresh = await call(rotated.url, 'POST', `${REST_PREFIX}/refresh`, { token: tokens.refresh_token });
       expect(fresh.status).toBe(200);
       expect(kidOf(fresh.body.access_token)).not.toBe(kidOf(tokens.access_token));
       // The old server does not know the new key.
-      const old = await call(server.url, 'GET', '/api/v1/users', { token: fresh.body.access_token });
+      const old = await call(server.url, 'GET', `${REST_PREFIX}/users`, { token: fresh.body.access_token });
       expect(old.body.code).toBe('INVALID_TOKEN');
       const unknownKid = forgeToken({}, { kid: 'no-such-key' });
-      expect((await call(rotated.url, 'GET', '/api/v1/users', { token: unknownKid })).body.code).toBe('INVALID_TOKEN');
+      expect((await call(rotated.url, 'GET', `${REST_PREFIX}/users`, { token: unknownKid })).body.code).toBe(
+        'INVALID_TOKEN',
+      );
     } finally {
       await rotated.close();
     }
   });
 
   it('refuses an over-long token and an oversized header with the error shape', async () => {
-    const long = await call(server.url, 'GET', '/api/v1/users', { token: 'a'.repeat(8000) });
+    const long = await call(server.url, 'GET', `${REST_PREFIX}/users`, { token: 'a'.repeat(8000) });
     expect(long.status).toBe(401);
     expect(long.body.code).toBe('INVALID_TOKEN');
-    const huge = await call(server.url, 'GET', '/api/v1/users', { headers: { 'x-filler': 'a'.repeat(40_000) } });
+    const huge = await call(server.url, 'GET', `${REST_PREFIX}/users`, { headers: { 'x-filler': 'a'.repeat(40_000) } });
     expect(huge.status).toBe(431);
     expect(huge.body).toEqual({ code: 'HEADERS_TOO_LARGE', msg: expect.any(String) });
   });
 
   it('answers deeply nested JSON with a 4xx', async () => {
     const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
-    const res = await call(server.url, 'POST', '/api/v1/login', {
+    const res = await call(server.url, 'POST', `${REST_PREFIX}/login`, {
       raw: deep,
       headers: { 'content-type': 'application/json' },
     });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('SQLite file', () => {
+  it('is created readable and writable by its owner only, with its -wal and -shm files', async () => {
+    const database = await createTestDatabase('sqlite');
+    const server = await startServer(database.url);
+    try {
+      await restClient(server.url).signUp(uniqueLogin('mode'));
+      const path = database.url.slice('sqlite:'.length);
+      const modes = ['', '-wal', '-shm'].map((suffix) => (statSync(path + suffix).mode & 0o777).toString(8));
+      expect(modes).toEqual(['600', '600', '600']);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { type ErrorCode, errorStatus } from './errors.js';
 import {
   ListUsersInputSchema,
   LoginInputSchema,
@@ -11,6 +12,18 @@ import {
   UserSchema,
 } from './schemas.js';
 
+/** Where the REST routes live; the path of every operation is under it. */
+export const REST_PREFIX = '/api/v1';
+/** Where the tRPC router is served: `${TRPC_PREFIX}/auth.login`. */
+export const TRPC_PREFIX = '/trpc';
+
+/** The groups of operations: tRPC namespaces, OpenAPI tags and the SDK's method groups. */
+export const routers = {
+  auth: 'Accounts and sessions: sign up, sign in, renew and revoke tokens',
+  users: 'Reading accounts',
+} as const;
+export type Router = keyof typeof routers;
+
 /**
  * Which token an operation takes from `Authorization: Bearer …`.
  * `optional`: none needed, but one that is sent must be a valid access token (register uses it to let an
@@ -18,20 +31,35 @@ import {
  */
 export type AuthKind = 'none' | 'optional' | 'access' | 'refresh';
 
+/**
+ * How an operation is rate limited (429 `RATE_LIMITED` with `Retry-After` past a limit; the numbers are settings):
+ * - `address`: attempts per client address;
+ * - `password`: as `address`, plus the password attempts at one login.
+ */
+export type RateLimit = 'address' | 'password';
+
 export interface Operation {
   /** tRPC namespace and procedure: `auth.register` */
-  router: 'auth' | 'users';
+  router: Router;
   procedure: string;
-  method: 'GET' | 'POST' | 'DELETE';
-  /** REST path under /api/v1; `:name` segments are read into the input. */
+  /** POST and PATCH read a JSON body (plus path parameters); GET and DELETE read query and path parameters. */
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** REST path under REST_PREFIX; `:name` segments are read into the input. */
   path: `/${string}`;
   auth: AuthKind;
+  /** The role the caller must have, read from the database at the time of the request (not from the token). */
+  role?: 'admin';
+  rateLimit?: RateLimit;
   summary: string;
+  description: string;
   input: z.ZodType;
   output: z.ZodType;
   status: 200 | 201;
-  /** Attempts are counted per client address (and per login, where the input has one): 429 past the limit. */
-  rateLimited?: true;
+  /**
+   * The errors the operation's own handler answers with. Those that follow from the fields above (a token,
+   * a role, a rate limit, input validation, an unavailable database) are added by `errorCodesOf`.
+   */
+  errors: readonly ErrorCode[];
 }
 
 /** The one table every transport, the OpenAPI document and the SDK are generated from. */
@@ -42,11 +70,15 @@ export const operations = {
     method: 'POST',
     path: '/register',
     auth: 'optional',
-    summary: 'Create an account. Only an admin (or the first account of an empty database) may create an admin.',
+    rateLimit: 'address',
+    summary: 'Create an account',
+    description:
+      'Anyone may create a user (`user_role` 2, the default). Only an admin, by sending their access token, ' +
+      'may create an admin; the first account of an empty database may make itself admin.',
     input: RegisterInputSchema,
     output: UserSchema,
     status: 201,
-    rateLimited: true,
+    errors: ['FORBIDDEN', 'LOGIN_TAKEN'],
   },
   login: {
     router: 'auth',
@@ -54,11 +86,15 @@ export const operations = {
     method: 'POST',
     path: '/login',
     auth: 'none',
-    summary: 'Exchange login and password for an access and a refresh token.',
+    rateLimit: 'password',
+    summary: 'Sign in',
+    description:
+      'Exchanges a login and its password for an access token and a refresh token. An unknown login and a ' +
+      'wrong password get the same answer.',
     input: LoginInputSchema,
     output: TokenPairSchema,
     status: 200,
-    rateLimited: true,
+    errors: ['BAD_CREDENTIALS'],
   },
   refresh: {
     router: 'auth',
@@ -66,12 +102,15 @@ export const operations = {
     method: 'POST',
     path: '/refresh',
     auth: 'refresh',
-    summary:
-      'Exchange a refresh token for a new pair. The refresh token sent is spent; sending it again ends the session.',
+    rateLimit: 'address',
+    summary: 'Renew the token pair',
+    description:
+      'Exchanges the refresh token of a pair for a new pair. The refresh token sent is spent: sending it again ' +
+      'is taken as theft and ends the session (RFC 9700).',
     input: NoInputSchema,
     output: TokenPairSchema,
     status: 200,
-    rateLimited: true,
+    errors: [],
   },
   logout: {
     router: 'auth',
@@ -79,10 +118,12 @@ export const operations = {
     method: 'DELETE',
     path: '/logout',
     auth: 'access',
-    summary: 'Revoke the access token sent.',
+    summary: 'Revoke the access token',
+    description: 'Revokes the access token sent; its session and refresh token stay valid.',
     input: NoInputSchema,
     output: MessageSchema,
     status: 200,
+    errors: [],
   },
   logoutRefresh: {
     router: 'auth',
@@ -90,10 +131,12 @@ export const operations = {
     method: 'DELETE',
     path: '/logout2',
     auth: 'refresh',
-    summary: 'Revoke the refresh token sent, ending its session (its access tokens stop working too).',
+    summary: 'End the session',
+    description: 'Revokes the refresh token sent, ending its session: the access tokens issued in it stop working too.',
     input: NoInputSchema,
     output: MessageSchema,
     status: 200,
+    errors: [],
   },
   listUsers: {
     router: 'users',
@@ -101,10 +144,14 @@ export const operations = {
     method: 'GET',
     path: '/users',
     auth: 'access',
-    summary: 'List accounts in id order, a page at a time (keyset pagination).',
+    summary: 'List accounts',
+    description:
+      'Accounts in id order, a page at a time (keyset pagination): pass the `next_cursor` of a page as the ' +
+      '`cursor` of the next; it is null on the last page.',
     input: ListUsersInputSchema,
     output: UserPageSchema,
     status: 200,
+    errors: [],
   },
   userById: {
     router: 'users',
@@ -112,10 +159,12 @@ export const operations = {
     method: 'GET',
     path: '/users/:id',
     auth: 'access',
-    summary: 'One account by its id.',
+    summary: 'Read one account',
+    description: 'One account by its id; 404 when there is none.',
     input: UserByIdInputSchema,
     output: UserSchema,
     status: 200,
+    errors: ['NOT_FOUND'],
   },
 } as const satisfies Record<string, Operation>;
 
@@ -126,3 +175,50 @@ export type ParsedInputOf<K extends OperationName> = z.output<Operations[K]['inp
 export type OutputOf<K extends OperationName> = z.output<Operations[K]['output']>;
 
 export const operationNames = Object.keys(operations) as OperationName[];
+
+/** Whether the operation's input travels as a JSON body (else as query parameters). */
+export const takesBody = (op: Pick<Operation, 'method'>): boolean => op.method === 'POST' || op.method === 'PATCH';
+
+/** The `:name` segments of an operation's path, read into its input. */
+export const pathParameters = (op: Pick<Operation, 'path'>): string[] =>
+  [...op.path.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
+
+const TOKEN_ERRORS = ['INVALID_TOKEN', 'TOKEN_EXPIRED', 'TOKEN_REVOKED', 'WRONG_TOKEN_TYPE'] as const;
+/** Any operation can meet these: its input refused, an unreachable database, an instance shutting down, a bug. */
+const ALWAYS = ['VALIDATION_FAILED', 'INTERNAL', 'DB_UNAVAILABLE', 'SHUTTING_DOWN'] as const;
+/** Fastify reads (and limits) the body of every method but GET, even where the operation reads none. */
+const BODY_ERRORS = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const;
+
+type Op<K extends OperationName> = Operations[K];
+type AuthErrorsOf<K extends OperationName> = Op<K>['auth'] extends 'access' | 'refresh'
+  ? 'AUTH_REQUIRED' | (typeof TOKEN_ERRORS)[number]
+  : Op<K>['auth'] extends 'optional'
+    ? (typeof TOKEN_ERRORS)[number]
+    : never;
+type RoleErrorsOf<K extends OperationName> = Op<K> extends { role: string } ? 'FORBIDDEN' : never;
+type RateErrorsOf<K extends OperationName> = Op<K> extends { rateLimit: string } ? 'RATE_LIMITED' : never;
+type BodyErrorsOf<K extends OperationName> = Op<K>['method'] extends 'GET' ? never : (typeof BODY_ERRORS)[number];
+
+/** Every error code operation K can answer with: the SDK's callers narrow on these. */
+export type ErrorCodeOf<K extends OperationName> =
+  | Op<K>['errors'][number]
+  | AuthErrorsOf<K>
+  | RoleErrorsOf<K>
+  | RateErrorsOf<K>
+  | BodyErrorsOf<K>
+  | (typeof ALWAYS)[number];
+
+/**
+ * Every error code an operation can answer with: its handler's own, and those its other fields imply. The
+ * server refuses to send any other (it would be a bug: the documents would not list it).
+ */
+export function errorCodesOf(op: Operation): ErrorCode[] {
+  const codes = new Set<ErrorCode>(op.errors);
+  if (op.auth === 'access' || op.auth === 'refresh') codes.add('AUTH_REQUIRED');
+  if (op.auth !== 'none') for (const code of TOKEN_ERRORS) codes.add(code);
+  if (op.role) codes.add('FORBIDDEN');
+  if (op.rateLimit) codes.add('RATE_LIMITED');
+  if (op.method !== 'GET') for (const code of BODY_ERRORS) codes.add(code);
+  for (const code of ALWAYS) codes.add(code);
+  return [...codes].sort((a, b) => errorStatus[a] - errorStatus[b] || a.localeCompare(b));
+}

@@ -2,8 +2,13 @@ import { z } from 'zod';
 
 const MAX_ID = 2_147_483_647;
 
-/** A whole number that arrives as a JSON number (tRPC) or as a decimal string (REST path and query). */
-const wholeNumber = (min: number, max: number) =>
+/**
+ * Whole numbers that arrive as JSON numbers (tRPC) or as decimal strings (REST path and query), with their
+ * range: documents show them as the integers they are on the wire.
+ */
+export const wireIntegers = z.registry<{ minimum: number; maximum: number }>();
+
+const wholeNumber = (minimum: number, maximum: number, description: string) =>
   z
     .union(
       [
@@ -15,7 +20,17 @@ const wholeNumber = (min: number, max: number) =>
       ],
       { error: 'Expected a whole number' },
     )
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number().int().min(minimum).max(maximum))
+    .describe(description)
+    .register(wireIntegers, { minimum, maximum });
+
+/**
+ * Every string input starts here. A lone UTF-16 surrogate (JSON allows `"\ud800"`) is no character: the
+ * databases store it differently (SQLite keeps it, MySQL refuses or replaces it) and hashing turns it into
+ * U+FFFD, so it is refused before anything else. (`\p{Cs}` matches only unpaired surrogates under the u flag.)
+ */
+export const inputString = () =>
+  z.string().refine((s) => !/\p{Cs}/u.test(s), { error: 'Not well-formed Unicode (a lone surrogate)', abort: true });
 
 /** 1 = admin, 2 = user. */
 export const UserRoleSchema = z.union([z.literal(1), z.literal(2)]);
@@ -24,31 +39,37 @@ export const ADMIN = 1 as const;
 export const USER = 2 as const;
 
 /**
- * Logins are folded (NFKC, lower case) before any rule applies, so `Bob`, `bob` and `ｂｏｂ` are one
+ * Logins are folded (trimmed, NFKC, lower case) before any rule applies, so `Bob`, `bob` and `ｂｏｂ` are one
  * account on MySQL and SQLite alike; the character set then leaves no room for invisible or look-alike letters.
+ * The rules come after the fold (a pipe), so documents show what is accepted as sent.
  */
-export const LoginSchema = z
-  .string()
+export const LoginSchema = inputString()
   .max(256)
-  .trim()
-  .normalize('NFKC')
-  .toLowerCase()
-  .min(3)
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9._@+-]*$/, 'Use letters a-z, digits and . _ @ + - (starting with a letter or digit)');
+  .transform((s) => s.trim().normalize('NFKC').toLowerCase())
+  .pipe(
+    z
+      .string()
+      .min(3)
+      .max(64)
+      .regex(/^[a-z0-9][a-z0-9._@+-]*$/, 'Use letters a-z, digits and . _ @ + - (starting with a letter or digit)'),
+  )
+  .describe('Folded to lower case (NFKC) and trimmed, then 3-64 of a-z 0-9 . _ @ + - starting with a letter or digit');
 
-export const UserNameSchema = z
-  .string()
+export const UserNameSchema = inputString()
   .max(400)
-  .trim()
-  .normalize('NFC')
-  .min(1)
-  .max(128)
-  .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'Control and invisible formatting characters are not allowed');
+  .transform((s) => s.trim().normalize('NFC'))
+  .pipe(
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'Control and invisible formatting characters are not allowed'),
+  )
+  .describe('Trimmed and NFC-normalised, then 1-128 characters, none of them control or formatting characters');
 
 /** Length is bounded so no request can make the server hash megabytes. */
-export const NewPasswordSchema = z.string().min(8).max(128);
-export const PasswordSchema = z.string().min(1).max(128);
+export const NewPasswordSchema = inputString().min(8).max(128);
+export const PasswordSchema = inputString().min(1).max(128);
 
 export const RegisterInputSchema = z.strictObject({
   user_name: UserNameSchema,
@@ -66,15 +87,14 @@ export const LoginInputSchema = z.strictObject({
 export const NoInputSchema = z.strictObject({}).optional();
 
 export const ListUsersInputSchema = z.strictObject({
-  limit: wholeNumber(1, 100).default(20),
-  cursor: z
-    .string()
+  limit: wholeNumber(1, 100, 'Users per page').prefault(20),
+  cursor: inputString()
     .regex(/^\d{1,10}$/, 'Not a cursor this API returned')
-    .optional()
-    .describe('Opaque: pass the next_cursor of the previous page'),
+    .nullish()
+    .describe('Opaque: the next_cursor of the previous page (absent or null: the first page)'),
 });
 
-export const UserByIdInputSchema = z.strictObject({ id: wholeNumber(1, MAX_ID) });
+export const UserByIdInputSchema = z.strictObject({ id: wholeNumber(1, MAX_ID, 'The id_user') });
 
 /** The public view of an account: never a password or hash. Unknown keys are stripped on output. */
 export const UserSchema = z.object({

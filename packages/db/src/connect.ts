@@ -1,8 +1,16 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, MysqlDialect, SqliteAdapter, type SqliteDatabase, SqliteDialect } from 'kysely';
-import { createPool } from 'mysql2';
+import {
+  Kysely,
+  MysqlDialect,
+  type MysqlPool,
+  type MysqlPoolConnection,
+  SqliteAdapter,
+  type SqliteDatabase,
+  SqliteDialect,
+} from 'kysely';
+import { createPool, type ExecuteValues, type Pool, type PoolConnection } from 'mysql2';
 import type { Database } from './schema.js';
 
 export type Dialect = 'mysql' | 'sqlite';
@@ -19,6 +27,13 @@ export interface ConnectOptions {
   poolSize?: number;
   /** How long a query may wait for a MySQL connection before failing (ms). */
   connectTimeoutMs?: number;
+  /**
+   * Bound on a lock wait or a statement, after which it fails with an error `isUnavailable` recognises.
+   * MySQL/MariaDB: set on every new connection (none when absent); SQLite: the busy timeout (5 s when absent).
+   */
+  statementTimeoutSeconds?: number;
+  /** Statements every new MySQL connection runs after its own set-up (tests use it to switch server modes on). */
+  sessionStatements?: string[];
 }
 
 /** `mysql://user:pass@host:port/db` or `sqlite:path` (`sqlite::memory:` for a private in-memory database). */
@@ -71,6 +86,81 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
+type Callback = (err: Error | null, result?: unknown) => void;
+
+/**
+ * The session settings of a new MySQL connection: lock waits (row and metadata locks) and statements are
+ * bounded, so a held lock costs a request seconds, not innodb's default 50 s. MariaDB bounds every
+ * statement (`max_statement_time`, seconds); MySQL only SELECTs (`max_execution_time`, ms). The numbers
+ * are written into the SQL: SET refuses the DOUBLE that mysql2 binds a number as.
+ */
+function sessionSetUp(mariadb: boolean, timeoutSeconds: number | undefined): string[] {
+  if (timeoutSeconds === undefined) return [];
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1)
+    throw new Error('statementTimeoutSeconds: a whole number');
+  const statementBound = mariadb
+    ? `max_statement_time = ${timeoutSeconds}`
+    : `max_execution_time = ${timeoutSeconds * 1000}`;
+  return [
+    `SET SESSION innodb_lock_wait_timeout = ${timeoutSeconds}, lock_wait_timeout = ${timeoutSeconds}, ${statementBound}`,
+  ];
+}
+
+/**
+ * kysely's MysqlDialect runs every query through mysql2's `query(sql, values)`, which splices the values
+ * into the SQL text on the client, escaping quotes with backslashes: on a server whose sql_mode has
+ * NO_BACKSLASH_ESCAPES a value can close its string literal (SQL injection), and the SQL of a failed
+ * statement, values included, lands on the error (and in logs). mysql2 has no switch for this, so this
+ * pool hands kysely connections whose `query` runs a server-side prepared statement (`execute`): values
+ * travel apart from the SQL and are never parsed as SQL, whatever the server's modes. Statements without
+ * values (BEGIN, COMMIT, DDL, some of which cannot be prepared) keep `query`: there is nothing to splice.
+ */
+function preparedStatementPool(pool: Pool, options: ConnectOptions): MysqlPool {
+  const adapted = new WeakMap<PoolConnection, MysqlPoolConnection>();
+  const run = (raw: PoolConnection, sql: string, values: unknown[], callback?: Callback) =>
+    values.length > 0 ? raw.execute(sql, values as ExecuteValues[], callback) : raw.query(sql, callback);
+  /** Runs a new connection's session set-up in order; the first failure ends it. */
+  const setUp = (raw: PoolConnection, done: (err: Error | null) => void) => {
+    raw.query('SELECT VERSION() AS version', (err, rows) => {
+      if (err) return done(err);
+      const version = String((rows as { version?: unknown }[])[0]?.version);
+      const statements = [
+        ...sessionSetUp(/mariadb/i.test(version), options.statementTimeoutSeconds),
+        ...(options.sessionStatements ?? []),
+      ];
+      const next = (i: number) => {
+        const statement = statements[i];
+        if (statement === undefined) return done(null);
+        raw.query(statement, (e) => (e ? done(e) : next(i + 1)));
+      };
+      next(0);
+    });
+  };
+  return {
+    getConnection(callback) {
+      pool.getConnection((err, raw) => {
+        if (err) return callback(err, raw as unknown as MysqlPoolConnection);
+        const known = adapted.get(raw);
+        if (known) return callback(null, known);
+        setUp(raw, (setUpErr) => {
+          if (setUpErr) {
+            raw.destroy();
+            return callback(setUpErr, undefined as unknown as MysqlPoolConnection);
+          }
+          // One wrapper per connection: kysely keys its own per-connection state on the object it gets.
+          const connection = {
+            query: (sql: string, values: unknown[], cb?: Callback) => run(raw, sql, values, cb),
+            release: () => raw.release(),
+          } as MysqlPoolConnection;
+          adapted.set(raw, connection);
+          callback(null, connection);
+        });
+      });
+    },
+    end: (callback) => pool.end(callback),
+  };
+}
+
 export function connect(url: string, options: ConnectOptions = {}): DatabaseHandle {
   const dialect = dialectOf(url);
   if (dialect === 'mysql') {
@@ -83,15 +173,24 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
       // Epoch-millisecond BIGINTs fit in a double; return them as numbers, not strings.
       bigNumberStrings: false,
       timezone: 'Z',
+      // Prepared statements kept per connection; the server caps them for all clients together.
+      maxPreparedStatements: STATEMENT_CACHE_SIZE,
     });
-    return { db: new Kysely<Database>({ dialect: new MysqlDialect({ pool }) }), dialect };
+    return {
+      db: new Kysely<Database>({ dialect: new MysqlDialect({ pool: preparedStatementPool(pool, options) }) }),
+      dialect,
+    };
   }
   const path = url.slice('sqlite:'.length);
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    // Created readable by its owner only; SQLite gives the -wal and -shm files the database file's mode.
+    closeSync(openSync(path, 'a', 0o600));
+  }
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${(options.statementTimeoutSeconds ?? 5) * 1000}`);
   return {
     db: new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(sqlite) }) }),
     dialect,

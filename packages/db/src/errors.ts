@@ -25,11 +25,18 @@ const UNAVAILABLE_CODES = new Set([
   'ER_SERVER_SHUTDOWN',
   'POOL_CLOSED',
   'SQLITE_CANTOPEN',
+  // Past the statement bound (ConnectOptions.statementTimeoutSeconds): a lock held elsewhere, or a statement too slow.
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_QUERY_TIMEOUT',
 ]);
+
+/** MariaDB's max_statement_time error, which mysql2 has no code name for. */
+const ER_STATEMENT_TIMEOUT = 1969;
 
 /** True when the database could not be reached or is busy, as opposed to a query being wrong. */
 export function isUnavailable(err: unknown): boolean {
-  const { code } = asDriverError(err);
+  const { code, errno } = asDriverError(err);
+  if (errno === ER_STATEMENT_TIMEOUT) return true;
   if (typeof code === 'string') {
     // SQLITE_BUSY and SQLITE_LOCKED come with extended variants (SQLITE_BUSY_SNAPSHOT, ...): all mean "held by another".
     if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return true;

@@ -9,6 +9,8 @@ export type {
   User,
   UserRole,
 } from '@api-users/contract';
+/** Where the API serves REST (`/api/v1`) and tRPC (`/trpc`) under a base URL. */
+export { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 export type { ClientOptions } from './client-options.js';
 export { ApiError, type ClientErrorCode } from './errors.js';
 export type { Fetch } from './fetch.js';

@@ -5,6 +5,9 @@ import {
   type OutputOf,
   operationNames,
   operations,
+  pathParameters,
+  REST_PREFIX,
+  takesBody,
 } from '@api-users/contract';
 import { type ClientOptions, endpoint } from './client-options.js';
 import { errorFromBody, invalidResponse } from './errors.js';
@@ -29,7 +32,7 @@ export type RestClient = {
 
 /** A typed client for the REST API under `${baseUrl}/api/v1`, generated from the operation table. */
 export function createClient(options: ClientOptions): RestClient {
-  const base = endpoint(options.baseUrl, '/api/v1');
+  const base = endpoint(options.baseUrl, REST_PREFIX);
   const fetchJson = apiFetch(options.fetch);
   const session = createSession({
     tokenStore: options.tokenStore ?? memoryTokenStore(),
@@ -44,12 +47,12 @@ export function createClient(options: ClientOptions): RestClient {
     client[router] = group;
   }
   // The loop above builds exactly the shape RestClient maps out of the same table.
-  return client as unknown as RestClient;
+  return client as RestClient;
 }
 
 /**
- * One REST call, read the way the server reads it: `:name` path segments come from the input; POST sends
- * the input as a JSON body, GET and DELETE send the rest of it as the query string.
+ * One REST call, read the way the server reads it: `:name` path segments come from the input; POST and
+ * PATCH send the rest of it as a JSON body, GET and DELETE as the query string (null and undefined left out).
  */
 async function request(
   fetchJson: Fetch,
@@ -60,23 +63,19 @@ async function request(
 ): Promise<unknown> {
   const op = operations[name];
   const fields: Record<string, unknown> = { ...(input as object | undefined) };
-  const pathKeys: string[] = [];
-  let url =
-    base +
-    op.path.replace(/:(\w+)/g, (_, key: string) => {
-      pathKeys.push(key);
-      return encodeURIComponent(String(fields[key]));
-    });
+  const inPath = pathParameters(op);
+  let url = base + op.path.replace(/:(\w+)/g, (_, key: string) => encodeURIComponent(String(fields[key])));
+  for (const key of inPath) delete fields[key];
   const headers: Record<string, string> = { accept: 'application/json' };
   if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
   const init: RequestInit = { method: op.method, headers };
-  if (op.method === 'POST') {
+  if (takesBody(op)) {
     headers['content-type'] = 'application/json';
     init.body = JSON.stringify(fields);
   } else {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined && !pathKeys.includes(key)) query.set(key, String(value));
+      if (value !== undefined && value !== null) query.set(key, String(value));
     }
     const search = query.toString();
     if (search) url += `?${search}`;

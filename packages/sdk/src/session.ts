@@ -3,7 +3,7 @@ import { ApiError } from './errors.js';
 import type { TokenStore, Tokens } from './token-store.js';
 
 /** Sends one operation with the bearer token given (or none) and resolves to its output. */
-export type Send = (bearer: string | undefined) => Promise<unknown>;
+type Send = (bearer: string | undefined) => Promise<unknown>;
 
 export interface SessionOptions {
   tokenStore: TokenStore;
@@ -67,7 +67,7 @@ export function createSession({ tokenStore: store, onSessionExpired, sendRefresh
   /** After the access token `rejected` got a 401: whether a newer one is now in the store to retry with. */
   async function renew(rejected: string): Promise<boolean> {
     const flight = refreshes.get(store);
-    if (flight) {
+    if (flight !== undefined) {
       await flight;
       return true;
     }

@@ -1,4 +1,4 @@
-import { type AppRouter, type OperationName, operationNames, operations } from '@api-users/contract';
+import { type AppRouter, type OperationName, operationNames, operations, TRPC_PREFIX } from '@api-users/contract';
 import {
   createTRPCClient,
   createTRPCUntypedClient,
@@ -29,7 +29,7 @@ export function createTrpcClient(options: ClientOptions): TrpcClient {
   // httpLink, not httpBatchLink: each call carries its own token (access or refresh), so calls cannot share
   // a request's headers.
   const wire = httpLink<AppRouter>({
-    url: endpoint(options.baseUrl, '/trpc'),
+    url: endpoint(options.baseUrl, TRPC_PREFIX),
     // tRPC's own init type differs from RequestInit only in how optional fields are spelled.
     fetch: (url, init) => fetchJson(url, init as RequestInit),
     headers: ({ op }) =>

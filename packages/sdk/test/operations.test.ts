@@ -1,4 +1,4 @@
-import { operations } from '@api-users/contract';
+import { operations, REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { describe, expect, it } from 'vitest';
 import { createClient, type Fetch, memoryTokenStore, type OperationName } from '../src/index.js';
 import { accessStatus, apiUrl, PASSWORD, uniqueLogin } from './support/helpers.js';
@@ -98,8 +98,8 @@ describe.each(transportNames)('every operation over %s', (transport) => {
     const expectedLine = ([name, kind]: [OperationName, TokenKind]) => {
       const op = operations[name];
       return transport === 'rest'
-        ? `${op.method} /api/v1${op.path.replace(':id', String(user.id_user))} ${kind}`
-        : `${op.method === 'GET' ? 'GET' : 'POST'} /trpc/${op.router}.${op.procedure} ${kind}`;
+        ? `${op.method} ${REST_PREFIX}${op.path.replace(':id', String(user.id_user))} ${kind}`
+        : `${op.method === 'GET' ? 'GET' : 'POST'} ${TRPC_PREFIX}/${op.router}.${op.procedure} ${kind}`;
     };
     expect(recorder.requests.map((r) => r.line)).toEqual(steps.map(expectedLine));
 

@@ -1,3 +1,4 @@
+import { operations, REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, type ClientOptions, memoryTokenStore, type TokenStore, type Tokens } from '../src/index.js';
 import {
@@ -12,7 +13,8 @@ import {
 import { type Calls, transportNames, transports } from './support/transports.js';
 
 /** Where each transport's refresh requests go, to count them. */
-const refreshPath = { rest: '/api/v1/refresh', trpc: '/trpc/auth.refresh' } as const;
+const { path, router, procedure } = operations.refresh;
+const refreshPath = { rest: REST_PREFIX + path, trpc: `${TRPC_PREFIX}/${router}.${procedure}` } as const;
 
 /** A store that answers later, as IndexedDB or secure storage would, to show the single flight holds then too. */
 function slowStore(): TokenStore {
@@ -70,10 +72,13 @@ describe.each(transportNames)('token handling over %s', (transport) => {
     const { user, pair } = await signedIn(api);
 
     await revokeAccessToken(pair.access_token);
-    const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? api.userById({ id: user.id_user }) : api.listUsers({ limit: 1 }))),
-    );
-    expect(results).toHaveLength(10);
+    const [byId, pages] = await Promise.all([
+      Promise.all(Array.from({ length: 5 }, () => api.userById({ id: user.id_user }))),
+      Promise.all(Array.from({ length: 5 }, () => api.listUsers({ limit: 1 }))),
+    ]);
+    expect(byId).toEqual(Array(5).fill(user));
+    expect(new Set(pages.map((page) => JSON.stringify(page))).size).toBe(1);
+    expect(pages[0]?.items).toHaveLength(1);
     expect(counter.count()).toBe(1);
 
     // Two refreshes with one token would have been taken for theft and ended the session; it lives on.
@@ -161,13 +166,15 @@ describe('clients sharing a token store', () => {
     const { user, pair } = await signedIn(rest);
 
     await revokeAccessToken(pair.access_token);
-    const results = await Promise.all([
+    const [restPage, trpcPage, ...byId] = await Promise.all([
       rest.listUsers({ limit: 1 }),
       trpc.listUsers({ limit: 1 }),
       rest.userById({ id: user.id_user }),
       trpc.userById({ id: user.id_user }),
     ]);
-    expect(results).toHaveLength(4);
+    expect(trpcPage).toEqual(restPage);
+    expect(restPage.items).toHaveLength(1);
+    expect(byId).toEqual([user, user]);
     expect(counter.count()).toBe(1);
     expect(await trpc.userById({ id: user.id_user })).toEqual(user);
   });

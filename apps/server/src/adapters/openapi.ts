@@ -3,17 +3,22 @@ import {
   type AuthKind,
   ErrorBodySchema,
   type ErrorCode,
+  errorCodesOf,
   errorStatus,
   type Operation,
-  type OperationName,
   operationNames,
   operations,
+  pathParameters,
+  REST_PREFIX,
+  routers,
+  TRPC_PREFIX,
+  takesBody,
+  wireIntegers,
 } from '@api-users/contract';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { REST_PREFIX } from './rest.js';
 
 export const OPENAPI_PATH = `${REST_PREFIX}/openapi.json`;
 export const DOCS_PREFIX = '/docs';
@@ -23,14 +28,31 @@ type JsonObject = Record<string, unknown>;
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
-  info: { title: string; version: string; description: string };
-  servers: { url: string }[];
+  info: JsonObject & { title: string; version: string };
+  servers: { url: string; description: string }[];
+  tags: { name: string; description: string }[];
   paths: Record<string, Record<string, JsonObject>>;
   components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, JsonObject> };
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: JsonSchema) => ({ 'application/json': { schema } });
+
+/**
+ * How zod's JSON Schema is adjusted for the document: whole numbers that may arrive as decimal strings (REST
+ * paths and queries) are the integers they stand for.
+ */
+const toJsonSchemaOptions = {
+  target: 'draft-2020-12',
+  unrepresentable: 'throw',
+  override: ({ zodSchema, jsonSchema }) => {
+    const range = wireIntegers.get(zodSchema);
+    if (!range) return;
+    // Its number-or-string union goes; what wraps it (a default, a description) stays.
+    delete jsonSchema.anyOf;
+    Object.assign(jsonSchema, { type: 'integer', ...range });
+  },
+} satisfies Parameters<typeof z.toJSONSchema>[1];
 
 /** Component names are the contract's export names less `Schema` (UserSchema → User), so they stay stable. */
 function componentName(schema: z.ZodType): string {
@@ -43,17 +65,12 @@ function componentName(schema: z.ZodType): string {
  * One registry per direction: a schema's input and output differ (defaults, transforms), and zod converts
  * a whole registry with one `io`. Registered schemas nested in others become `$ref`s (UserPage → User).
  */
-function componentSchemas(schemas: Record<'input' | 'output', z.ZodType[]>): Record<string, JsonSchema> {
+function componentSchemas(schemas: Record<'input' | 'output', Map<string, z.ZodType>>): Record<string, JsonSchema> {
   const result: Record<string, JsonSchema> = {};
   for (const io of ['input', 'output'] as const) {
     const registry = z.registry<{ id: string }>();
-    for (const schema of new Set(schemas[io])) registry.add(schema, { id: componentName(schema) });
-    const converted = z.toJSONSchema(registry, {
-      target: 'draft-2020-12',
-      io,
-      unrepresentable: 'throw',
-      uri: (id) => ref(id).$ref,
-    });
+    for (const [id, schema] of schemas[io]) registry.add(schema, { id });
+    const converted = z.toJSONSchema(registry, { ...toJsonSchemaOptions, io, uri: (id) => ref(id).$ref });
     // Each entry carries its own `$schema` (3.1 already defaults to 2020-12) and a fragment `$id` (its path).
     for (const [id, { $schema, $id, ...schema }] of Object.entries(converted.schemas)) {
       // One name for two different schemas would silently document one of them wrongly.
@@ -64,29 +81,17 @@ function componentSchemas(schemas: Record<'input' | 'output', z.ZodType[]>): Rec
   return result;
 }
 
-/** Errors only the handlers know of: the table has no field that implies them. */
-const handlerErrors: Partial<Record<OperationName, ErrorCode[]>> = {
-  register: ['LOGIN_TAKEN'],
-  login: ['BAD_CREDENTIALS'],
-};
-
-/** Every error code an operation can answer with, mostly derived from its fields in the table. */
-function errorCodes(name: OperationName): ErrorCode[] {
-  const op: Operation = operations[name];
-  const codes: ErrorCode[] = ['VALIDATION_FAILED'];
-  if (op.auth === 'access' || op.auth === 'refresh') codes.push('AUTH_REQUIRED');
-  // An optional token is still verified when sent.
-  if (op.auth !== 'none') codes.push('INVALID_TOKEN', 'TOKEN_EXPIRED', 'TOKEN_REVOKED', 'WRONG_TOKEN_TYPE');
-  // An optional token exists to unlock what the role of an anonymous caller does not allow.
-  if (op.auth === 'optional') codes.push('FORBIDDEN');
-  if (op.path.includes('/:')) codes.push('NOT_FOUND');
-  // Fastify parses the body of every method but GET before the operation runs, even where it goes unread.
-  if (op.method !== 'GET') codes.push('PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
-  // The POSTs take credentials or create accounts: they are the rate-limited ones.
-  if (op.method === 'POST') codes.push('RATE_LIMITED');
-  codes.push(...(handlerErrors[name] ?? []), 'INTERNAL', 'DB_UNAVAILABLE');
-  return codes;
+/** The body an operation reads: its input, less what the path carries. */
+function bodySchema(op: Operation): z.ZodType {
+  const inPath = pathParameters(op);
+  if (inPath.length === 0) return op.input;
+  if (!(op.input instanceof z.ZodObject))
+    throw new Error(`${op.path}: an input with path parameters must be an object`);
+  return z.strictObject(Object.fromEntries(Object.entries(op.input.shape).filter(([key]) => !inPath.includes(key))));
 }
+
+/** The component name of an operation's body: its input's, or `<Input>Body` where the path carries part of it. */
+const bodyName = (op: Operation): string => componentName(op.input) + (pathParameters(op).length > 0 ? 'Body' : '');
 
 const errorHeaders: Partial<Record<number, JsonObject>> = {
   401: {
@@ -98,10 +103,19 @@ const errorHeaders: Partial<Record<number, JsonObject>> = {
   429: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
 };
 
-/** One response per error status, each with the one error body; the description names its codes. */
-function errorResponses(name: OperationName): Record<string, JsonObject> {
+/** The error body, its `code` narrowed to those one status of one operation can carry. */
+function errorBody(codes: ErrorCode[]): JsonSchema {
+  const { $schema, ...schema } = z.toJSONSchema(ErrorBodySchema.extend({ code: z.enum(codes) }), {
+    ...toJsonSchemaOptions,
+    io: 'output',
+  });
+  return schema;
+}
+
+/** One response per error status, each listing the codes the operation can answer with at that status. */
+function errorResponses(op: Operation): Record<string, JsonObject> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of errorCodes(name)) {
+  for (const code of errorCodesOf(op)) {
     const status = errorStatus[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
@@ -109,41 +123,67 @@ function errorResponses(name: OperationName): Record<string, JsonObject> {
   for (const [status, codes] of byStatus) {
     const headers = errorHeaders[status];
     responses[status] = {
-      description: codes.join(', '),
+      description: `Error: ${codes.join(', ')}`,
       ...(headers ? { headers } : {}),
-      content: jsonContent(ref(componentName(ErrorBodySchema))),
+      content: jsonContent(errorBody(codes)),
     };
   }
   return responses;
 }
 
-const authDocs: Record<AuthKind, JsonObject> = {
-  none: {},
-  optional: {
-    security: [{}, { bearerAuth: [] }],
-    description: 'Bearer token optional: an access token; one that is sent must be valid.',
+const securitySchemes = {
+  accessToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'The `access_token` of a pair from /login or /refresh.',
   },
-  access: { security: [{ bearerAuth: [] }], description: 'Bearer token: an access token.' },
-  refresh: { security: [{ bearerAuth: [] }], description: 'Bearer token: the refresh token of a pair.' },
+  refreshToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'The `refresh_token` of a pair: only /refresh and /logout2 take it.',
+  },
 };
 
-/** Where the REST adapter reads the input: a JSON body for POST, query and path parameters otherwise. */
+const security: Record<AuthKind, JsonObject[]> = {
+  none: [],
+  // Anonymous, or with an access token, which must then be valid.
+  optional: [{}, { accessToken: [] }],
+  access: [{ accessToken: [] }],
+  refresh: [{ refreshToken: [] }],
+};
+
+/** Where the REST adapter reads the input: a JSON body for POST and PATCH, query parameters otherwise, and the path. */
 function inputDocs(op: Operation): JsonObject {
-  if (op.method === 'POST') {
-    // The REST adapter reads a missing body as `{}`, so a body is required only where `{}` is not valid.
-    return {
-      requestBody: { required: !op.input.safeParse({}).success, content: jsonContent(ref(componentName(op.input))) },
-    };
-  }
-  const { properties = {}, required = [] } = z.toJSONSchema(op.input, { target: 'draft-2020-12', io: 'input' });
-  const inPath = new Set([...op.path.matchAll(/:(\w+)/g)].map((m) => m[1]));
-  const parameters = Object.entries(properties).map(([name, schema]) => ({
-    name,
-    in: inPath.has(name) ? 'path' : 'query',
-    required: inPath.has(name) || required.includes(name),
-    schema,
-  }));
-  return parameters.length > 0 ? { parameters } : {};
+  const inPath = pathParameters(op);
+  const input = z.toJSONSchema(op.input, { ...toJsonSchemaOptions, io: 'input' });
+  const required = new Set(input.required ?? []);
+  const parameters = Object.entries(input.properties ?? {})
+    .filter(([name]) => inPath.includes(name) || !takesBody(op))
+    .map(([name, property]) => {
+      // A parameter's description belongs to the parameter, not to its schema.
+      const { description, ...schema } = typeof property === 'object' ? property : {};
+      return {
+        name,
+        in: inPath.includes(name) ? 'path' : 'query',
+        required: inPath.includes(name) || required.has(name),
+        ...(description ? { description } : {}),
+        schema,
+      };
+    });
+  return {
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(takesBody(op)
+      ? {
+          // The REST adapter reads a missing body as `{}`, so a body is required only where `{}` is not valid.
+          requestBody: {
+            required: !bodySchema(op).safeParse({}).success,
+            content: jsonContent(ref(bodyName(op))),
+          },
+        }
+      : {}),
+  };
 }
 
 /** The OpenAPI 3.1 document of the REST transport, generated from the operation table alone. */
@@ -158,15 +198,17 @@ export function buildOpenApiDocument(): OpenApiDocument {
         operationId: name,
         tags: [op.router],
         summary: op.summary,
-        ...authDocs[op.auth],
+        description: op.description,
+        security: security[op.auth],
         ...inputDocs(op),
         responses: {
-          [op.status]: { description: 'Success', content: jsonContent(ref(componentName(op.output))) },
-          ...errorResponses(name),
+          [op.status]: { description: op.summary, content: jsonContent(ref(componentName(op.output))) },
+          ...errorResponses(op),
         },
       },
     };
   }
+  const bodies = ops.filter(([, op]) => takesBody(op)).map(([, op]) => [bodyName(op), bodySchema(op)] as const);
   return {
     openapi: '3.1.0',
     info: {
@@ -174,17 +216,21 @@ export function buildOpenApiDocument(): OpenApiDocument {
       // The version of the REST API (its /api/v1 prefix), not of the server package.
       version: '1',
       description:
-        'Accounts and JWT sessions. Every error, at every status, has the ErrorBody shape. ' +
-        'The same operations are served over tRPC at /trpc.',
+        'User accounts and JWT sessions. Every error, at every status, has the one error shape ' +
+        '`{code, msg, issues?}`; each response lists the codes it can carry. The same operations are served ' +
+        `over tRPC at ${TRPC_PREFIX}.`,
+      license: { name: 'MIT', url: 'https://spdx.org/licenses/MIT.html' },
+      contact: { name: 'Api users maintainers' },
     },
-    servers: [{ url: REST_PREFIX }],
+    servers: [{ url: REST_PREFIX, description: 'This server' }],
+    tags: Object.entries(routers).map(([name, description]) => ({ name, description })),
     paths,
     components: {
       schemas: componentSchemas({
-        input: ops.filter(([, op]) => op.method === 'POST').map(([, op]) => op.input),
-        output: [...ops.map(([, op]) => op.output), ErrorBodySchema],
+        input: new Map(bodies),
+        output: new Map(ops.map(([, op]) => [componentName(op.output), op.output])),
       }),
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes,
     },
   };
 }

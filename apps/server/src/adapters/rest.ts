@@ -1,27 +1,38 @@
-import { type OperationName, operationNames, operations } from '@api-users/contract';
+import { type Operation, operationNames, operations, REST_PREFIX, takesBody } from '@api-users/contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
+import { AppError } from '../errors.js';
 import { execute } from '../handlers.js';
 
-export const REST_PREFIX = '/api/v1';
-
-/** Bodies carry the input of POST operations; GET and DELETE read query and path parameters. */
-function rawInput(name: OperationName, req: FastifyRequest): unknown {
-  if (operations[name].method === 'POST') return req.body ?? {};
-  return { ...(req.query as object), ...(req.params as object) };
+/** POST and PATCH carry their input in the body; every method may carry path parameters; GET and DELETE a query. */
+function rawInput(op: Operation, req: FastifyRequest): unknown {
+  const params = req.params as object;
+  if (!takesBody(op)) return { ...(req.query as object), ...params };
+  const body = req.body ?? {};
+  // A body that is no object (an array, a string) is left as it is, for validation to refuse.
+  if (typeof body !== 'object' || Array.isArray(body)) return body;
+  const repeated = Object.keys(params).filter((key) => Object.hasOwn(body, key));
+  if (repeated.length > 0) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'The request is not valid',
+      repeated.map((path) => ({ path, message: 'Given in the URL path; the body must not repeat it' })),
+    );
+  }
+  return { ...body, ...params };
 }
 
 /** One REST route per operation of the table; errors go through the app's error handler. */
 export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
   for (const name of operationNames) {
-    const op = operations[name];
+    const op: Operation = operations[name];
     app.route({
       method: op.method,
       url: REST_PREFIX + op.path,
       handler: async (req, reply) => {
         const output = await execute(name, deps, {
           authorization: req.headers.authorization,
-          input: rawInput(name, req),
+          input: rawInput(op, req),
           ip: req.ip,
         });
         return reply.code(op.status).send(output);

@@ -1,10 +1,10 @@
 import {
-  type AppRouter,
   type ErrorCode,
   errorStatus,
   type OperationName,
   operationNames,
   operations,
+  TRPC_PREFIX,
   type TrpcErrorShape,
 } from '@api-users/contract';
 import { getTRPCErrorShape, initTRPC, type TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
@@ -13,8 +13,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import { describeError } from '../errors.js';
 import { execute } from '../handlers.js';
-
-export const TRPC_PREFIX = '/trpc';
 
 interface Context {
   req: FastifyRequest;
@@ -68,15 +66,17 @@ function procedureFor(name: OperationName, deps: Deps) {
   return operations[name].method === 'GET' ? base.query(run) : base.mutation(run);
 }
 
-/** Builds the router from the operation table: `auth.login`, `users.list`, ... */
-export function buildRouter(deps: Deps): AppRouter {
+/**
+ * Builds the router from the operation table: `auth.login`, `users.list`, ... Clients type it with the
+ * contract's AppRouter, derived from the same table, so they need nothing of the server.
+ */
+function buildRouter(deps: Deps) {
   const namespaces: Record<string, Record<string, ReturnType<typeof procedureFor>>> = {};
   for (const name of operationNames) {
     const op = operations[name];
     namespaces[op.router] = { ...namespaces[op.router], [op.procedure]: procedureFor(name, deps) };
   }
-  // The table-driven build loses per-procedure types; AppRouter restores them from the contract.
-  return t.router(namespaces) as unknown as AppRouter;
+  return t.router(namespaces);
 }
 
 /** tRPC's error envelope for an error raised outside tRPC (by Fastify, or by the query path below). */
@@ -160,6 +160,7 @@ export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: 
       headers: Object.assign({}, ...errors.map((e) => describeError(e.cause ?? e).headers)),
     }),
   };
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await app.register(async (scope) => {
     scope.setErrorHandler((err, _req, reply) => {
       const { status, headers, internal, body } = trpcErrorEnvelope(err);

@@ -1,7 +1,7 @@
 """A client for any OpenAPI 3.1 document, built at run time from the document alone (standard library only).
 
 It stands for the non-TypeScript user: it knows nothing of this project but the served document. Usage:
-python3 openapi_client.py BASE_URL LOGIN; prints one JSON line with what each step returned.
+python3 openapi_client.py DOCUMENT_URL LOGIN; prints one JSON line with what each step returned.
 """
 import json
 import sys
@@ -11,11 +11,11 @@ import urllib.request
 
 
 class OpenApiClient:
-    def __init__(self, base_url):
-        self.base_url = base_url
-        with urllib.request.urlopen(base_url + "/api/v1/openapi.json") as res:
+    def __init__(self, document_url):
+        with urllib.request.urlopen(document_url) as res:
             self.document = json.load(res)
-        self.server = self.document["servers"][0]["url"]
+        # The server URL may be relative to the document's own.
+        self.server = urllib.parse.urljoin(document_url, self.document["servers"][0]["url"])
         self.token = None
         # operationId -> (method, path template, parameter names by location)
         self.operations = {}
@@ -35,7 +35,7 @@ class OpenApiClient:
                 path = path.replace("{" + name + "}", urllib.parse.quote(str(value)))
             elif location == "query":
                 query[name] = value
-        url = self.base_url + self.server + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        url = self.server + path + ("?" + urllib.parse.urlencode(query) if query else "")
         headers = {"Authorization": "Bearer " + self.token} if self.token else {}
         data = None
         if has_body and args:
@@ -50,8 +50,8 @@ class OpenApiClient:
 
 
 def main():
-    base_url, login = sys.argv[1], sys.argv[2]
-    client = OpenApiClient(base_url)
+    document_url, login = sys.argv[1], sys.argv[2]
+    client = OpenApiClient(document_url)
     out = {"operations": sorted(client.operations)}
     out["register"] = client.call("register", user_name="Py Thon", login=login, password="snakes on a plane")
     status, pair = client.call("login", login=login, password="snakes on a plane")

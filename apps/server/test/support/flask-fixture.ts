@@ -4,7 +4,7 @@ import { createConnection } from 'mysql2/promise';
 import { inject } from 'vitest';
 
 /** The Flask service's database as shared/flask-legacy/legacy-users.sql creates it (a copy kept beside the tests). */
-export const FLASK_FIXTURE_SQL = readFileSync(new URL('../fixtures/flask-legacy-users.sql', import.meta.url), 'utf8');
+const FLASK_FIXTURE_SQL = readFileSync(new URL('../fixtures/flask-legacy-users.sql', import.meta.url), 'utf8');
 
 /** Each fixture row's id_user, login and stored password column, read from the SQL itself. */
 export const FLASK_ROWS = [

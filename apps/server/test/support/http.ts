@@ -1,3 +1,4 @@
+import { REST_PREFIX } from '@api-users/contract';
 // biome-ignore lint/suspicious/noExplicitAny: tests read many answer shapes and assert on them; any keeps them short
 export interface Reply<T = any> {
   status: number;
@@ -30,7 +31,8 @@ export async function call(base: string, method: string, path: string, options: 
 
 /** REST helpers for the flows most tests need. */
 export function restClient(base: string) {
-  const v1 = (method: string, path: string, options?: CallOptions) => call(base, method, `/api/v1${path}`, options);
+  const v1 = (method: string, path: string, options?: CallOptions) =>
+    call(base, method, `${REST_PREFIX}${path}`, options);
   return {
     call: v1,
     register: (user: { user_name: string; login: string; password: string; user_role?: number }, token?: string) =>

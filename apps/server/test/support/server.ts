@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Dialect } from '@api-users/db';
+import { afterAll, beforeAll } from 'vitest';
 import { type App, type AppOptions, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
@@ -58,6 +59,19 @@ export async function startIsolatedServer(dialect: Dialect, env: Record<string, 
       await database.drop();
     },
   };
+}
+
+/**
+ * The one set-up of most suites: a server over a database of its own, started before the suite's tests and
+ * stopped (database dropped) after them. The object returned is filled in once it has started.
+ */
+export function useIsolatedServer(dialect: Dialect, env: Record<string, string> = {}): IsolatedServer {
+  const server = {} as IsolatedServer;
+  beforeAll(async () => {
+    Object.assign(server, await startIsolatedServer(dialect, env));
+  });
+  afterAll(() => server.close());
+  return server;
 }
 
 /** A login no other test (or parallel worker) uses. */

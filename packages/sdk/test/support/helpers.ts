@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { REST_PREFIX } from '@api-users/contract';
 import { inject } from 'vitest';
 import type { Fetch } from '../../src/index.js';
 
@@ -23,7 +24,7 @@ export function countingFetch(marker: string): { fetch: Fetch; count: () => numb
 
 /** Revokes an access token behind the client's back, so its next call meets a 401 (TOKEN_REVOKED). */
 export async function revokeAccessToken(accessToken: string): Promise<void> {
-  const res = await fetch(`${apiUrl()}/api/v1/logout`, {
+  const res = await fetch(`${apiUrl()}${REST_PREFIX}/logout`, {
     method: 'DELETE',
     headers: { authorization: `Bearer ${accessToken}` },
   });
@@ -32,7 +33,7 @@ export async function revokeAccessToken(accessToken: string): Promise<void> {
 
 /** Spends a refresh token behind the client's back, so the client's next refresh is a replay. */
 export async function spendRefreshToken(refreshToken: string): Promise<void> {
-  const res = await fetch(`${apiUrl()}/api/v1/refresh`, {
+  const res = await fetch(`${apiUrl()}${REST_PREFIX}/refresh`, {
     method: 'POST',
     headers: { authorization: `Bearer ${refreshToken}`, 'content-type': 'application/json' },
     body: '{}',
@@ -42,6 +43,8 @@ export async function spendRefreshToken(refreshToken: string): Promise<void> {
 
 /** What a raw request with this access token gets: 200 while the token works, 401 once it is revoked. */
 export async function accessStatus(accessToken: string): Promise<number> {
-  const res = await fetch(`${apiUrl()}/api/v1/users?limit=1`, { headers: { authorization: `Bearer ${accessToken}` } });
+  const res = await fetch(`${apiUrl()}${REST_PREFIX}/users?limit=1`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
   return res.status;
 }

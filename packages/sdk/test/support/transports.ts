@@ -1,49 +1,42 @@
+import { type Operations, operationNames, operations } from '@api-users/contract';
 import {
   type ClientOptions,
   createClient,
   createTrpcClient,
-  type InputOf,
   type OperationName,
-  type OutputOf,
+  type RestClient,
 } from '../../src/index.js';
 
-type Call<K extends OperationName> = (input: InputOf<K>) => Promise<OutputOf<K>>;
+type Router<K extends OperationName> = Operations[K]['router'];
 
-/** Every operation as one function, whichever client sends it, so one test body covers both transports. */
-export interface Calls {
-  register: Call<'register'>;
-  login: Call<'login'>;
-  refresh: () => Promise<OutputOf<'refresh'>>;
-  logout: () => Promise<OutputOf<'logout'>>;
-  logoutRefresh: () => Promise<OutputOf<'logoutRefresh'>>;
-  listUsers: Call<'listUsers'>;
-  userById: Call<'userById'>;
-}
+/**
+ * Every operation of the table as one function named after it, whichever client sends it, so one test body
+ * covers both transports and a new operation cannot be left out.
+ */
+export type Calls = {
+  [K in OperationName]: RestClient[Router<K>][Operations[K]['procedure'] & keyof RestClient[Router<K>]];
+};
+
+type AnyCall = (input?: unknown) => Promise<unknown>;
+type TrpcNode = Partial<Record<'query' | 'mutate', AnyCall>>;
+
+/** One entry per operation, from the table; both clients are typed from it, the functions here are not. */
+const byName = (call: (name: OperationName) => AnyCall): Calls =>
+  Object.fromEntries(operationNames.map((name) => [name, call(name)])) as Calls;
 
 export const transports: Record<'rest' | 'trpc', (options: ClientOptions) => Calls> = {
   rest(options) {
-    const client = createClient(options);
-    return {
-      register: client.auth.register,
-      login: client.auth.login,
-      refresh: client.auth.refresh,
-      logout: client.auth.logout,
-      logoutRefresh: client.auth.logoutRefresh,
-      listUsers: client.users.list,
-      userById: client.users.byId,
-    };
+    const client = createClient(options) as Record<string, Record<string, AnyCall>>;
+    return byName((name) => client[operations[name].router]?.[operations[name].procedure] as AnyCall);
   },
   trpc(options) {
-    const client = createTrpcClient(options);
-    return {
-      register: (input) => client.auth.register.mutate(input),
-      login: (input) => client.auth.login.mutate(input),
-      refresh: () => client.auth.refresh.mutate(),
-      logout: () => client.auth.logout.mutate(),
-      logoutRefresh: () => client.auth.logoutRefresh.mutate(),
-      listUsers: (input) => client.users.list.query(input),
-      userById: (input) => client.users.byId.query(input),
-    };
+    const client = createTrpcClient(options) as Record<string, Record<string, TrpcNode>>;
+    return byName((name) => {
+      const { router, procedure, method } = operations[name];
+      const send = client[router]?.[procedure]?.[method === 'GET' ? 'query' : 'mutate'];
+      if (!send) throw new Error(`the tRPC client has no ${router}.${procedure}`);
+      return send;
+    });
   },
 };
 

@@ -3,7 +3,7 @@ import { ADMIN, type OutputOf, type ParsedInputOf, type TokenPair, USER, type Us
 import { isUniqueViolation } from '@api-users/db';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
-import { toUser } from '../users/users.js';
+import { roleOf, toUser } from '../users/users.js';
 import type { Caller } from './guard.js';
 import { assertAcceptablePassword } from './password-policy.js';
 
@@ -72,7 +72,7 @@ export async function login(deps: Deps, input: ParsedInputOf<'login'>): Promise<
   const now = deps.clock();
   const session = {
     userId: user.id_user,
-    role: user.user_role === ADMIN ? ADMIN : USER,
+    role: roleOf(user.user_role),
     sid: randomUUID(),
     refreshJti: randomUUID(),
   };
@@ -93,11 +93,25 @@ export async function login(deps: Deps, input: ParsedInputOf<'login'>): Promise<
 /**
  * Rotation: the session row names the one refresh token that may be spent, and the swap is a single
  * conditional UPDATE, so of two concurrent refreshes exactly one wins. A token that no longer matches is
- * a replay (RFC 9700 reuse detection): the whole session is ended.
+ * a replay (RFC 9700 reuse detection): the whole session is ended. The new pair carries the role the
+ * database holds now, and nothing is issued for a user that no longer exists or a session older than
+ * SESSION_MAX_AGE, however often it was rotated.
  */
 export async function refresh(deps: Deps, caller: Caller): Promise<TokenPair> {
   const { sid, jti } = caller.claims;
   const now = deps.clock();
+  const session = await deps.db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id_user', 'sessions.user_id')
+    .select(['sessions.created_at', 'users.user_role'])
+    .where('sessions.sid', '=', sid)
+    .where('sessions.user_id', '=', caller.userId)
+    .executeTakeFirst();
+  if (!session) throw new AppError('TOKEN_REVOKED', 'The session has ended');
+  if (Number(session.created_at) <= now - deps.config.sessionMaxAgeSeconds * 1000) {
+    await endSession(deps, sid);
+    throw new AppError('TOKEN_EXPIRED', 'The session has reached its maximum age; sign in again');
+  }
   const refreshJti = randomUUID();
   const swapped = await deps.db
     .updateTable('sessions')
@@ -108,7 +122,7 @@ export async function refresh(deps: Deps, caller: Caller): Promise<TokenPair> {
     .where('expires_at', '>', now)
     .executeTakeFirst();
   if (swapped.numUpdatedRows === 1n) {
-    return deps.tokens.issuePair({ userId: caller.userId, role: caller.role, sid, refreshJti }, now);
+    return deps.tokens.issuePair({ userId: caller.userId, role: roleOf(session.user_role), sid, refreshJti }, now);
   }
   const ended = await endSession(deps, sid);
   throw new AppError(

@@ -16,11 +16,46 @@ function commonPasswords(): Set<string> {
   return common;
 }
 
-/** Length is the contract's rule (8–128); this adds what needs the list. */
+/** Longest block whose repetition counts as a repetitive password (`abcabcab`, `12341234`). */
+const MAX_REPEATED_BLOCK = 4;
+
+/** True when the password is one block of a few characters repeated (`aaaaaaaa`, `abababab`, `abcabcab`). */
+function isRepetitive(chars: number[]): boolean {
+  for (let block = 1; block <= MAX_REPEATED_BLOCK && block < chars.length; block++) {
+    if (chars.every((c, i) => i < block || c === chars[i - block])) return true;
+  }
+  return false;
+}
+
+/**
+ * True when the password is a run of consecutive characters, up or down (`abcdefgh`, `12345678`,
+ * `87654321`), or two such runs back to back (`1234abcd`, NIST's own example).
+ */
+function isSequential(chars: number[]): boolean {
+  let runs = 1;
+  for (let i = 1; i < chars.length; i++) {
+    const step = (chars[i] as number) - (chars[i - 1] as number);
+    const previous = i > 1 ? (chars[i - 1] as number) - (chars[i - 2] as number) : step;
+    // A new run starts where the step is not ±1, or turns round (`abcba`).
+    if (Math.abs(step) !== 1 || (Math.abs(previous) === 1 && step !== previous)) runs++;
+  }
+  return runs <= 2;
+}
+
+const refuse = (message: string) =>
+  new AppError('VALIDATION_FAILED', 'The request is not valid', [{ path: 'password', message }]);
+
+/**
+ * Length is the contract's rule (8–128); this adds NIST SP 800-63B's other checks of a new password: not a
+ * commonly used one, not repetitive or sequential characters. Case does not count.
+ */
 export function assertAcceptablePassword(password: string): void {
-  if (commonPasswords().has(password.toLowerCase())) {
-    throw new AppError('VALIDATION_FAILED', 'The request is not valid', [
-      { path: 'password', message: 'This password is one of the most commonly used; choose another' },
-    ]);
+  const lower = password.toLowerCase();
+  if (commonPasswords().has(lower)) {
+    throw refuse('This password is one of the most commonly used; choose another');
+  }
+  const chars = Array.from(lower, (c) => c.codePointAt(0) as number);
+  if (isRepetitive(chars) || isSequential(chars)) {
+    throw refuse('This password is a repeated or sequential pattern (like aaaaaaaa or 12345678); choose another');
   }
 }

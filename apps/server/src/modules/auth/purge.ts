@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps.js';
+import { CLOCK_TOLERANCE_MS } from './tokens.js';
 
 /** Rows deleted per statement: small enough that no purge holds locks long enough to stall sign-ins. */
 const BATCH = 500;
@@ -8,7 +9,8 @@ const KEEP_REVOKED_MS = 24 * 3600 * 1000;
 
 /**
  * Deletes revocation rows whose token has expired anyway, and sessions that expired or ended a day ago.
- * Works in small batches (select ids, then delete them: portable to MySQL and SQLite, neither of which
+ * "Expired" means past `exp` plus the clock tolerance, since verification accepts a token that long: a
+ * revocation purged at `exp` would let a logged-out token work again for those seconds. Works in small batches (select ids, then delete them: portable to MySQL and SQLite, neither of which
  * takes LIMIT in every DELETE form). Safe to run from every instance at once.
  */
 export async function purgeExpired(
@@ -16,18 +18,25 @@ export async function purgeExpired(
 ): Promise<{ sessions: number; revokedTokens: number }> {
   const { db } = deps;
   const now = deps.clock();
+  const expiredBefore = now - CLOCK_TOLERANCE_MS;
   const sessions = await inBatches(
     () =>
       db
         .selectFrom('sessions')
         .select('sid as id')
-        .where((eb) => eb.or([eb('expires_at', '<', now), eb('revoked_at', '<', now - KEEP_REVOKED_MS)]))
+        .where((eb) => eb.or([eb('expires_at', '<', expiredBefore), eb('revoked_at', '<', now - KEEP_REVOKED_MS)]))
         .limit(BATCH)
         .execute(),
     (ids) => db.deleteFrom('sessions').where('sid', 'in', ids).executeTakeFirst(),
   );
   const revokedTokens = await inBatches(
-    () => db.selectFrom('revoked_tokens').select('jti as id').where('expires_at', '<', now).limit(BATCH).execute(),
+    () =>
+      db
+        .selectFrom('revoked_tokens')
+        .select('jti as id')
+        .where('expires_at', '<', expiredBefore)
+        .limit(BATCH)
+        .execute(),
     (ids) => db.deleteFrom('revoked_tokens').where('jti', 'in', ids).executeTakeFirst(),
   );
   return { sessions, revokedTokens };
@@ -55,7 +64,7 @@ export function schedulePurge(
   if (intervalSeconds <= 0) return () => {};
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (running) return;
+    if (running !== undefined) return;
     // Tracked like a request, so shutdown lets a purge finish before it closes the database.
     running = deps.inFlight
       .track(() => purgeExpired(deps))

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 
-export type TokenType = 'access' | 'refresh';
+type TokenType = 'access' | 'refresh';
 
 /** Every claim a token carries; nothing personal and nothing secret. */
 const ClaimsSchema = z.object({
@@ -20,7 +20,7 @@ const ClaimsSchema = z.object({
 });
 export type Claims = z.infer<typeof ClaimsSchema>;
 
-export interface SessionRef {
+interface SessionRef {
   userId: number;
   role: 1 | 2;
   sid: string;
@@ -37,8 +37,11 @@ export interface TokenService {
 /** The key id is a digest prefix, so verifiers find the right secret without the token naming it. */
 const keyId = (secret: string) => createHash('sha256').update(secret).digest('base64url').slice(0, 12);
 
-/** Leeway for clocks of several instances that are not perfectly in step. */
-const CLOCK_TOLERANCE_MS = 5_000;
+/**
+ * Leeway for clocks of several instances that are not perfectly in step: a token is accepted this long past
+ * its `exp`, so its revocation and session rows are kept as long (purge.ts).
+ */
+export const CLOCK_TOLERANCE_MS = 5_000;
 
 export function createTokenService(
   config: Pick<Config, 'jwt' | 'accessTtlSeconds' | 'refreshTtlSeconds'>,

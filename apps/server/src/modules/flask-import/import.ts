@@ -15,14 +15,12 @@ export const NO_PASSWORD = '!needs-admin-set-password';
 /** Our `id_user` is a signed 32-bit INT; a larger Flask id gets a new one. */
 const MAX_ID = 2_147_483_647;
 
-export type ImportStatus = 'imported' | 'needs_password' | 'already_imported' | 'skipped';
-
 /** What became of one Flask row. Never holds a password or hash. */
 export interface ReportRow {
   flaskId: number;
   /** As the Flask table has it. */
   login: string;
-  status: ImportStatus;
+  status: 'imported' | 'needs_password' | 'already_imported' | 'skipped';
   /** The account here: the Flask id where it was free, else a new one (null in a dry run); null when skipped. */
   userId: number | null;
   /** Null when skipped or imported earlier. */

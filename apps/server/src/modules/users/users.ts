@@ -1,19 +1,22 @@
-import { ADMIN, type OutputOf, type ParsedInputOf, type User } from '@api-users/contract';
+import { ADMIN, type OutputOf, type ParsedInputOf, USER, type User, type UserRole } from '@api-users/contract';
 import type { Database } from '@api-users/db';
 import type { Selectable } from 'kysely';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 
 /** The columns that make up the public view; the hash is never selected with them. */
-export const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at'] as const;
+const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at'] as const;
 type PublicRow = Pick<Selectable<Database['users']>, (typeof publicColumns)[number]>;
+
+/** A `user_role` column value as the contract's role. */
+export const roleOf = (column: number): UserRole => (column === ADMIN ? ADMIN : USER);
 
 export function toUser(row: PublicRow): User {
   return {
     id_user: Number(row.id_user),
     user_name: row.user_name,
     login: row.login,
-    user_role: row.user_role === ADMIN ? 1 : 2,
+    user_role: roleOf(row.user_role),
     created_at: new Date(Number(row.created_at)).toISOString(),
   };
 }
@@ -25,7 +28,7 @@ export async function listUsers(deps: Deps, input: ParsedInputOf<'listUsers'>): 
     .select(publicColumns)
     .orderBy('id_user')
     .limit(input.limit + 1);
-  if (input.cursor !== undefined) query = query.where('id_user', '>', Number(input.cursor));
+  if (input.cursor) query = query.where('id_user', '>', Number(input.cursor));
   const rows = await query.execute();
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
