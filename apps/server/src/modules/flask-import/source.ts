@@ -68,19 +68,22 @@ export async function openSource(url: URL): Promise<FlaskSource> {
       return fail('cannot read', err);
     }
   };
+  // Lower-cased: a server with lower_case_table_names=1 keeps `User` as `user` (and finds it by either name).
   const tables = new Set(
     (
       await select<{ name: string }>(
         'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()',
       )
-    ).map((t) => t.name),
+    ).map((t) => t.name.toLowerCase()),
   );
-  if (!tables.has('User')) {
+  if (!tables.has('user')) {
     await conn.end();
     throw new ImportError(`${display(url)} has no table \`User\`: is it the Flask service's database?`);
   }
   const countOf = async (table: string) =>
-    tables.has(table) ? Number((await select<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${table}\``))[0]?.n) : 0;
+    tables.has(table.toLowerCase())
+      ? Number((await select<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${table}\``))[0]?.n)
+      : 0;
   return {
     count: async () => ({ users: await countOf('User'), revokedTokens: await countOf('revoked_tokens') }),
     async usersAfter(after, size) {
