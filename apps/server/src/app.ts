@@ -5,6 +5,7 @@ import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { registerDashboard } from './adapters/dashboard.js';
+import { registerJwks } from './adapters/jwks.js';
 import { registerOpenApi } from './adapters/openapi.js';
 import { registerRestRoutes } from './adapters/rest.js';
 import { registerTrpc } from './adapters/trpc.js';
@@ -13,6 +14,7 @@ import type { Deps } from './deps.js';
 import { answerClientError, describeError } from './errors.js';
 import { InFlight } from './in-flight.js';
 import { startFailedLoginFloor } from './modules/auth/failed-login-floor.js';
+import { createKeyRing } from './modules/auth/keys.js';
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
 import { schedulePurge } from './modules/auth/purge.js';
 import { createTokenService } from './modules/auth/tokens.js';
@@ -63,6 +65,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
   });
+  const keys = await createKeyRing(config.jwt);
+  if (keys.developmentKey) {
+    const { path, created } = keys.developmentKey;
+    fastify.log.warn(
+      `No JWT_SIGNING_KEY or JWT_SECRET: signing with the development Ed25519 key ` +
+        `${created ? 'just made in' : 'kept in'} ${path}${created ? ' (mode 0600)' : ''}. ` +
+        'Configure a key for anything but local development.',
+    );
+  }
   const database = connect(config.databaseUrl, {
     poolSize: config.dbPoolSize,
     statementTimeoutSeconds: config.dbStatementTimeoutSeconds,
@@ -91,7 +102,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const deps: Deps = {
     db: database.db,
     clock: Date.now,
-    tokens: createTokenService(config),
+    tokens: createTokenService(keys, config),
     passwords,
     failedLogins,
     rateLimiter: createRateLimiter(rateLimitStore, config.rateLimit, (err) =>
@@ -155,6 +166,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   fastify.addHook('onClose', async () => stopPurge());
 
   registerRestRoutes(fastify, deps);
+  registerJwks(fastify, keys);
   // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await fastify.register(async (pages) => {
     // helmet works out its headers on every request, which costs an API answer a third of its throughput;
