@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 import { answerClientError, describeError } from './errors.js';
 import { InFlight } from './in-flight.js';
+import { startFailedLoginFloor } from './modules/auth/failed-login-floor.js';
 import { createKeyRing } from './modules/auth/keys.js';
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
 import { schedulePurge } from './modules/auth/purge.js';
@@ -97,12 +98,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       : memoryStore();
   fastify.addHook('onClose', () => rateLimitStore.close());
   await migrateToLatest(database.db);
+  const failedLogins = await startFailedLoginFloor(database.db, (err) =>
+    fastify.log.error({ err }, 'cannot check for legacy password hashes; keeping the last answer'),
+  );
+  fastify.addHook('onClose', async () => failedLogins.stop());
+  if (failedLogins.ms > 0) {
+    fastify.log.info(`imported werkzeug hashes are stored: failed logins are answered after ${failedLogins.ms} ms`);
+  }
 
   const deps: Deps = {
     db: database.db,
     clock: Date.now,
     tokens: createTokenService(keys, config),
     passwords,
+    failedLogins,
     rateLimiter: createRateLimiter(rateLimitStore, config.rateLimit, (err) =>
       fastify.log.error({ err }, 'rate-limit store unavailable; not limiting'),
     ),
