@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // Probes MySQL once, as the server's suite does, so the test runs on both databases.
-    globalSetup: [createRequire(import.meta.url).resolve('@api-users/server/test-support/global-setup')],
+    // Probes MySQL once, as the server's suite does (whose database helpers the test uses), so it runs on both.
+    globalSetup: ['../server/test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

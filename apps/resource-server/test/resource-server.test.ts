@@ -2,11 +2,11 @@ import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypt
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@api-users/sdk';
 import { createIntrospector } from '@api-users/sdk/server';
-import { freePort, type ServerProcess, spawnServer } from '@api-users/server/test-support';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from '@api-users/server/test-support/databases';
 import type { FastifyInstance } from 'fastify';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort, type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../server/test/support/databases.js';
 import { buildResourceServer } from '../src/app.js';
 
 const ISSUER = 'https://accounts.example.test';

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { type ConnectOptions, connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { registerDashboard } from './adapters/dashboard.js';
+import { DASHBOARD_PATH, registerDashboard } from './adapters/dashboard.js';
 import { registerJwks } from './adapters/jwks.js';
-import { registerOpenApi } from './adapters/openapi.js';
+import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApi } from './adapters/openapi.js';
 import { registerRestRoutes } from './adapters/rest.js';
 import { registerTrpc } from './adapters/trpc.js';
 import type { Config } from './config.js';
@@ -18,7 +19,11 @@ import { createKeyRing } from './modules/auth/keys.js';
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
 import { schedulePurge } from './modules/auth/purge.js';
 import { createTokenService } from './modules/auth/tokens.js';
+import { home } from './plugins/home.js';
 import { createRateLimiter, memoryStore, redisStore } from './rate-limit.js';
+
+/** By path: pino loads a transport in a worker, from where pnpm's strict layout would not find it by name. */
+const PINO_PRETTY = fileURLToPath(import.meta.resolve('pino-pretty'));
 
 /**
  * The OWASP REST headers for JSON answers: nothing to render, nothing to frame, nothing to cache (token
@@ -56,6 +61,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
       ...(options.logStream ? { stream: options.logStream } : {}),
+      // Readable lines for a person at a terminal; JSON, one object a line, everywhere else.
+      ...(config.env === 'development' && !options.logStream ? { transport: { target: PINO_PRETTY } } : {}),
     },
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
@@ -167,6 +174,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   registerRestRoutes(fastify, deps);
   registerJwks(fastify, keys);
+  let servesDashboard = false;
   // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await fastify.register(async (pages) => {
     // helmet works out its headers on every request, which costs an API answer a third of its throughput;
@@ -177,7 +185,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       },
     });
     await registerOpenApi(pages);
-    await registerDashboard(pages);
+    servesDashboard = await registerDashboard(pages);
+  });
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
+  await fastify.register(home, {
+    links: { docs: DOCS_PREFIX, openapi: OPENAPI_PATH, ...(servesDashboard ? { dashboard: DASHBOARD_PATH } : {}) },
   });
   await registerTrpc(fastify, deps, (err) => fastify.log.error({ err }, 'tRPC request failed'));
   return { fastify, database, deps };

@@ -10,11 +10,11 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, type JWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServer } from '../../../test-support/spawn-server.js';
 import { JWKS_PATH } from '../src/adapters/jwks.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
 import { call, restClient } from './support/http.js';
 import { startServer, TEST_SECRET, type TestServer, uniqueLogin } from './support/server.js';
-import { spawnServer } from './support/spawn.js';
 import { claimsOf, forgeToken, headerOf, kidOf, signAsBefore } from './support/tokens.js';
 
 const pkcs8 = (key: KeyObject) => String(key.export({ type: 'pkcs8', format: 'pem' }));

@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type ServerProcess, spawnServer } from '@api-users/server/test-support';
 import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { createClient } from '../src/index.js';
 import { type AccessTokenClaims, ApiError, createIntrospector, createTokenVerifier } from '../src/server.js';
 import { countingFetch, PASSWORD, uniqueLogin } from './support/helpers.js';
