@@ -5,7 +5,13 @@ import { connect, type Dialect, migrateToLatest } from '@api-users/db';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ImportReport, importFlaskUsers, NO_PASSWORD } from '../src/modules/flask-import/import.js';
 import { openSource, parseSourceUrl } from '../src/modules/flask-import/source.js';
-import { createTestDatabase, describeEachDatabase, rowCounts, type TestDatabase } from './support/databases.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  rowCounts,
+  storedHash,
+  type TestDatabase,
+} from './support/databases.js';
 import { FLASK_PASSWORDS, FLASK_ROWS, loadFlaskFixture } from './support/flask-fixture.js';
 import { restClient } from './support/http.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -46,16 +52,6 @@ function expectFreshImport(report: ImportReport): void {
   }
   expect(report.revokedTokens).toBe(1);
 }
-
-const hashOf = async (url: string, id: number) => {
-  const { db } = connect(url);
-  try {
-    return (await db.selectFrom('users').select('password_hash').where('id_user', '=', id).executeTakeFirstOrThrow())
-      .password_hash;
-  } finally {
-    await db.destroy();
-  }
-};
 
 describe.skipIf(inject('mysqlServerUrl') === null)('import from the Flask service (fixture in MariaDB)', () => {
   let flask: Awaited<ReturnType<typeof loadFlaskFixture>>;
@@ -177,7 +173,7 @@ describe.skipIf(inject('mysqlServerUrl') === null)('import from the Flask servic
         const password = FLASK_PASSWORDS[id] as string;
         const res = await api.login(login, password);
         expect([id, res.status]).toEqual([id, 200]);
-        expect(await hashOf(database.url, id)).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+        expect(await storedHash(database.url, login)).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
         expect((await api.login(login, password)).status).toBe(200);
       }
     });

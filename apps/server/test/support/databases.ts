@@ -50,6 +50,21 @@ export function describeEachDatabase(title: string, suite: (dialect: Dialect) =>
   describe.skipIf(!mysql)(`${title} [mysql]`, () => suite('mysql'));
 }
 
+/** The password hash stored for a login, read over a connection of its own. */
+export async function storedHash(url: string, login: string): Promise<string> {
+  const { db } = connect(url);
+  try {
+    const row = await db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('login', '=', login)
+      .executeTakeFirstOrThrow();
+    return row.password_hash;
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** Row counts of every table, to show a rejected request wrote nothing. */
 export async function rowCounts(url: string): Promise<Record<string, number>> {
   const { db } = connect(url);
