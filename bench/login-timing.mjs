@@ -14,7 +14,9 @@ const server = await startServer({
     DATABASE_URL: database.url,
     LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_ADDRESS: '0',
-    RATE_LIMIT_PER_LOGIN: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
   },
 });
 

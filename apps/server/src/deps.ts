@@ -14,5 +14,5 @@ export interface Deps {
   passwords: PasswordHasher;
   rateLimiter: RateLimiter;
   inFlight: InFlight;
-  config: Pick<Config, 'accessTtlSeconds' | 'refreshTtlSeconds' | 'sessionMaxAgeSeconds' | 'rateLimit'>;
+  config: Pick<Config, 'accessTtlSeconds' | 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'>;
 }

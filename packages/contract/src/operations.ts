@@ -16,6 +16,8 @@ import {
 export const REST_PREFIX = '/api/v1';
 /** Where the tRPC router is served: `${TRPC_PREFIX}/auth.login`. */
 export const TRPC_PREFIX = '/trpc';
+/** The most calls one tRPC batch (`/trpc/a,b,c?batch=1`) may carry; a larger batch is refused with 400. */
+export const TRPC_MAX_BATCH = 50;
 
 /** The groups of operations: tRPC namespaces, OpenAPI tags and the SDK's method groups. */
 export const routers = {

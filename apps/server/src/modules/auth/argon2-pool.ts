@@ -28,6 +28,6 @@ export class Argon2Pool {
   }
 
   close(): Promise<void> {
-    return this.#pool.destroy();
+    return this.#pool.close();
   }
 }
