@@ -4,6 +4,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerDashboard } from './adapters/dashboard.js';
+import { registerJwks } from './adapters/jwks.js';
 import { registerOpenApi } from './adapters/openapi.js';
 import { registerRestRoutes } from './adapters/rest.js';
 import { registerTrpc, TRPC_MAX_PATH_LENGTH } from './adapters/trpc.js';
@@ -12,6 +13,7 @@ import type { Deps } from './deps.js';
 import { answerClientError } from './errors.js';
 import { InFlight } from './in-flight.js';
 import { loggerOptions } from './logging.js';
+import { createKeyRing } from './modules/auth/keys.js';
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
 import { schedulePurge } from './modules/auth/purge.js';
 import { createTokenService } from './modules/auth/tokens.js';
@@ -57,6 +59,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Node checks the header and request deadlines every 30 s by default, which would let them run 30 s late.
     http: { headersTimeout: timeouts.headers * 1000, connectionsCheckingInterval: 1000 },
   });
+  const keys = await createKeyRing(config.jwt);
+  if (keys.developmentKey) {
+    const { path, created } = keys.developmentKey;
+    fastify.log.warn(
+      `No JWT_SIGNING_KEY or JWT_SECRET: signing with the development Ed25519 key ` +
+        `${created ? 'just made in' : 'kept in'} ${path}${created ? ' (mode 0600)' : ''}. ` +
+        'Configure a key for anything but local development.',
+    );
+  }
   const database = connect(config.databaseUrl, {
     poolSize: config.dbPoolSize,
     statementTimeoutSeconds: config.dbStatementTimeoutSeconds,
@@ -79,7 +90,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const deps: Deps = {
     db: database.db,
     clock: Date.now,
-    tokens: createTokenService(config),
+    tokens: createTokenService(keys, config),
     passwords,
     rateLimiter,
     inFlight,
@@ -106,6 +117,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   fastify.addHook('onClose', async () => stopPurge());
 
   registerRestRoutes(fastify, deps);
+  registerJwks(fastify, keys);
   // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await fastify.register(async (pages) => {
     // helmet works out its headers on every request, which costs an API answer a third of its throughput;

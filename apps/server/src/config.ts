@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { DEFAULT_DATABASE_URL } from '@api-users/db';
 import { z } from 'zod';
+import { KeyError, type KeySettings, parsePrivateKey, parsePublicKeys } from './modules/auth/keys.js';
 import type { RateLimitSettings } from './rate-limit.js';
 
 const seconds = (min: number, max: number, fallback: number) =>
@@ -15,6 +16,17 @@ const secretList = z
   .transform((s) => s.split(',').filter((x) => x.length > 0))
   .pipe(z.array(z.string().min(32, 'each previous secret must be at least 32 characters')));
 
+/** A key setting parsed as it is read, so a malformed key stops start-up with its variable named. */
+const keySetting = <T>(parse: (text: string) => T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof KeyError ? err.message : 'not a usable key' });
+      return z.NEVER;
+    }
+  });
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z
@@ -28,6 +40,10 @@ const EnvSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_PREVIOUS_SECRETS: secretList,
   JWT_ALGORITHM: z.enum(['HS256', 'HS512']).default('HS256'),
+  JWT_SIGNING_KEY: keySetting(parsePrivateKey).optional(),
+  JWT_VERIFY_KEYS: keySetting(parsePublicKeys).default([]),
+  JWT_ISSUER: z.string().min(1).max(512).optional(),
+  JWT_AUDIENCE: z.string().min(1).max(512).optional(),
   ACCESS_TOKEN_TTL: seconds(60, 3600, 900),
   REFRESH_TOKEN_TTL: seconds(300, 365 * 86400, 30 * 86400),
   SESSION_MAX_AGE: seconds(300, 10 * 365 * 86400, 90 * 86400),
@@ -70,14 +86,11 @@ export interface Config {
   dbStatementTimeoutSeconds: number;
   host: string;
   port: number;
-  jwt: {
-    /** Signs every new token. */
-    secret: string;
-    /** Still accepted for verification, so a rotated secret does not sign everyone out. */
-    previousSecrets: string[];
-    algorithm: 'HS256' | 'HS512';
-    /** True when no JWT_SECRET was given and a random one was made for this process. */
-    ephemeral: boolean;
+  jwt: KeySettings & {
+    /** The `iss` of every new token, then required of every access token. */
+    issuer?: string;
+    /** The `aud` of every new token, then required of every access token. */
+    audience?: string;
   };
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
@@ -120,8 +133,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
-  if (!e.JWT_SECRET && e.NODE_ENV !== 'development') {
-    throw new ConfigError([`JWT_SECRET: required when NODE_ENV is ${e.NODE_ENV} (at least 32 characters)`]);
+  const signs = e.JWT_SIGNING_KEY !== undefined || e.JWT_SECRET !== undefined;
+  if (!signs && e.NODE_ENV !== 'development') {
+    throw new ConfigError([
+      `JWT_SIGNING_KEY: required when NODE_ENV is ${e.NODE_ENV} (an Ed25519 or P-256 private key; ` +
+        'or JWT_SECRET, at least 32 characters, to sign with HMAC)',
+    ]);
   }
   const problems = rateLimitProblems(e);
   // Node refuses to start a server whose headers may take longer than the whole request.
@@ -135,10 +152,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     jwt: {
-      secret: e.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      ...(e.JWT_SIGNING_KEY ? { signingKey: e.JWT_SIGNING_KEY } : {}),
+      verifyKeys: e.JWT_VERIFY_KEYS,
+      ...(e.JWT_SECRET ? { secret: e.JWT_SECRET } : {}),
       previousSecrets: e.JWT_PREVIOUS_SECRETS,
       algorithm: e.JWT_ALGORITHM,
-      ephemeral: !e.JWT_SECRET,
+      ...(signs ? {} : { developmentKeyFile: developmentKeyFile(e.DATABASE_URL) }),
+      ...(e.JWT_ISSUER ? { issuer: e.JWT_ISSUER } : {}),
+      ...(e.JWT_AUDIENCE ? { audience: e.JWT_AUDIENCE } : {}),
     },
     accessTtlSeconds: e.ACCESS_TOKEN_TTL,
     refreshTtlSeconds: e.REFRESH_TOKEN_TTL,
@@ -187,4 +208,10 @@ function rateLimitProblems(e: z.infer<typeof EnvSchema>): string[] {
     problems.push('RATE_LIMIT_STORE: mysql keeps the counters in the app database, so DATABASE_URL must be mysql://');
   }
   return problems;
+}
+
+/** The development key lives beside the SQLite file (./data/ by default), or in ./data/ on MySQL. */
+function developmentKeyFile(databaseUrl: string): string {
+  const sqlite = databaseUrl.startsWith('sqlite:') && databaseUrl !== 'sqlite::memory:';
+  return join(sqlite ? dirname(databaseUrl.slice('sqlite:'.length)) : 'data', 'jwt-signing-key.pem');
 }

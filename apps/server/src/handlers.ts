@@ -12,6 +12,7 @@ import type { Deps } from './deps.js';
 import { AppError, validationError } from './errors.js';
 import { login, logout, logoutRefresh, refresh, register } from './modules/auth/auth.js';
 import { authenticate, type Caller } from './modules/auth/guard.js';
+import { introspect } from './modules/auth/introspect.js';
 import { listUsers, userById } from './modules/users/users.js';
 import { accountOf } from './rate-limit.js';
 
@@ -29,6 +30,7 @@ const handlers: Handlers = {
   refresh: (deps, _input, caller) => refresh(deps, caller),
   logout: (deps, _input, caller) => logout(deps, caller),
   logoutRefresh: (deps, _input, caller) => logoutRefresh(deps, caller),
+  introspect: (deps, input) => introspect(deps, input),
   listUsers: (deps, input) => listUsers(deps, input),
   userById: (deps, input) => userById(deps, input),
 };

@@ -20,6 +20,7 @@ describeEachDatabase('clients generated from the OpenAPI document', (dialect) =>
     const { stdout } = await promisify(execFile)('python3', [PYTHON_CLIENT, server.url + OPENAPI_PATH, login]);
     const out = JSON.parse(stdout);
     expect(out.operations).toEqual([
+      'introspect',
       'listUsers',
       'login',
       'logout',

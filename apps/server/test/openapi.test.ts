@@ -33,6 +33,7 @@ const expectedStatuses: Record<OperationName, number[]> = {
   refresh: [200, 400, 401, 413, 415, 429, 500, 503],
   logout: [200, 400, 401, 413, 415, 500, 503],
   logoutRefresh: [200, 400, 401, 413, 415, 500, 503],
+  introspect: [200, 400, 413, 415, 500, 503],
   listUsers: [200, 400, 401, 500, 503],
   userById: [200, 400, 401, 404, 500, 503],
 };
@@ -127,6 +128,12 @@ describe('live responses match the document', () => {
       async () => api.call('DELETE', '/logout2', { token: (await pair()).access_token }),
       () => api.call('DELETE', '/logout2', tooLarge),
       () => api.call('DELETE', '/logout2', plainText),
+    ],
+    introspect: [
+      async () => api.call('POST', '/introspect', { json: { token: (await pair()).access_token } }),
+      () => api.call('POST', '/introspect', { json: { token: '' } }),
+      () => api.call('POST', '/introspect', tooLarge),
+      () => api.call('POST', '/introspect', plainText),
     ],
     listUsers: [
       async () => api.call('GET', '/users?limit=2', { token: (await pair()).access_token }),

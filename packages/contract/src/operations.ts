@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { type ErrorCode, errorStatus } from './errors.js';
 import {
+  IntrospectInputSchema,
+  IntrospectionSchema,
   ListUsersInputSchema,
   LoginInputSchema,
   MessageSchema,
@@ -137,6 +139,22 @@ export const operations = {
     description: 'Revokes the refresh token sent, ending its session: the access tokens issued in it stop working too.',
     input: NoInputSchema,
     output: MessageSchema,
+    status: 200,
+    errors: [],
+  },
+  introspect: {
+    router: 'auth',
+    procedure: 'introspect',
+    method: 'POST',
+    path: '/introspect',
+    auth: 'none',
+    summary: 'Is this access token live? (RFC 7662)',
+    description:
+      'The claims of an access token that would be accepted now (`role` as the database holds it), or only ' +
+      '`active: false`: revoked, expired, of an ended session, a refresh token, or not ours. No credential but ' +
+      'the token asked about: a token cannot be guessed, and the holder learns only what using it would tell.',
+    input: IntrospectInputSchema,
+    output: IntrospectionSchema,
     status: 200,
     errors: [],
   },

@@ -17,7 +17,7 @@ describe('types from the contract', () => {
   it('gives the REST client one method per operation, grouped by router', () => {
     expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users'>();
     expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
-      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh'
+      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'introspect'
     >();
     expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<'list' | 'byId'>();
     expectTypeOf(rest.users.list).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { connect, type Dialect } from '@api-users/db';
 import { createConnection } from 'mysql2/promise';
 import { describe, inject } from 'vitest';
+// The type of `inject('mysqlServerUrl')`, for suites of other packages that use these helpers.
+import type {} from './global-setup.js';
 
 export interface TestDatabase {
   dialect: Dialect;

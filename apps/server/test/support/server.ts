@@ -17,10 +17,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server on a free loopback port over the given database URL. */
+/** A real server on a free loopback port over the given database URL; an undefined setting is removed. */
 export async function startServer(
   databaseUrl: string,
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   options: AppOptions = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -50,7 +50,10 @@ export async function startServer(
 export type IsolatedServer = TestServer & { database: TestDatabase };
 
 /** A database of its own plus a server on it; `close` stops both. */
-export async function startIsolatedServer(dialect: Dialect, env: Record<string, string> = {}): Promise<IsolatedServer> {
+export async function startIsolatedServer(
+  dialect: Dialect,
+  env: Record<string, string | undefined> = {},
+): Promise<IsolatedServer> {
   const database = await createTestDatabase(dialect);
   const server = await startServer(database.url, env);
   return {

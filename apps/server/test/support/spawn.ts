@@ -39,29 +39,31 @@ export interface ServerProcess {
 
 /**
  * Starts the server with test settings (rate limits off: suites sign in far more often than people do)
- * overridden by `env`, on a temporary SQLite file unless `env` names a DATABASE_URL; resolves once /healthz answers.
+ * overridden by `env` (an undefined value removes the setting), on a temporary SQLite file unless `env` names a
+ * DATABASE_URL; resolves once /healthz answers.
  */
-export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string | undefined> = {}): Promise<ServerProcess> {
   if (!existsSync(SERVER_MAIN)) {
     throw new Error(`${SERVER_MAIN} is missing: run \`pnpm exec turbo run build --filter=@api-users/server...\` first`);
   }
   const dir = env.DATABASE_URL ? undefined : mkdtempSync(join(tmpdir(), 'api-users-'));
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const settings: Record<string, string | undefined> = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_SECRET,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_PER_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
+    ...(dir ? { DATABASE_URL: `sqlite:${join(dir, 'api.sqlite')}` } : {}),
+    ...env,
+  };
   const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      JWT_SECRET: TEST_SECRET,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_PER_ADDRESS: '0',
-      RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
-      RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
-      RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
-      ...(dir ? { DATABASE_URL: `sqlite:${join(dir, 'api.sqlite')}` } : {}),
-      ...env,
-    },
+    env: Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
