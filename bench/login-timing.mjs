@@ -1,7 +1,7 @@
 // Account-enumeration check: a wrong password and an unknown login must take the same time. Interleaves the
 // two kinds of failed login against a real server and prints both medians and their ratio.
 import { createDatabase, removeTempDir } from './databases.mjs';
-import { postJson, SERVER_MAIN, startServer } from './lib.mjs';
+import { postJson, RATE_LIMITS_OFF, SERVER_MAIN, startServer } from './lib.mjs';
 
 const ROUNDS = Number(process.env.TIMING_ROUNDS ?? 300);
 const database = await createDatabase('sqlite', `apiu_timing_${process.pid}`);
@@ -13,10 +13,7 @@ const server = await startServer({
     JWT_SECRET: 'timing-secret-that-is-at-least-32-characters',
     DATABASE_URL: database.url,
     LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_ADDRESS: '0',
-    RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
-    RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
-    RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
+    ...RATE_LIMITS_OFF,
   },
 });
 

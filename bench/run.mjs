@@ -12,6 +12,7 @@ import {
   getJson,
   jwtPayload,
   postJson,
+  RATE_LIMITS_OFF,
   ROOT,
   requireFromBench,
   requireFromDb,
@@ -45,11 +46,7 @@ const SERVER_ENV = {
   NODE_ENV: 'production',
   JWT_SECRET,
   LOG_LEVEL: 'warn',
-  // Rate limiting would turn a load test into a 429 test: off (0 = no limit) for the bench.
-  RATE_LIMIT_PER_ADDRESS: '0',
-  RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
-  RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
-  RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
+  ...RATE_LIMITS_OFF,
 };
 const USER = { user_name: 'Bench Runner', login: 'bench.runner', password: 'bench password 123456' };
 
