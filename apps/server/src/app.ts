@@ -13,6 +13,7 @@ import type { Deps } from './deps.js';
 import { answerClientError } from './errors.js';
 import { InFlight } from './in-flight.js';
 import { loggerOptions } from './logging.js';
+import { startFailedLoginFloor } from './modules/auth/failed-login-floor.js';
 import { createKeyRing } from './modules/auth/keys.js';
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
 import { schedulePurge } from './modules/auth/purge.js';
@@ -80,6 +81,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await Promise.all([database.db.destroy(), passwords.close()]);
   });
   await migrateToLatest(database.db);
+  const failedLogins = await startFailedLoginFloor(database.db, (err) =>
+    fastify.log.error({ err }, 'cannot check for legacy password hashes; keeping the last answer'),
+  );
+  fastify.addHook('onClose', async () => failedLogins.stop());
+  if (failedLogins.ms > 0) {
+    fastify.log.info(`imported werkzeug hashes are stored: failed logins are answered after ${failedLogins.ms} ms`);
+  }
   const rateLimiter = await createRateLimiter(
     config.rateLimit,
     { url: config.databaseUrl, poolSize: config.dbPoolSize },
@@ -92,6 +100,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clock: Date.now,
     tokens: createTokenService(keys, config),
     passwords,
+    failedLogins,
     rateLimiter,
     inFlight,
     config,

@@ -62,10 +62,10 @@ export const UserNameSchema = inputString()
     z
       .string()
       .min(1)
-      .max(100)
+      .max(128)
       .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'Control and invisible formatting characters are not allowed'),
   )
-  .describe('Trimmed and NFC-normalised, then 1-100 characters, none of them control or formatting characters');
+  .describe('Trimmed and NFC-normalised, then 1-128 characters, none of them control or formatting characters');
 
 /** Length is bounded so no request can make the server hash megabytes. */
 export const NewPasswordSchema = inputString().min(8).max(128);

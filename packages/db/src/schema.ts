@@ -31,9 +31,17 @@ export interface AdminBootstrapTable {
   id: number;
 }
 
+/** Flask users already imported (`pnpm import-flask`): the Flask `id_user` and the account it became. */
+export interface FlaskImportTable {
+  flask_id: number;
+  user_id: number;
+  imported_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   revoked_tokens: RevokedTokensTable;
   admin_bootstrap: AdminBootstrapTable;
+  flask_import: FlaskImportTable;
 }

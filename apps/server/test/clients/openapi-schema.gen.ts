@@ -169,7 +169,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         RegisterInput: {
-            /** @description Trimmed and NFC-normalised, then 1-100 characters, none of them control or formatting characters */
+            /** @description Trimmed and NFC-normalised, then 1-128 characters, none of them control or formatting characters */
             user_name: string;
             /** @description Folded to lower case (NFKC) and trimmed, then 3-64 of a-z 0-9 . _ @ + - starting with a letter or digit */
             login: string;

@@ -55,7 +55,7 @@ export async function rowCounts(url: string): Promise<Record<string, number>> {
   const { db } = connect(url);
   try {
     const counts: Record<string, number> = {};
-    for (const table of ['users', 'sessions', 'revoked_tokens', 'admin_bootstrap'] as const) {
+    for (const table of ['users', 'sessions', 'revoked_tokens', 'admin_bootstrap', 'flask_import'] as const) {
       const row = await db
         .selectFrom(table)
         .select((eb) => eb.fn.countAll<number>().as('n'))

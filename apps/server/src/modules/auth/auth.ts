@@ -49,15 +49,22 @@ export async function register(deps: Deps, input: ParsedInputOf<'register'>, cal
   }
 }
 
-/** Unknown login and wrong password take the same path (a dummy verify) and give the same answer. */
+/**
+ * Unknown login and wrong password take the same path (a dummy verify) and give the same answer, no sooner
+ * than the failed-login floor (which covers legacy hashes). A legacy hash that matches becomes argon2id here.
+ */
 export async function login(deps: Deps, input: ParsedInputOf<'login'>): Promise<TokenPair> {
+  const started = performance.now();
   const user = await deps.db
     .selectFrom('users')
     .select(['id_user', 'user_role', 'password_hash'])
     .where('login', '=', input.login)
     .executeTakeFirst();
   const ok = await deps.passwords.verify(user?.password_hash ?? null, input.password);
-  if (!user || !ok) throw badCredentials();
+  if (!user || !ok) {
+    await deps.failedLogins.wait(started);
+    throw badCredentials();
+  }
   if (deps.passwords.needsRehash(user.password_hash)) {
     const password_hash = await deps.passwords.hash(input.password);
     await deps.db.updateTable('users').set({ password_hash }).where('id_user', '=', user.id_user).execute();
