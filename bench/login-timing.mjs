@@ -5,7 +5,7 @@
 import { pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
 import { connect } from '@api-users/db';
 import { createDatabase, removeTempDir } from './databases.mjs';
-import { postJson, requireFromServer, SERVER_DIR, SERVER_MAIN, startServer } from './lib.mjs';
+import { postJson, RATE_LIMITS_OFF, requireFromServer, SERVER_DIR, SERVER_MAIN, startServer } from './lib.mjs';
 
 const ROUNDS = Number(process.env.TIMING_ROUNDS ?? 300);
 const LEGACY_ROUNDS = Number(process.env.LEGACY_ROUNDS ?? 40);
@@ -24,8 +24,7 @@ const env = {
   JWT_SECRET: 'timing-secret-that-is-at-least-32-characters',
   DATABASE_URL: database.url,
   LOG_LEVEL: 'info',
-  RATE_LIMIT_PER_ADDRESS: '0',
-  RATE_LIMIT_PER_LOGIN: '0',
+  ...RATE_LIMITS_OFF,
 };
 const start = () => startServer({ name: 'server', script: SERVER_MAIN, env });
 

@@ -12,6 +12,7 @@ import {
   getJson,
   jwtPayload,
   postJson,
+  RATE_LIMITS_OFF,
   ROOT,
   requireFromBench,
   requireFromDb,
@@ -45,9 +46,7 @@ const SERVER_ENV = {
   NODE_ENV: 'production',
   JWT_SECRET,
   LOG_LEVEL: 'warn',
-  // Rate limiting would turn a load test into a 429 test: off (0 = no limit) for the bench.
-  RATE_LIMIT_PER_ADDRESS: '0',
-  RATE_LIMIT_PER_LOGIN: '0',
+  ...RATE_LIMITS_OFF,
 };
 const USER = { user_name: 'Bench Runner', login: 'bench.runner', password: 'bench password 123456' };
 
@@ -521,7 +520,7 @@ function buildReport(ctx) {
   const limited = all.reduce((n, r) => n + r.status429, 0);
   if (limited > 0) {
     notes.push(
-      `**${limited} answers were 429 (rate limited)**: the figures above are skewed. The bench starts the server with RATE_LIMIT_PER_ADDRESS=0 and RATE_LIMIT_PER_LOGIN=0; check the server's current rate-limit settings.`,
+      `**${limited} answers were 429 (rate limited)**: the figures above are skewed. The bench starts the server with every RATE_LIMIT_PER_ADDRESS and RATE_LIMIT_FAILURES_* setting at 0; check the server's current rate-limit settings.`,
     );
   }
   for (const d of dialects) {

@@ -59,7 +59,9 @@ export async function spawnServer(env: Record<string, string | undefined> = {}):
     PORT: String(port),
     LOG_LEVEL: 'info',
     RATE_LIMIT_PER_ADDRESS: '0',
-    RATE_LIMIT_PER_LOGIN: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
     ...(dir ? { DATABASE_URL: `sqlite:${join(dir, 'api.sqlite')}` } : {}),
     ...env,
   };

@@ -7,6 +7,9 @@ import type { RateLimitSettings } from './rate-limit.js';
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
+/** A limit; 0 turns it off. */
+const count = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
+
 const secretList = z
   .string()
   .default('')
@@ -48,10 +51,17 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PURGE_INTERVAL: seconds(0, 86_400, 3600),
   SHUTDOWN_TIMEOUT: seconds(1, 600, 10),
+  HEADERS_TIMEOUT: seconds(1, 600, 10),
+  REQUEST_TIMEOUT: seconds(1, 600, 30),
+  CONNECTION_TIMEOUT: seconds(1, 3600, 60),
+  KEEP_ALIVE_TIMEOUT: seconds(1, 3600, 72),
   RATE_LIMIT_WINDOW: seconds(1, 86_400, 60),
-  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(30),
-  RATE_LIMIT_PER_LOGIN: z.coerce.number().int().min(0).default(10),
-  RATE_LIMIT_STORE: z.enum(['memory', 'redis']).default('memory'),
+  RATE_LIMIT_PER_ADDRESS: count(30),
+  RATE_LIMIT_FAILURE_WINDOW: seconds(1, 7 * 86_400, 3600),
+  RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: count(10),
+  RATE_LIMIT_FAILURES_PER_ADDRESS: count(100),
+  RATE_LIMIT_FAILURES_PER_ACCOUNT: count(100),
+  RATE_LIMIT_STORE: z.enum(['memory', 'redis', 'mysql']).default('memory'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -88,7 +98,7 @@ export interface Config {
   sessionMaxAgeSeconds: number;
   bodyLimit: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
-  rateLimit: RateLimitSettings & { store: 'memory' | 'redis'; redisUrl: string; redisPrefix: string };
+  rateLimit: RateLimitSettings;
   /** Fastify's trustProxy: false, true, or the addresses/CIDRs of the proxies whose X-Forwarded-For counts. */
   trustProxy: boolean | string[];
   /** Browser origins allowed to call the API; empty means no CORS headers at all. */
@@ -97,6 +107,17 @@ export interface Config {
   purgeIntervalSeconds: number;
   /** Seconds a SIGTERM may take to drain requests before the process exits anyway. */
   shutdownTimeoutSeconds: number;
+  /** Seconds a client may take over one request, and may leave its connection idle. */
+  timeouts: {
+    /** To send the request's headers. */
+    headers: number;
+    /** To send the whole request, body included. */
+    request: number;
+    /** With nothing sent or read while a request is served. */
+    connection: number;
+    /** Between two requests on a kept-alive connection. */
+    keepAlive: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -119,6 +140,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'or JWT_SECRET, at least 32 characters, to sign with HMAC)',
     ]);
   }
+  const problems = rateLimitProblems(e);
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (e.HEADERS_TIMEOUT > e.REQUEST_TIMEOUT) problems.push('HEADERS_TIMEOUT: must not exceed REQUEST_TIMEOUT');
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -142,18 +167,47 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
     rateLimit: {
-      windowSeconds: e.RATE_LIMIT_WINDOW,
-      perAddress: e.RATE_LIMIT_PER_ADDRESS,
-      perLogin: e.RATE_LIMIT_PER_LOGIN,
       store: e.RATE_LIMIT_STORE,
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_PREFIX,
+      windowSeconds: e.RATE_LIMIT_WINDOW,
+      perAddress: e.RATE_LIMIT_PER_ADDRESS,
+      failureWindowSeconds: e.RATE_LIMIT_FAILURE_WINDOW,
+      failuresPerAccountAddress: e.RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS,
+      failuresPerAddress: e.RATE_LIMIT_FAILURES_PER_ADDRESS,
+      failuresPerAccount: e.RATE_LIMIT_FAILURES_PER_ACCOUNT,
     },
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS,
     purgeIntervalSeconds: e.PURGE_INTERVAL,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
+    timeouts: {
+      headers: e.HEADERS_TIMEOUT,
+      request: e.REQUEST_TIMEOUT,
+      connection: e.CONNECTION_TIMEOUT,
+      keepAlive: e.KEEP_ALIVE_TIMEOUT,
+    },
   };
+}
+
+/**
+ * Rate-limit settings that would defeat their purpose: one address must never be able to hold an account's
+ * ceiling alone, and the MySQL store lives in the app's database.
+ */
+function rateLimitProblems(e: z.infer<typeof EnvSchema>): string[] {
+  const problems: string[] = [];
+  const ceiling = e.RATE_LIMIT_FAILURES_PER_ACCOUNT;
+  const perAddress = e.RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS;
+  if (ceiling > 0 && (perAddress === 0 || ceiling <= perAddress)) {
+    problems.push(
+      'RATE_LIMIT_FAILURES_PER_ACCOUNT: must be above RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS (itself not 0), ' +
+        'or one address could lock an account out; 0 turns the ceiling off',
+    );
+  }
+  if (e.RATE_LIMIT_STORE === 'mysql' && !e.DATABASE_URL.startsWith('mysql://')) {
+    problems.push('RATE_LIMIT_STORE: mysql keeps the counters in the app database, so DATABASE_URL must be mysql://');
+  }
+  return problems;
 }
 
 /** The development key lives beside the SQLite file (./data/ by default), or in ./data/ on MySQL. */

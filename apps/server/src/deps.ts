@@ -16,5 +16,5 @@ export interface Deps {
   failedLogins: FailedLoginFloor;
   rateLimiter: RateLimiter;
   inFlight: InFlight;
-  config: Pick<Config, 'accessTtlSeconds' | 'refreshTtlSeconds' | 'sessionMaxAgeSeconds' | 'rateLimit'>;
+  config: Pick<Config, 'accessTtlSeconds' | 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'>;
 }

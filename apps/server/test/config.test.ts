@@ -102,4 +102,30 @@ describe('configuration', () => {
       'SESSION_MAX_AGE',
     ]);
   });
+
+  it('refuses rate limits that would let one address lock an account out', () => {
+    for (const [perAccountAddress, perAccount] of [
+      ['10', '10'],
+      ['10', '5'],
+      ['0', '100'],
+    ]) {
+      expect(
+        problems({
+          RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: perAccountAddress as string,
+          RATE_LIMIT_FAILURES_PER_ACCOUNT: perAccount as string,
+        }),
+      ).toEqual([expect.stringMatching(/^RATE_LIMIT_FAILURES_PER_ACCOUNT: must be above/)]);
+    }
+    expect(problems({ RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0', RATE_LIMIT_FAILURES_PER_ACCOUNT: '0' })).toEqual(
+      [],
+    );
+  });
+
+  it('keeps MySQL rate-limit counters only in a MySQL database, and header time within request time', () => {
+    expect(problems({ RATE_LIMIT_STORE: 'mysql' })).toEqual([expect.stringMatching(/^RATE_LIMIT_STORE: /)]);
+    expect(problems({ RATE_LIMIT_STORE: 'mysql', DATABASE_URL: 'mysql://root@127.0.0.1:3306/x' })).toEqual([]);
+    expect(problems({ HEADERS_TIMEOUT: '40', REQUEST_TIMEOUT: '30' })).toEqual([
+      expect.stringMatching(/^HEADERS_TIMEOUT: /),
+    ]);
+  });
 });

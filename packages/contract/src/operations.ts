@@ -18,6 +18,8 @@ import {
 export const REST_PREFIX = '/api/v1';
 /** Where the tRPC router is served: `${TRPC_PREFIX}/auth.login`. */
 export const TRPC_PREFIX = '/trpc';
+/** The most calls one tRPC batch (`/trpc/a,b,c?batch=1`) may carry; a larger batch is refused with 400. */
+export const TRPC_MAX_BATCH = 50;
 
 /** The groups of operations: tRPC namespaces, OpenAPI tags and the SDK's method groups. */
 export const routers = {
@@ -36,7 +38,9 @@ export type AuthKind = 'none' | 'optional' | 'access' | 'refresh';
 /**
  * How an operation is rate limited (429 `RATE_LIMITED` with `Retry-After` past a limit; the numbers are settings):
  * - `address`: attempts per client address;
- * - `password`: as `address`, plus the password attempts at one login.
+ * - `password`, for an operation that checks a password: as `address`, plus its wrong passwords (answers
+ *   BAD_CREDENTIALS) per account and address, per address, and per account under a much higher ceiling. The
+ *   account is the caller's when the operation takes a token, else the input's `login`.
  */
 export type RateLimit = 'address' | 'password';
 

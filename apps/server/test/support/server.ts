@@ -27,7 +27,9 @@ export async function startServer(
     NODE_ENV: 'test',
     // Suites register and log in far more often than a person; the rate-limit suite turns limits back on.
     RATE_LIMIT_PER_ADDRESS: '0',
-    RATE_LIMIT_PER_LOGIN: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
     JWT_SECRET: TEST_SECRET,
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'info',
