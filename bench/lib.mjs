@@ -12,6 +12,13 @@ export const ROOT = join(BENCH_DIR, '..');
 export const SERVER_DIR = join(ROOT, 'apps/server');
 export const DB_DIR = join(ROOT, 'packages/db');
 export const SERVER_MAIN = join(SERVER_DIR, 'dist/main.js');
+/** Every rate limit off (0 = no limit): a load test must not turn into a 429 test. */
+export const RATE_LIMITS_OFF = {
+  RATE_LIMIT_PER_ADDRESS: '0',
+  RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
+  RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
+  RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
+};
 
 /** Resolves packages the way the server (or the db package) does, so the bench measures the same copies. */
 export const requireFromServer = createRequire(join(SERVER_DIR, 'package.json'));

@@ -1,6 +1,6 @@
 // In-process cost measurements: argon2 with the server's parameters, JWT verification with and without
 // fast-jwt's cache, and the revocation check the access-token guard runs per request.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -87,13 +87,16 @@ export async function jwtCost(secret) {
   const result = {
     cachedUs: await timePerCall(() => cached(token), 50_000),
     uncachedUs: await timePerCall(() => uncached(token), 20_000),
+    uncachedByAlgorithmUs: await asymmetricUncachedCost(token),
     serviceUs: null,
     serviceError: null,
   };
   try {
-    const { createTokenService } = await import(pathToFileURL(join(SERVER_DIR, 'dist/modules/auth/tokens.js')).href);
-    const service = createTokenService({
-      jwt: { secret, previousSecrets: [], algorithm: 'HS256', ephemeral: false },
+    const dist = (file) => import(pathToFileURL(join(SERVER_DIR, 'dist/modules/auth', file)).href);
+    const [{ createTokenService }, { createKeyRing }] = await Promise.all([dist('tokens.js'), dist('keys.js')]);
+    const settings = { secret, previousSecrets: [], verifyKeys: [], algorithm: 'HS256' };
+    const service = createTokenService(await createKeyRing(settings), {
+      jwt: settings,
       accessTtlSeconds: 900,
       refreshTtlSeconds: 86_400,
     });
@@ -103,6 +106,27 @@ export async function jwtCost(secret) {
     result.serviceError = err instanceof Error ? err.message : String(err);
   }
   return result;
+}
+
+/**
+ * µs per verification, fast-jwt's cache off, of the same claims signed with an Ed25519 (EdDSA) and a P-256
+ * (ES256) key: what a token costs the first time an instance sees it (later checks hit the cache).
+ */
+async function asymmetricUncachedCost(hs256Token) {
+  const { createDecoder, createSigner, createVerifier } = requireFromServer('fast-jwt');
+  const claims = createDecoder()(hs256Token);
+  const costs = {};
+  for (const [algorithm, type, options] of [
+    ['EdDSA', 'ed25519', {}],
+    ['ES256', 'ec', { namedCurve: 'P-256' }],
+  ]) {
+    const { privateKey, publicKey } = generateKeyPairSync(type, options);
+    const pem = (key, kind) => key.export({ type: kind, format: 'pem' }).toString();
+    const token = createSigner({ key: pem(privateKey, 'pkcs8'), algorithm })(claims);
+    const verify = createVerifier({ key: pem(publicKey, 'spki'), algorithms: [algorithm], cache: false });
+    costs[algorithm] = await timePerCall(() => verify(token), 5_000);
+  }
+  return costs;
 }
 
 /**

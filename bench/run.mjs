@@ -12,6 +12,7 @@ import {
   getJson,
   jwtPayload,
   postJson,
+  RATE_LIMITS_OFF,
   ROOT,
   requireFromBench,
   requireFromDb,
@@ -45,9 +46,7 @@ const SERVER_ENV = {
   NODE_ENV: 'production',
   JWT_SECRET,
   LOG_LEVEL: 'warn',
-  // Rate limiting would turn a load test into a 429 test: off (0 = no limit) for the bench.
-  RATE_LIMIT_PER_ADDRESS: '0',
-  RATE_LIMIT_PER_LOGIN: '0',
+  ...RATE_LIMITS_OFF,
 };
 const USER = { user_name: 'Bench Runner', login: 'bench.runner', password: 'bench password 123456' };
 
@@ -419,6 +418,9 @@ function buildReport(ctx) {
     `| JWT verify, fast-jwt cache on (server's options) | ${fmt(jwt.cachedUs, 2)} µs | ${fmt(jwt.cachedUs / baseUs, 3)} |`,
   );
   P(`| JWT verify, fast-jwt cache off | ${fmt(jwt.uncachedUs, 2)} µs | ${fmt(jwt.uncachedUs / baseUs, 3)} |`);
+  for (const [algorithm, us] of Object.entries(jwt.uncachedByAlgorithmUs)) {
+    P(`| JWT verify ${algorithm}, fast-jwt cache off | ${fmt(us, 2)} µs | ${fmt(us / baseUs, 3)} |`);
+  }
   P(
     `| server TokenService.verify (cache on + claims schema) | ${jwt.serviceUs === null ? `n/a (${jwt.serviceError})` : `${fmt(jwt.serviceUs, 2)} µs`} | ${fmt(jwt.serviceUs / baseUs, 3)} |`,
   );
@@ -533,7 +535,7 @@ function buildReport(ctx) {
   const limited = all.reduce((n, r) => n + r.status429, 0);
   if (limited > 0) {
     notes.push(
-      `**${limited} answers were 429 (rate limited)**: the figures above are skewed. The bench starts the server with RATE_LIMIT_PER_ADDRESS=0 and RATE_LIMIT_PER_LOGIN=0; check the server's current rate-limit settings.`,
+      `**${limited} answers were 429 (rate limited)**: the figures above are skewed. The bench starts the server with every RATE_LIMIT_PER_ADDRESS and RATE_LIMIT_FAILURES_* setting at 0; check the server's current rate-limit settings.`,
     );
   }
   for (const d of dialects) {
@@ -597,7 +599,7 @@ async function main() {
   log(`argon2id: hash ${argon.hashMs.toFixed(1)} ms, verify ${argon.verifyMs.toFixed(1)} ms`);
   const jwt = await jwtCost(JWT_SECRET);
   log(
-    `JWT verify: cache on ${jwt.cachedUs.toFixed(2)} µs, off ${jwt.uncachedUs.toFixed(2)} µs, server service ${jwt.serviceUs?.toFixed(2) ?? jwt.serviceError}`,
+    `JWT verify: cache on ${jwt.cachedUs.toFixed(2)} µs, off ${jwt.uncachedUs.toFixed(2)} µs (EdDSA ${jwt.uncachedByAlgorithmUs.EdDSA.toFixed(2)}, ES256 ${jwt.uncachedByAlgorithmUs.ES256.toFixed(2)}), server service ${jwt.serviceUs?.toFixed(2) ?? jwt.serviceError}`,
   );
 
   // The baseline runs before each database's part and once at the end; the ratios use their mean.

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from '@api-users/db';
 import { createDatabase, mysqlVersion, removeTempDir } from './databases.mjs';
-import { SERVER_MAIN, startServer } from './lib.mjs';
+import { RATE_LIMITS_OFF, SERVER_MAIN, startServer } from './lib.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 16);
@@ -22,8 +22,7 @@ const env = {
   JWT_SECRET: 'soak-secret-that-is-at-least-32-characters',
   DATABASE_URL: database.url,
   LOG_LEVEL: 'warn',
-  RATE_LIMIT_PER_ADDRESS: '0',
-  RATE_LIMIT_PER_LOGIN: '0',
+  ...RATE_LIMITS_OFF,
   PURGE_INTERVAL: '5',
 };
 const instances = [];

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { REST_PREFIX } from '@api-users/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from './support/browser.js';
+import { hasChromium, launchChromium } from '../../../test-support/chromium.js';
 import { type RunningServer, startServer } from './support/server.js';
 
 const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));

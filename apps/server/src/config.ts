@@ -1,16 +1,31 @@
-import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { DEFAULT_DATABASE_URL } from '@api-users/db';
 import { z } from 'zod';
+import { KeyError, type KeySettings, parsePrivateKey, parsePublicKeys } from './modules/auth/keys.js';
 import type { RateLimitSettings } from './rate-limit.js';
 
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** A limit; 0 turns it off. */
+const count = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
 
 const secretList = z
   .string()
   .default('')
   .transform((s) => s.split(',').filter((x) => x.length > 0))
   .pipe(z.array(z.string().min(32, 'each previous secret must be at least 32 characters')));
+
+/** A key setting parsed as it is read, so a malformed key stops start-up with its variable named. */
+const keySetting = <T>(parse: (text: string) => T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof KeyError ? err.message : 'not a usable key' });
+      return z.NEVER;
+    }
+  });
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -25,6 +40,10 @@ const EnvSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_PREVIOUS_SECRETS: secretList,
   JWT_ALGORITHM: z.enum(['HS256', 'HS512']).default('HS256'),
+  JWT_SIGNING_KEY: keySetting(parsePrivateKey).optional(),
+  JWT_VERIFY_KEYS: keySetting(parsePublicKeys).default([]),
+  JWT_ISSUER: z.string().min(1).max(512).optional(),
+  JWT_AUDIENCE: z.string().min(1).max(512).optional(),
   ACCESS_TOKEN_TTL: seconds(60, 3600, 900),
   REFRESH_TOKEN_TTL: seconds(300, 365 * 86400, 30 * 86400),
   SESSION_MAX_AGE: seconds(300, 10 * 365 * 86400, 90 * 86400),
@@ -34,10 +53,17 @@ const EnvSchema = z.object({
   AUDIT_RETENTION: seconds(0, 100 * 365 * 86400, 365 * 86400),
   USERS_READABLE_BY: z.enum(['everyone', 'admins']).default('everyone'),
   SHUTDOWN_TIMEOUT: seconds(1, 600, 10),
+  HEADERS_TIMEOUT: seconds(1, 600, 10),
+  REQUEST_TIMEOUT: seconds(1, 600, 30),
+  CONNECTION_TIMEOUT: seconds(1, 3600, 60),
+  KEEP_ALIVE_TIMEOUT: seconds(1, 3600, 72),
   RATE_LIMIT_WINDOW: seconds(1, 86_400, 60),
-  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(30),
-  RATE_LIMIT_PER_LOGIN: z.coerce.number().int().min(0).default(10),
-  RATE_LIMIT_STORE: z.enum(['memory', 'redis']).default('memory'),
+  RATE_LIMIT_PER_ADDRESS: count(30),
+  RATE_LIMIT_FAILURE_WINDOW: seconds(1, 7 * 86_400, 3600),
+  RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: count(10),
+  RATE_LIMIT_FAILURES_PER_ADDRESS: count(100),
+  RATE_LIMIT_FAILURES_PER_ACCOUNT: count(100),
+  RATE_LIMIT_STORE: z.enum(['memory', 'redis', 'mysql']).default('memory'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -62,14 +88,11 @@ export interface Config {
   dbStatementTimeoutSeconds: number;
   host: string;
   port: number;
-  jwt: {
-    /** Signs every new token. */
-    secret: string;
-    /** Still accepted for verification, so a rotated secret does not sign everyone out. */
-    previousSecrets: string[];
-    algorithm: 'HS256' | 'HS512';
-    /** True when no JWT_SECRET was given and a random one was made for this process. */
-    ephemeral: boolean;
+  jwt: KeySettings & {
+    /** The `iss` of every new token, then required of every access token. */
+    issuer?: string;
+    /** The `aud` of every new token, then required of every access token. */
+    audience?: string;
   };
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
@@ -77,7 +100,7 @@ export interface Config {
   sessionMaxAgeSeconds: number;
   bodyLimit: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
-  rateLimit: RateLimitSettings & { store: 'memory' | 'redis'; redisUrl: string; redisPrefix: string };
+  rateLimit: RateLimitSettings;
   /** Fastify's trustProxy: false, true, or the addresses/CIDRs of the proxies whose X-Forwarded-For counts. */
   trustProxy: boolean | string[];
   /** Browser origins allowed to call the API; empty means no CORS headers at all. */
@@ -90,6 +113,17 @@ export interface Config {
   usersReadableBy: 'everyone' | 'admins';
   /** Seconds a SIGTERM may take to drain requests before the process exits anyway. */
   shutdownTimeoutSeconds: number;
+  /** Seconds a client may take over one request, and may leave its connection idle. */
+  timeouts: {
+    /** To send the request's headers. */
+    headers: number;
+    /** To send the whole request, body included. */
+    request: number;
+    /** With nothing sent or read while a request is served. */
+    connection: number;
+    /** Between two requests on a kept-alive connection. */
+    keepAlive: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -105,9 +139,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
-  if (!e.JWT_SECRET && e.NODE_ENV !== 'development') {
-    throw new ConfigError([`JWT_SECRET: required when NODE_ENV is ${e.NODE_ENV} (at least 32 characters)`]);
+  const signs = e.JWT_SIGNING_KEY !== undefined || e.JWT_SECRET !== undefined;
+  if (!signs && e.NODE_ENV !== 'development') {
+    throw new ConfigError([
+      `JWT_SIGNING_KEY: required when NODE_ENV is ${e.NODE_ENV} (an Ed25519 or P-256 private key; ` +
+        'or JWT_SECRET, at least 32 characters, to sign with HMAC)',
+    ]);
   }
+  const problems = rateLimitProblems(e);
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (e.HEADERS_TIMEOUT > e.REQUEST_TIMEOUT) problems.push('HEADERS_TIMEOUT: must not exceed REQUEST_TIMEOUT');
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -116,10 +158,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     jwt: {
-      secret: e.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      ...(e.JWT_SIGNING_KEY ? { signingKey: e.JWT_SIGNING_KEY } : {}),
+      verifyKeys: e.JWT_VERIFY_KEYS,
+      ...(e.JWT_SECRET ? { secret: e.JWT_SECRET } : {}),
       previousSecrets: e.JWT_PREVIOUS_SECRETS,
       algorithm: e.JWT_ALGORITHM,
-      ephemeral: !e.JWT_SECRET,
+      ...(signs ? {} : { developmentKeyFile: developmentKeyFile(e.DATABASE_URL) }),
+      ...(e.JWT_ISSUER ? { issuer: e.JWT_ISSUER } : {}),
+      ...(e.JWT_AUDIENCE ? { audience: e.JWT_AUDIENCE } : {}),
     },
     accessTtlSeconds: e.ACCESS_TOKEN_TTL,
     refreshTtlSeconds: e.REFRESH_TOKEN_TTL,
@@ -127,12 +173,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
     rateLimit: {
-      windowSeconds: e.RATE_LIMIT_WINDOW,
-      perAddress: e.RATE_LIMIT_PER_ADDRESS,
-      perLogin: e.RATE_LIMIT_PER_LOGIN,
       store: e.RATE_LIMIT_STORE,
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_PREFIX,
+      windowSeconds: e.RATE_LIMIT_WINDOW,
+      perAddress: e.RATE_LIMIT_PER_ADDRESS,
+      failureWindowSeconds: e.RATE_LIMIT_FAILURE_WINDOW,
+      failuresPerAccountAddress: e.RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS,
+      failuresPerAddress: e.RATE_LIMIT_FAILURES_PER_ADDRESS,
+      failuresPerAccount: e.RATE_LIMIT_FAILURES_PER_ACCOUNT,
     },
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS,
@@ -140,5 +189,37 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditRetentionSeconds: e.AUDIT_RETENTION,
     usersReadableBy: e.USERS_READABLE_BY,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
+    timeouts: {
+      headers: e.HEADERS_TIMEOUT,
+      request: e.REQUEST_TIMEOUT,
+      connection: e.CONNECTION_TIMEOUT,
+      keepAlive: e.KEEP_ALIVE_TIMEOUT,
+    },
   };
+}
+
+/**
+ * Rate-limit settings that would defeat their purpose: one address must never be able to hold an account's
+ * ceiling alone, and the MySQL store lives in the app's database.
+ */
+function rateLimitProblems(e: z.infer<typeof EnvSchema>): string[] {
+  const problems: string[] = [];
+  const ceiling = e.RATE_LIMIT_FAILURES_PER_ACCOUNT;
+  const perAddress = e.RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS;
+  if (ceiling > 0 && (perAddress === 0 || ceiling <= perAddress)) {
+    problems.push(
+      'RATE_LIMIT_FAILURES_PER_ACCOUNT: must be above RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS (itself not 0), ' +
+        'or one address could lock an account out; 0 turns the ceiling off',
+    );
+  }
+  if (e.RATE_LIMIT_STORE === 'mysql' && !e.DATABASE_URL.startsWith('mysql://')) {
+    problems.push('RATE_LIMIT_STORE: mysql keeps the counters in the app database, so DATABASE_URL must be mysql://');
+  }
+  return problems;
+}
+
+/** The development key lives beside the SQLite file (./data/ by default), or in ./data/ on MySQL. */
+function developmentKeyFile(databaseUrl: string): string {
+  const sqlite = databaseUrl.startsWith('sqlite:') && databaseUrl !== 'sqlite::memory:';
+  return join(sqlite ? dirname(databaseUrl.slice('sqlite:'.length)) : 'data', 'jwt-signing-key.pem');
 }

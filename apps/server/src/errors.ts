@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { type ErrorBody, type ErrorCode, errorStatus, type Issue, refusesToken } from '@api-users/contract';
 import { isUnavailable } from '@api-users/db';
 import { ZodError } from 'zod';
@@ -26,13 +26,22 @@ export const validationError = (err: ZodError): AppError =>
     err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
   );
 
-/** Fastify's own request errors (body parsing, limits), by their status. */
-const fastifyErrors: Record<number, [ErrorCode, string]> = {
-  400: ['VALIDATION_FAILED', 'The request body is not valid JSON'],
+/**
+ * Client errors raised by Fastify or a plugin, by their status: a bad body, a path @fastify/static refuses
+ * (`..`, `%00`), a path parameter past its length. Any other 4xx is answered as a plain bad request.
+ */
+const clientErrors: Record<number, [ErrorCode, string]> = {
+  400: ['VALIDATION_FAILED', 'The request is not valid'],
+  // @fastify/static's refusal of a path outside its root: there is no such file to serve.
+  403: ['NOT_FOUND', 'No such file'],
   404: ['NOT_FOUND', 'No such route'],
+  405: ['METHOD_NOT_ALLOWED', 'This route does not take that method'],
+  408: ['REQUEST_TIMEOUT', 'The request took too long to arrive'],
   413: ['PAYLOAD_TOO_LARGE', 'The request body is too large'],
+  414: ['URI_TOO_LONG', 'The URL is too long'],
   415: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
 };
+const BAD_REQUEST = clientErrors[400] as [ErrorCode, string];
 
 export interface DescribedError {
   status: number;
@@ -66,8 +75,8 @@ function toAppError(err: unknown): AppError | undefined {
   if (err instanceof ZodError) return validationError(err);
   if (isUnavailable(err)) return new AppError('DB_UNAVAILABLE', 'The database is unavailable; try again shortly');
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
-  if (typeof status === 'number' && status in fastifyErrors) {
-    const [code, msg] = fastifyErrors[status] as [ErrorCode, string];
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const [code, msg] = clientErrors[status] ?? BAD_REQUEST;
     return new AppError(code, msg);
   }
   return undefined;
@@ -80,17 +89,25 @@ function wwwAuthenticate(code: ErrorCode): string | undefined {
   return undefined;
 }
 
+/** Errors Node's HTTP parser raises itself, and our answer to each; anything else is broken HTTP. */
+const nodeClientErrors: Record<string, [ErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: ['HEADERS_TOO_LARGE', 'The request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: ['REQUEST_TIMEOUT', 'The request took too long to arrive'],
+};
+
 /**
- * Node rejects some requests before Fastify sees them (headers over 16 KiB, broken HTTP); answer those in
- * the error shape too, then close the connection as Node would.
+ * Node rejects some requests before Fastify answers them (headers over 16 KiB, broken HTTP, headers or a
+ * body that did not arrive in time); answer those in the error shape too, then close the connection as
+ * Node would. Nothing is written once an answer has started, so no answer is corrupted.
  */
-export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  // As Node itself checks: the answer in progress on this connection, if any, has not sent its headers yet.
+  const inProgress = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
     socket.destroy();
     return;
   }
-  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'VALIDATION_FAILED';
-  const msg = code === 'HEADERS_TOO_LARGE' ? 'The request headers are too large' : 'The request is not valid HTTP';
+  const [code, msg] = nodeClientErrors[err.code ?? ''] ?? ['VALIDATION_FAILED', 'The request is not valid HTTP'];
   const body = JSON.stringify({ code, msg } satisfies ErrorBody);
   const status = errorStatus[code];
   socket.end(

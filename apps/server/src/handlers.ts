@@ -14,6 +14,7 @@ import { AppError, validationError } from './errors.js';
 import { listAudit, record } from './modules/audit/audit.js';
 import { changePassword, login, logout, logoutRefresh, refresh, register } from './modules/auth/auth.js';
 import { authenticate, type Caller } from './modules/auth/guard.js';
+import { introspect } from './modules/auth/introspect.js';
 import {
   endMyOtherSessions,
   endMySession,
@@ -24,6 +25,7 @@ import {
 } from './modules/sessions/sessions.js';
 import { deleteUser, setUserPassword, updateUser } from './modules/users/manage.js';
 import { listUsers, me, setup, userById } from './modules/users/users.js';
+import { accountOf } from './rate-limit.js';
 
 /** Operations that take a token always get a caller; the others may get one (`optional`) or none. */
 type CallerFor<K extends OperationName> = Operations[K]['auth'] extends 'access' | 'refresh' ? Caller : Caller | null;
@@ -45,6 +47,7 @@ const handlers: Handlers = {
   refresh: (deps, _input, { caller, client }) => refresh(deps, caller, client),
   logout: (deps, _input, { caller, client }) => logout(deps, caller, client),
   logoutRefresh: (deps, _input, { caller, client }) => logoutRefresh(deps, caller, client),
+  introspect: (deps, input) => introspect(deps, input),
   listUsers: (deps, input, { caller }) => listUsers(deps, input, caller),
   userById: (deps, input, { caller }) => userById(deps, input, caller),
   getMe: (deps, _input, { caller }) => me(deps, caller),
@@ -76,9 +79,10 @@ export interface OperationRequest extends Client {
 
 /**
  * Runs one operation the same way for every transport: the per-address rate limit, the token (so an
- * anonymous caller learns nothing about the input rules), the role, input validation, the per-login rate
- * limit, the handler, and the output schema, which strips anything not in the contract before it can reach
- * the wire. An error the table does not declare for the operation is a bug, answered as one.
+ * anonymous caller learns nothing about the input rules), the role, input validation, the handler (under
+ * the password-failure limits where the table says `password`), and the output schema, which strips
+ * anything not in the contract before it can reach the wire. An error the table does not declare for the
+ * operation is a bug, answered as one.
  */
 export function execute<K extends OperationName>(name: K, deps: Deps, request: OperationRequest): Promise<OutputOf<K>> {
   return deps.inFlight.track(async () => {
@@ -100,23 +104,23 @@ export function execute<K extends OperationName>(name: K, deps: Deps, request: O
 
 async function run<K extends OperationName>(name: K, deps: Deps, request: OperationRequest): Promise<OutputOf<K>> {
   const op: Operation = operations[name];
-  const { perAddress, perLogin } = deps.config.rateLimit;
-  if (op.rateLimit) await deps.rateLimiter.check(`${name}:ip:${request.ip}`, perAddress);
+  if (op.rateLimit) await deps.rateLimiter.attempt(name, request.ip);
   const caller = await authenticate(deps, request.authorization, op.auth);
   if (op.role === 'admin' && caller?.role !== ADMIN) {
     throw new AppError('FORBIDDEN', 'This operation is for admins');
   }
   const input = op.input.safeParse(request.input);
   if (!input.success) throw validationError(input.error);
-  const login = (input.data as { login?: unknown } | undefined)?.login;
-  if (op.rateLimit === 'password' && typeof login === 'string') {
-    await deps.rateLimiter.check(`${name}:login:${login}`, perLogin);
-  }
   const handler: Handlers[K] = handlers[name];
   const { ip, userAgent, requestId } = request;
   // The schema of operation K parsed the input, and the guard returned a caller wherever the table asks for one.
   const context = { caller: caller as CallerFor<K>, client: { ip, userAgent, requestId } };
-  const output = op.output.safeParse(await handler(deps, input.data as ParsedInputOf<K>, context));
+  const handle = () => handler(deps, input.data as ParsedInputOf<K>, context);
+  const result =
+    op.rateLimit === 'password'
+      ? await deps.rateLimiter.guardPassword(name, accountOf(input.data, caller), request.ip, handle)
+      : await handle();
+  const output = op.output.safeParse(result);
   if (!output.success) throw new Error(`${name}: handler output does not match the contract`, { cause: output.error });
   return output.data as OutputOf<K>;
 }

@@ -4,12 +4,6 @@ import { ConfigError, loadConfig } from './config.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const { fastify } = await buildApp(config);
-  if (config.jwt.ephemeral) {
-    fastify.log.warn(
-      '!!! JWT_SECRET is not set: tokens are signed with a random secret that dies with this process. ' +
-        'Set JWT_SECRET (32+ characters) for anything but local development. !!!',
-    );
-  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

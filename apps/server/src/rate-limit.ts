@@ -1,90 +1,211 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import ipaddr from 'ipaddr.js';
+import { createPool } from 'mysql2';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterMySQL,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
 import { AppError } from './errors.js';
 
-/** Fixed-window counters: `hit` counts one attempt under `key` and says how many the window holds so far. */
-export interface RateLimitStore {
-  hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
-  close(): Promise<void>;
-}
-
 export interface RateLimitSettings {
+  /** `memory` (one instance), or shared by every instance: `redis`, or `mysql` (the app's MySQL database). */
+  store: 'memory' | 'redis' | 'mysql';
+  redisUrl: string;
+  redisPrefix: string;
+  /** The `address` policy: attempts per client address per operation and window; 0 turns it off. */
   windowSeconds: number;
-  /** Attempts per window from one client address, per operation; 0 turns the check off. */
   perAddress: number;
-  /** Attempts per window at one login (login and register); 0 turns the check off. */
-  perLogin: number;
-}
-
-/** In-process counters: right for one instance; several instances should share Redis. */
-export function memoryStore(clock: () => number = Date.now): RateLimitStore {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  let lastSweep = clock();
-  return {
-    async hit(key, windowMs) {
-      const now = clock();
-      if (now - lastSweep > windowMs) {
-        // Drop finished windows now and then, so memory stays bounded by the keys of one window.
-        for (const [k, w] of windows) if (w.resetAt <= now) windows.delete(k);
-        lastSweep = now;
-      }
-      let w = windows.get(key);
-      if (!w || w.resetAt <= now) {
-        w = { count: 0, resetAt: now + windowMs };
-        windows.set(key, w);
-      }
-      w.count++;
-      return { count: w.count, resetInMs: w.resetAt - now };
-    },
-    async close() {
-      windows.clear();
-    },
-  };
-}
-
-/** Counters in Redis, shared by every instance: INCR, with the expiry set by the window's first hit. */
-export function redisStore(url: string, keyPrefix: string): RateLimitStore {
-  const redis = new Redis(url, { keyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  // Connection problems surface per hit (and are logged there); this only keeps ioredis from crashing the process.
-  redis.on('error', () => {});
-  return {
-    async hit(key, windowMs) {
-      const results = await redis.multi().incr(key).pexpire(key, windowMs, 'NX').pttl(key).exec();
-      const count = Number(results?.[0]?.[1]);
-      const ttl = Number(results?.[2]?.[1]);
-      return { count, resetInMs: ttl > 0 ? ttl : windowMs };
-    },
-    async close() {
-      redis.disconnect();
-    },
-  };
+  /** The `password` policy: wrong passwords counted over this window (each limit: 0 turns it off). */
+  failureWindowSeconds: number;
+  /** At one account from one address; a correct password resets it. */
+  failuresPerAccountAddress: number;
+  /** From one address, whatever the account (password spraying). */
+  failuresPerAddress: number;
+  /** At one account from every address together: the much higher ceiling on a distributed guess. */
+  failuresPerAccount: number;
 }
 
 export interface RateLimiter {
-  /** Counts an attempt under `key`; throws RATE_LIMITED (with a retry delay) past `limit` (0: no limit). */
-  check(key: string, limit: number): Promise<void>;
+  /** One attempt at `operation` from `address` (the `address` policy); RATE_LIMITED past the limit. */
+  attempt(operation: string, address: string): Promise<void>;
+  /**
+   * Runs `check`, an operation that checks `account`'s password (the `password` policy): refused with
+   * RATE_LIMITED while a failure count is at its limit; a BAD_CREDENTIALS answer counts as a failure, a
+   * success clears the account's count at this address, and any other outcome counts nothing.
+   */
+  guardPassword<T>(operation: string, account: string, address: string, check: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
 }
 
-export function createRateLimiter(
-  store: RateLimitStore,
-  settings: RateLimitSettings,
-  onStoreError: (err: unknown) => void,
-): RateLimiter {
-  const windowMs = settings.windowSeconds * 1000;
+/**
+ * The client an address stands for: an IPv6 address by its /64, which one subscriber usually holds whole
+ * (as @fastify/rate-limit and express-rate-limit key it), an IPv4-mapped IPv6 address as its IPv4 address.
+ * Anything else (X-Forwarded-For is client text when TRUST_PROXY is on) counts as it is.
+ */
+function clientOf(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const ip = ipaddr.process(address);
+  if (ip.kind() === 'ipv4') return ip.toString();
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${ip.toString()}/64`).toString()}/64`;
+}
+
+/**
+ * The account a password check is about: the caller's, when the operation takes a token (changing one's own
+ * password), else the `login` the input names (signing in), whether or not such a user exists.
+ */
+export function accountOf(input: unknown, caller: { userId: number } | null): string {
+  if (caller) return `user:${caller.userId}`;
+  const login = (input as { login?: unknown } | undefined)?.login;
+  if (typeof login !== 'string') throw new Error('A password-limited operation needs a caller or a login');
+  return `login:${login}`;
+}
+
+/**
+ * Store keys are digests of what they count: fixed-length hex that no store can misread (the MySQL store
+ * splices keys into SQL on the client, which NO_BACKSLASH_ESCAPES could break), and no login in the store.
+ */
+const keyOf = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
+
+type CounterFactory = (name: string, points: number, seconds: number) => Promise<RateLimiterAbstract>;
+interface Store {
+  counter: CounterFactory;
+  close(): Promise<void>;
+}
+
+function memoryStore(): Store {
   return {
-    async check(key, limit) {
-      if (limit <= 0) return;
-      let hit: { count: number; resetInMs: number };
+    counter: async (keyPrefix, points, duration) => new RateLimiterMemory({ keyPrefix, points, duration }),
+    close: async () => {},
+  };
+}
+
+function redisStore(url: string, prefix: string): Store {
+  const redis = new Redis(url, { keyPrefix: prefix, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  // Connection problems surface per count (and are logged there); this only keeps ioredis from crashing the process.
+  redis.on('error', () => {});
+  return {
+    counter: async (keyPrefix, points, duration) =>
+      new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, rejectIfRedisNotReady: true }),
+    close: async () => redis.disconnect(),
+  };
+}
+
+/** Counters in one table (`rate_limits`) of the app's MySQL database, which the limiter creates if missing. */
+function mysqlStore(databaseUrl: string, poolSize: number): Store {
+  const pool = createPool({ uri: databaseUrl, connectionLimit: poolSize, connectTimeout: 2000 });
+  const dbName = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  return {
+    counter: (keyPrefix, points, duration) =>
+      new Promise((resolve, reject) => {
+        const options = { storeClient: pool, storeType: 'pool', dbName, tableName: 'rate_limits' };
+        const limiter = new RateLimiterMySQL({ ...options, keyPrefix, points, duration }, (err) =>
+          err ? reject(err) : resolve(limiter),
+        );
+      }),
+    close: () => new Promise((resolve) => pool.end(() => resolve())),
+  };
+}
+
+/** A count of one thing under one key; refused once `points` are spent in the window. */
+interface Count {
+  limiter: RateLimiterAbstract;
+  key: string;
+}
+
+const refusal = (msBeforeNext: number) => {
+  const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new AppError('RATE_LIMITED', `Too many attempts; try again in ${retryAfter} s`, undefined, retryAfter);
+};
+
+/**
+ * The limiter on its store. A store that cannot be reached fails open (each miss logged through
+ * `onStoreError`): an outage of the counters must not lock every user out of signing in. A store that
+ * cannot set itself up at start (the MySQL table) fails the start instead.
+ */
+export async function createRateLimiter(
+  settings: RateLimitSettings,
+  database: { url: string; poolSize: number },
+  onStoreError: (err: unknown) => void,
+): Promise<RateLimiter> {
+  const store =
+    settings.store === 'redis'
+      ? redisStore(settings.redisUrl, settings.redisPrefix)
+      : settings.store === 'mysql'
+        ? mysqlStore(database.url, database.poolSize)
+        : memoryStore();
+  const counter = (name: string, points: number, seconds: number) =>
+    points > 0 ? store.counter(name, points, seconds) : Promise.resolve(undefined);
+  const window = settings.failureWindowSeconds;
+  const counters = Promise.all([
+    counter('attempts', settings.perAddress, settings.windowSeconds),
+    counter('fail-acct-addr', settings.failuresPerAccountAddress, window),
+    counter('fail-addr', settings.failuresPerAddress, window),
+    counter('fail-acct', settings.failuresPerAccount, window),
+  ]);
+  const [attempts, pair, byAddress, byAccount] = await counters.catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+
+  /** Whatever a store error did, the request goes on: logged, not limited. */
+  const quietly = (action: Promise<unknown>) => action.catch(onStoreError);
+
+  /** Spends one point of each count in order; the first refusal gives every point back and throws. */
+  async function take(counts: Count[]): Promise<Count[]> {
+    const taken: Count[] = [];
+    for (const count of counts) {
       try {
-        hit = await store.hit(`rl:${key}`, windowMs);
+        await count.limiter.consume(count.key);
+        taken.push(count);
       } catch (err) {
-        // Fail open: an unreachable counter store must not lock every user out of signing in.
-        onStoreError(err);
-        return;
+        if (!(err instanceof RateLimiterRes)) {
+          onStoreError(err);
+          continue;
+        }
+        // A refused attempt is not a failure: it must not bring any count closer to its limit.
+        await Promise.all([...taken, count].map((c) => quietly(c.limiter.reward(c.key))));
+        throw refusal(err.msBeforeNext);
       }
-      if (hit.count > limit) {
-        const retryAfter = Math.max(1, Math.ceil(hit.resetInMs / 1000));
-        throw new AppError('RATE_LIMITED', `Too many attempts; try again in ${retryAfter} s`, undefined, retryAfter);
+    }
+    return taken;
+  }
+
+  return {
+    async attempt(operation, address) {
+      if (attempts) await take([{ limiter: attempts, key: keyOf(operation, clientOf(address)) }]);
+    },
+
+    async guardPassword(operation, account, address, check) {
+      const client = clientOf(address);
+      const counts = [
+        pair && { limiter: pair, key: keyOf(operation, account, client) },
+        byAddress && { limiter: byAddress, key: keyOf(operation, client) },
+        byAccount && { limiter: byAccount, key: keyOf(operation, account) },
+      ].filter((c): c is Count => c !== undefined);
+      const taken = await take(counts);
+      let outcome: 'success' | 'failure' | 'other' = 'other';
+      try {
+        const result = await check();
+        outcome = 'success';
+        return result;
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'BAD_CREDENTIALS') outcome = 'failure';
+        throw err;
+      } finally {
+        // Only a wrong password stays counted; a success also ends the run of failures at this address.
+        if (outcome !== 'failure') {
+          const settle = taken.map((c) =>
+            outcome === 'success' && c.limiter === pair ? c.limiter.delete(c.key) : c.limiter.reward(c.key),
+          );
+          await Promise.all(settle.map(quietly));
+        }
       }
     },
+
+    close: () => store.close(),
   };
 }

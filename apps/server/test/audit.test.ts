@@ -178,7 +178,7 @@ describeEachDatabase('audit log', (dialect) => {
 
   it('records a rate-limited password attempt as a failed sign-in', async () => {
     const database = await createTestDatabase(dialect);
-    const server = await startServer(database.url, { RATE_LIMIT_PER_LOGIN: '1' });
+    const server = await startServer(database.url, { RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '1' });
     try {
       const send = operationClient(server.url, 'rest');
       const login = uniqueLogin('limited');

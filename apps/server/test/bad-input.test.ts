@@ -860,7 +860,7 @@ describeEachDatabase('bad input', (dialect) => {
       revoked,
       expired: forgeToken({ iat: now - 3600, nbf: now - 3600, exp: now - 1800 }, { kid }),
       notYetValid: forgeToken({ nbf: now + 3600, exp: now + 7200 }, { kid }),
-      foreign: forgeToken({}, { secret: 'another-secret-that-is-long-enough-to-sign', kid }),
+      foreign: forgeToken({}, { key: 'another-secret-that-is-long-enough-to-sign', kid }),
       unsigned: `${header}.${claims}.`,
       existingLogin,
     };

@@ -1,5 +1,8 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+
+const ed25519Pem = String(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
 
 const problems = (env: Record<string, string>) => {
   try {
@@ -15,12 +18,70 @@ describe('configuration', () => {
   it('starts with no configuration at all in development, on the embedded SQLite file', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ env: 'development', port: 5000, databaseUrl: 'sqlite:./data/api-users.sqlite' });
-    expect(config.jwt.ephemeral).toBe(true);
-    expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
+    // No key and no secret: the development key beside the SQLite file signs (made on first start).
+    expect(config.jwt).toEqual({
+      verifyKeys: [],
+      previousSecrets: [],
+      algorithm: 'HS256',
+      developmentKeyFile: 'data/jwt-signing-key.pem',
+    });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/srv/api/users.db' }).jwt.developmentKeyFile).toBe(
+      '/srv/api/jwt-signing-key.pem',
+    );
+    expect(loadConfig({ DATABASE_URL: 'mysql://root@db/api' }).jwt.developmentKeyFile).toBe('data/jwt-signing-key.pem');
   });
 
-  it('requires JWT_SECRET outside development', () => {
-    expect(problems({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^JWT_SECRET: required/)]);
+  it('requires a signing key or a secret outside development, and makes no key then', () => {
+    for (const env of ['test', 'production']) {
+      expect(problems({ NODE_ENV: env })).toEqual([expect.stringMatching(/^JWT_SIGNING_KEY: required when NODE_ENV/)]);
+    }
+    const secretOnly = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) });
+    expect(secretOnly.jwt).toMatchObject({ secret: 'x'.repeat(32), algorithm: 'HS256' });
+    expect(secretOnly.jwt.developmentKeyFile).toBeUndefined();
+    const keyOnly = loadConfig({ NODE_ENV: 'production', JWT_SIGNING_KEY: ed25519Pem });
+    expect(keyOnly.jwt.signingKey?.asymmetricKeyType).toBe('ed25519');
+    expect(keyOnly.jwt.developmentKeyFile).toBeUndefined();
+  });
+
+  it('reads keys as PEM (also with \\n escapes) or JWK, and public keys as a JWK set or PEM blocks', () => {
+    const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = JSON.stringify(p256.privateKey.export({ format: 'jwk' }));
+    expect(loadConfig({ JWT_SIGNING_KEY: jwk }).jwt.signingKey?.asymmetricKeyType).toBe('ec');
+    const oneLine = ed25519Pem.trim().replaceAll('\n', '\\n');
+    expect(loadConfig({ JWT_SIGNING_KEY: oneLine }).jwt.signingKey?.asymmetricKeyType).toBe('ed25519');
+    const publicPem = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
+    const ed = generateKeyPairSync('ed25519').publicKey;
+    const set = JSON.stringify({ keys: [ed.export({ format: 'jwk' }), p256.publicKey.export({ format: 'jwk' })] });
+    for (const text of [set, publicPem(ed) + publicPem(p256.publicKey)]) {
+      const keys = loadConfig({ JWT_VERIFY_KEYS: text }).jwt.verifyKeys;
+      expect(keys.map((k) => [k.type, k.asymmetricKeyType])).toEqual([
+        ['public', 'ed25519'],
+        ['public', 'ec'],
+      ]);
+    }
+    // A private key among the verify-only keys is kept as its public part.
+    expect(loadConfig({ JWT_VERIFY_KEYS: ed25519Pem }).jwt.verifyKeys[0]?.type).toBe('public');
+  });
+
+  it('refuses malformed and unsupported keys, one line each, without quoting them', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ type: 'spki', format: 'pem' });
+    const garbage = 'MC4CAQAwBQYDK2VwBCIEIBadKeyMaterialThatMustNotBeEchoed';
+    const lines = problems({
+      NODE_ENV: 'production',
+      JWT_SIGNING_KEY: String(rsa),
+      JWT_VERIFY_KEYS: `${String(p384)}`,
+    });
+    expect(lines).toEqual([
+      'JWT_SIGNING_KEY: must be an Ed25519 (EdDSA) or P-256 (ES256) key',
+      'JWT_VERIFY_KEYS: must be an Ed25519 (EdDSA) or P-256 (ES256) key',
+    ]);
+    const bad = problems({ JWT_SIGNING_KEY: garbage, JWT_VERIFY_KEYS: `{"keys":[{"kty":"OKP","x":"${garbage}"}]}` });
+    expect(bad).toEqual([
+      expect.stringMatching(/^JWT_SIGNING_KEY: not a private key as PEM or JWK/),
+      expect.stringMatching(/^JWT_VERIFY_KEYS: not a JWK set, a JWK or PEM public keys/),
+    ]);
+    expect(bad.join('\n')).not.toContain('BadKeyMaterial');
   });
 
   it('names every bad variable on a line of its own', () => {
@@ -39,6 +100,32 @@ describe('configuration', () => {
       'JWT_SECRET',
       'PORT',
       'SESSION_MAX_AGE',
+    ]);
+  });
+
+  it('refuses rate limits that would let one address lock an account out', () => {
+    for (const [perAccountAddress, perAccount] of [
+      ['10', '10'],
+      ['10', '5'],
+      ['0', '100'],
+    ]) {
+      expect(
+        problems({
+          RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: perAccountAddress as string,
+          RATE_LIMIT_FAILURES_PER_ACCOUNT: perAccount as string,
+        }),
+      ).toEqual([expect.stringMatching(/^RATE_LIMIT_FAILURES_PER_ACCOUNT: must be above/)]);
+    }
+    expect(problems({ RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0', RATE_LIMIT_FAILURES_PER_ACCOUNT: '0' })).toEqual(
+      [],
+    );
+  });
+
+  it('keeps MySQL rate-limit counters only in a MySQL database, and header time within request time', () => {
+    expect(problems({ RATE_LIMIT_STORE: 'mysql' })).toEqual([expect.stringMatching(/^RATE_LIMIT_STORE: /)]);
+    expect(problems({ RATE_LIMIT_STORE: 'mysql', DATABASE_URL: 'mysql://root@127.0.0.1:3306/x' })).toEqual([]);
+    expect(problems({ HEADERS_TIMEOUT: '40', REQUEST_TIMEOUT: '30' })).toEqual([
+      expect.stringMatching(/^HEADERS_TIMEOUT: /),
     ]);
   });
 });

@@ -27,6 +27,7 @@ describeEachDatabase('clients generated from the OpenAPI document', (dialect) =>
       'endUserSession',
       'endUserSessions',
       'getMe',
+      'introspect',
       'listAudit',
       'listMySessions',
       'listUserSessions',

@@ -34,6 +34,7 @@ const expectedStatuses: Record<OperationName, number[]> = {
   refresh: [200, 400, 401, 413, 415, 429, 500, 503],
   logout: [200, 400, 401, 413, 415, 500, 503],
   logoutRefresh: [200, 400, 401, 413, 415, 500, 503],
+  introspect: [200, 400, 413, 415, 500, 503],
   listUsers: [200, 400, 401, 403, 500, 503],
   userById: [200, 400, 401, 403, 404, 500, 503],
   getMe: [200, 400, 401, 500, 503],
@@ -161,6 +162,12 @@ describe('live responses match the document', () => {
       async () => api.call('DELETE', '/logout2', { token: (await pair()).access_token }),
       () => api.call('DELETE', '/logout2', tooLarge),
       () => api.call('DELETE', '/logout2', plainText),
+    ],
+    introspect: [
+      async () => api.call('POST', '/introspect', { json: { token: (await pair()).access_token } }),
+      () => api.call('POST', '/introspect', { json: { token: '' } }),
+      () => api.call('POST', '/introspect', tooLarge),
+      () => api.call('POST', '/introspect', plainText),
     ],
     listUsers: [
       async () => api.call('GET', '/users?limit=2&q=OPENAPI&role=2&disabled=false', await asAdmin()),

@@ -1,20 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect } from '@api-users/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher, OWASP_ARGON2 } from '../src/modules/auth/passwords.js';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
+import { createTestDatabase, describeEachDatabase, storedHash, type TestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { startServer, uniqueLogin } from './support/server.js';
-
-const storedHash = async (url: string, login: string) => {
-  const { db } = connect(url);
-  try {
-    return (await db.selectFrom('users').select('password_hash').where('login', '=', login).executeTakeFirstOrThrow())
-      .password_hash;
-  } finally {
-    await db.destroy();
-  }
-};
 
 describeEachDatabase('password storage', (dialect) => {
   let database: TestDatabase;

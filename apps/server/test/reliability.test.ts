@@ -3,13 +3,13 @@ import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
 import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
+import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { purgeExpired } from '../src/modules/auth/purge.js';
 import { CLOCK_TOLERANCE_MS } from '../src/modules/auth/tokens.js';
 import { createTestDatabase, describeEachDatabase, rowCounts } from './support/databases.js';
 import { FaultyProxy } from './support/faulty-proxy.js';
 import { call, restClient } from './support/http.js';
 import { startServer, uniqueLogin } from './support/server.js';
-import { type ServerProcess, spawnServer } from './support/spawn.js';
 
 const mysqlUrl = inject('mysqlServerUrl');
 
@@ -50,15 +50,6 @@ describe.skipIf(mysqlUrl === null)('database outage [mysql]', () => {
   });
 });
 
-/** Waits until the server's log holds `text` `n` times. */
-async function logged(server: ServerProcess, text: string, n = 1): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (server.output().split(text).length - 1 >= n) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`the server did not log "${text}" ${n} times`);
-}
-
 /** A login whose body never finishes arriving: in flight for as long as the test keeps it open. */
 function stuckRequest(server: ServerProcess): Promise<ClientRequest> {
   const req = request(`${server.url}${REST_PREFIX}/login`, {
@@ -71,7 +62,7 @@ function stuckRequest(server: ServerProcess): Promise<ClientRequest> {
 }
 
 /** Waits until the server has received `n` requests: from then on they are in flight. */
-const receivedRequests = (server: ServerProcess, n: number) => logged(server, '"incoming request"', n);
+const receivedRequests = (server: ServerProcess, n: number) => server.logged('"incoming request"', n);
 
 describe('graceful shutdown', () => {
   it('drains in-flight requests on SIGTERM, refuses new ones, and exits 0', async () => {
@@ -86,7 +77,7 @@ describe('graceful shutdown', () => {
       await receivedRequests(server, 42);
       const signalledAt = Date.now();
       server.child.kill('SIGTERM');
-      await logged(server, 'SIGTERM: draining requests');
+      await server.logged('SIGTERM: draining requests');
       // A request that arrives while draining is refused: no connection, or a 503 in the error shape.
       const late = await fetch(`${server.url}${REST_PREFIX}/users`).then(
         async (r) => `${r.status} ${((await r.json()) as { code: string }).code}`,
@@ -112,7 +103,7 @@ describe('graceful shutdown', () => {
       try {
         await receivedRequests(server, 2);
         server.child.kill('SIGTERM');
-        await logged(server, 'SIGTERM: draining requests');
+        await server.logged('SIGTERM: draining requests');
         const from = Date.now();
         if (second) server.child.kill('SIGTERM');
         expect(await server.exited).toBe(1);

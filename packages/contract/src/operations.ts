@@ -6,6 +6,8 @@ import {
   EndedSessionsSchema,
   EndSessionInputSchema,
   EndUserSessionInputSchema,
+  IntrospectInputSchema,
+  IntrospectionSchema,
   ListAuditInputSchema,
   ListSessionsInputSchema,
   ListUsersInputSchema,
@@ -28,6 +30,8 @@ import {
 export const REST_PREFIX = '/api/v1';
 /** Where the tRPC router is served: `${TRPC_PREFIX}/auth.login`. */
 export const TRPC_PREFIX = '/trpc';
+/** The most calls one tRPC batch (`/trpc/a,b,c?batch=1`) may carry; a larger batch is refused with 400. */
+export const TRPC_MAX_BATCH = 50;
 
 /** The groups of operations: tRPC namespaces, OpenAPI tags and the SDK's method groups. */
 export const routers = {
@@ -48,7 +52,9 @@ export type AuthKind = 'none' | 'optional' | 'access' | 'refresh';
 /**
  * How an operation is rate limited (429 `RATE_LIMITED` with `Retry-After` past a limit; the numbers are settings):
  * - `address`: attempts per client address;
- * - `password`: as `address`, plus the password attempts at one login.
+ * - `password`, for an operation that checks a password: as `address`, plus its wrong passwords (answers
+ *   BAD_CREDENTIALS) per account and address, per address, and per account under a much higher ceiling. The
+ *   account is the caller's when the operation takes a token, else the input's `login`.
  */
 export type RateLimit = 'address' | 'password';
 
@@ -149,6 +155,22 @@ export const operations = {
     description: 'Revokes the refresh token sent, ending its session: the access tokens issued in it stop working too.',
     input: NoInputSchema,
     output: MessageSchema,
+    status: 200,
+    errors: [],
+  },
+  introspect: {
+    router: 'auth',
+    procedure: 'introspect',
+    method: 'POST',
+    path: '/introspect',
+    auth: 'none',
+    summary: 'Is this access token live? (RFC 7662)',
+    description:
+      'The claims of an access token that would be accepted now (`role` as the database holds it), or only ' +
+      '`active: false`: revoked, expired, of an ended session, a refresh token, or not ours. No credential but ' +
+      'the token asked about: a token cannot be guessed, and the holder learns only what using it would tell.',
+    input: IntrospectInputSchema,
+    output: IntrospectionSchema,
     status: 200,
     errors: [],
   },

@@ -76,10 +76,10 @@ export const UserNameSchema = inputString()
     z
       .string()
       .min(1)
-      .max(100)
+      .max(128)
       .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'Control and invisible formatting characters are not allowed'),
   )
-  .describe('Trimmed and NFC-normalised, then 1-100 characters, none of them control or formatting characters');
+  .describe('Trimmed and NFC-normalised, then 1-128 characters, none of them control or formatting characters');
 
 /** Length is bounded so no request can make the server hash megabytes. */
 export const NewPasswordSchema = inputString().min(8).max(128);
@@ -225,6 +225,40 @@ export const TokenPairSchema = z.object({
 export type TokenPair = z.infer<typeof TokenPairSchema>;
 
 export const MessageSchema = z.object({ msg: z.string() });
+
+/**
+ * The claims of our tokens; nothing personal and nothing secret. `iss` and `aud` are there when the server
+ * is configured with them (JWT_ISSUER, JWT_AUDIENCE); tokens issued before they were configured lack them.
+ */
+export const TokenClaimsSchema = z.object({
+  iss: z.string().optional(),
+  aud: z.union([z.string(), z.array(z.string())]).optional(),
+  sub: z.string().regex(/^\d{1,10}$/),
+  type: z.enum(['access', 'refresh']),
+  jti: z.uuid(),
+  sid: z.uuid(),
+  role: UserRoleSchema,
+  iat: z.number().int(),
+  nbf: z.number().int(),
+  exp: z.number().int(),
+});
+export type TokenClaims = z.infer<typeof TokenClaimsSchema>;
+
+/** RFC 7662's request, as JSON: the API takes no form bodies. */
+export const IntrospectInputSchema = z.strictObject({
+  token: z.string().min(1).max(4096),
+  token_type_hint: z
+    .enum(['access_token', 'refresh_token'])
+    .optional()
+    .describe('Accepted for RFC 7662 clients and ignored: only access tokens can be active'),
+});
+
+/** RFC 7662's answer: the claims of a live access token, or only `active: false`. */
+export const IntrospectionSchema = z.discriminatedUnion('active', [
+  z.object({ active: z.literal(false) }),
+  z.object({ active: z.literal(true), ...TokenClaimsSchema.shape, type: z.literal('access') }),
+]);
+export type Introspection = z.infer<typeof IntrospectionSchema>;
 
 export const EndedSessionsSchema = z.object({ ended: z.number().int().describe('How many sessions were ended') });
 

@@ -25,8 +25,6 @@ export interface DatabaseHandle {
 export interface ConnectOptions {
   /** MySQL pool size. */
   poolSize?: number;
-  /** How long a query may wait for a MySQL connection before failing (ms). */
-  connectTimeoutMs?: number;
   /**
    * Bound on a lock wait or a statement, after which it fails with an error `isUnavailable` recognises.
    * MySQL/MariaDB: set on every new connection (none when absent); SQLite: the busy timeout (5 s when absent).
@@ -167,7 +165,8 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
     const pool = createPool({
       uri: url,
       connectionLimit: options.poolSize ?? 10,
-      connectTimeout: options.connectTimeoutMs ?? 5000,
+      // How long opening a connection may take before the query fails (then 503 DB_UNAVAILABLE).
+      connectTimeout: 5000,
       charset: 'utf8mb4_bin',
       supportBigNumbers: true,
       // Epoch-millisecond BIGINTs fit in a double; return them as numbers, not strings.

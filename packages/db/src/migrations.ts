@@ -47,6 +47,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_flask_import': {
+    async up(db) {
+      // The Flask service allowed 128-character names. SQLite does not enforce a VARCHAR length at all, so only
+      // MySQL needs widening (rebuilding an SQLite table to restate a length it ignores would risk its rows).
+      if (db.getExecutor().adapter instanceof MysqlAdapter) {
+        await db.schema
+          .alterTable('users')
+          .modifyColumn('user_name', 'varchar(128)', (c) => c.notNull())
+          .execute();
+      }
+      // One row per Flask user imported: what makes the import idempotent. No foreign key: an account deleted
+      // later must not come back with the next run.
+      await db.schema
+        .createTable('flask_import')
+        .addColumn('flask_id', 'bigint', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull())
+        .addColumn('imported_at', 'bigint', (c) => c.notNull())
+        .modifyEnd(tableOptions(db))
+        .execute();
+    },
+  },
   '0003_account': {
     async up(db) {
       const options = tableOptions(db);
@@ -134,7 +155,7 @@ async function backfillNameSearch(db: Kysely<any>): Promise<void> {
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run on a database of any schema type
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const migrator = migratorFor(db);
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -147,3 +168,12 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
 }
 
 const MIGRATION_ATTEMPTS = 6;
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run on a database of any schema type
+const migratorFor = (db: Kysely<any>) => new Migrator({ db, provider: { getMigrations: async () => migrations } });
+
+/** Names of the migrations not yet applied, for commands that must not change the database (a dry run). */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run on a database of any schema type
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  return (await migratorFor(db).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

@@ -41,6 +41,13 @@ export interface AdminBootstrapTable {
   id: number;
 }
 
+/** Flask users already imported (`pnpm import-flask`): the Flask `id_user` and the account it became. */
+export interface FlaskImportTable {
+  flask_id: number;
+  user_id: number;
+  imported_at: number;
+}
+
 /** The append-only audit log: who did what to which account, from where; never a secret. */
 export interface AuditEventsTable {
   id: Generated<number>;
@@ -66,6 +73,7 @@ export interface Database {
   sessions: SessionsTable;
   revoked_tokens: RevokedTokensTable;
   admin_bootstrap: AdminBootstrapTable;
+  flask_import: FlaskImportTable;
   audit_events: AuditEventsTable;
   locks: LocksTable;
 }

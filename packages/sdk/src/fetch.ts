@@ -1,4 +1,4 @@
-import { ApiError, invalidResponse } from './errors.js';
+import { ApiError, errorFromBody, invalidResponse } from './errors.js';
 
 /** The part of the global `fetch` the clients use; pass your own to add logging, proxies or test hooks. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -28,4 +28,18 @@ export function apiFetch(fetchImpl: Fetch | undefined): Fetch {
     }
     return res;
   };
+}
+
+/** A REST answer's body: the output when the status is 2xx, else the API's error (INVALID_RESPONSE if none). */
+export async function readRestAnswer(res: Response, url: string): Promise<unknown> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch (err) {
+    throw invalidResponse(res.status, `${res.status} from ${url} is not valid JSON`, err);
+  }
+  if (res.ok) return body;
+  throw (
+    errorFromBody(res.status, body) ?? invalidResponse(res.status, `${res.status} from ${url} without an error body`)
+  );
 }

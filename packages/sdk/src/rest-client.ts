@@ -10,8 +10,7 @@ import {
   takesBody,
 } from '@api-users/contract';
 import { type ClientOptions, endpoint } from './client-options.js';
-import { errorFromBody, invalidResponse } from './errors.js';
-import { apiFetch, type Fetch } from './fetch.js';
+import { apiFetch, type Fetch, readRestAnswer } from './fetch.js';
 import { createSession } from './session.js';
 import { memoryTokenStore } from './token-store.js';
 
@@ -93,15 +92,5 @@ async function request(
     if (search) url += `?${search}`;
   }
 
-  const res = await fetchJson(url, init);
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch (err) {
-    throw invalidResponse(res.status, `${res.status} from ${url} is not valid JSON`, err);
-  }
-  if (res.ok) return body;
-  throw (
-    errorFromBody(res.status, body) ?? invalidResponse(res.status, `${res.status} from ${url} without an error body`)
-  );
+  return readRestAnswer(await fetchJson(url, init), url);
 }

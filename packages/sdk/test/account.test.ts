@@ -58,6 +58,10 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     expect(store.get()).toEqual(before);
     const pair = await me.changePassword({ current_password: PASSWORD, new_password: NEW_PASSWORD });
     expect(store.get()).toEqual({ access_token: pair.access_token, refresh_token: pair.refresh_token });
+    expect(await me.introspect({ token: pair.access_token })).toMatchObject({
+      active: true,
+      sub: String(user.id_user),
+    });
     expect((await me.refresh()).token_type).toBe('Bearer');
 
     await admin.login({ login: adminLogin(), password: PASSWORD });

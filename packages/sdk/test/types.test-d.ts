@@ -24,7 +24,7 @@ describe('types from the contract', () => {
       'get' | 'changePassword' | 'sessions' | 'endSession' | 'endOtherSessions'
     >();
     expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
-      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'setup'
+      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'introspect' | 'setup'
     >();
     expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<
       'list' | 'byId' | 'update' | 'remove' | 'setPassword' | 'sessions' | 'endSessions' | 'endSession'

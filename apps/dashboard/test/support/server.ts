@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { spawnServer } from '@api-users/server/test-support';
+import { spawnServer } from '../../../../test-support/spawn-server.js';
 
 const DASHBOARD_INDEX = fileURLToPath(new URL('../../dist/index.html', import.meta.url));
 

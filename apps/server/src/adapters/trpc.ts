@@ -4,6 +4,7 @@ import {
   type OperationName,
   operationNames,
   operations,
+  TRPC_MAX_BATCH,
   TRPC_PREFIX,
   type TrpcErrorShape,
 } from '@api-users/contract';
@@ -12,7 +13,7 @@ import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientOf } from '../client.js';
 import type { Deps } from '../deps.js';
-import { describeError } from '../errors.js';
+import { AppError, describeError } from '../errors.js';
 import { execute } from '../handlers.js';
 
 interface Context {
@@ -116,7 +117,8 @@ async function answerQuery(req: TrpcRequest, reply: FastifyReply, deps: Deps, lo
     return false;
   const batch = batchFlag === '1' || batchFlag === 'true';
   const names = req.params.path.split(',').map((path) => queries.get(path));
-  if ((!batch && names.length !== 1) || names.some((name) => name === undefined)) return false;
+  if ((!batch && names.length !== 1) || names.length > TRPC_MAX_BATCH || names.some((name) => name === undefined))
+    return false;
   let input: unknown;
   try {
     input = rawInput === undefined ? undefined : JSON.parse(rawInput);
@@ -149,10 +151,22 @@ async function answerQuery(req: TrpcRequest, reply: FastifyReply, deps: Deps, lo
   return true;
 }
 
+/**
+ * The longest path parameter the tRPC route must take: a batch of TRPC_MAX_BATCH calls to the longest
+ * procedure name, comma-separated. Fastify's `maxParamLength`; a longer one is answered 414 URI_TOO_LONG.
+ */
+export const TRPC_MAX_PATH_LENGTH =
+  TRPC_MAX_BATCH *
+  (Math.max(...operationNames.map((n) => `${operations[n].router}.${operations[n].procedure}`.length)) + 1);
+
+/** Queries take GET and mutations POST; any other method is answered before its body is read. */
+const OTHER_METHODS = ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
+
 export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: unknown) => void): Promise<void> {
   const trpcOptions = {
     router: buildRouter(deps),
     createContext: ({ req }: { req: FastifyRequest }): Context => ({ req }),
+    maxBatchSize: TRPC_MAX_BATCH,
     onError: ({ error }: { error: TRPCError }) => {
       if (describeError(error.cause ?? error).internal) log(error.cause ?? error);
     },
@@ -171,10 +185,22 @@ export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: 
     // As tRPC's own Fastify plugin does: tRPC reads JSON bodies itself (Fastify still enforces the size limit).
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    scope.all(`${TRPC_PREFIX}/:path`, async (req: TrpcRequest, reply) => {
-      if (req.method === 'GET' && (await answerQuery(req, reply, deps, log))) return reply;
-      await fastifyRequestHandler({ ...trpcOptions, req, res: reply, path: req.params.path });
-      return reply;
+    scope.route({
+      method: ['GET', 'POST'],
+      url: `${TRPC_PREFIX}/:path`,
+      handler: async (req: TrpcRequest, reply) => {
+        if (req.method === 'GET' && (await answerQuery(req, reply, deps, log))) return reply;
+        await fastifyRequestHandler({ ...trpcOptions, req, res: reply, path: req.params.path });
+        return reply;
+      },
+    });
+    scope.route({
+      method: OTHER_METHODS,
+      url: `${TRPC_PREFIX}/:path`,
+      onRequest: async () => {
+        throw new AppError('METHOD_NOT_ALLOWED', 'Queries take GET and mutations take POST');
+      },
+      handler: async () => undefined,
     });
   });
 }

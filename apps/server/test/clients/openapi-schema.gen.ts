@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/introspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Is this access token live? (RFC 7662)
+         * @description The claims of an access token that would be accepted now (`role` as the database holds it), or only `active: false`: revoked, expired, of an ended session, a refresh token, or not ours. No credential but the token asked about: a token cannot be guessed, and the holder learns only what using it would tell.
+         */
+        post: operations["introspect"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users": {
         parameters: {
             query?: never;
@@ -345,7 +365,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         RegisterInput: {
-            /** @description Trimmed and NFC-normalised, then 1-100 characters, none of them control or formatting characters */
+            /** @description Trimmed and NFC-normalised, then 1-128 characters, none of them control or formatting characters */
             user_name: string;
             /** @description Folded to lower case (NFKC) and trimmed, then 3-64 of a-z 0-9 . _ @ + - starting with a letter or digit */
             login: string;
@@ -358,12 +378,20 @@ export interface components {
             password: string;
         };
         NoInput: Record<string, never>;
+        IntrospectInput: {
+            token: string;
+            /**
+             * @description Accepted for RFC 7662 clients and ignored: only access tokens can be active
+             * @enum {string}
+             */
+            token_type_hint?: "access_token" | "refresh_token";
+        };
         ChangePasswordInput: {
             current_password: string;
             new_password: string;
         };
         UpdateUserInputBody: {
-            /** @description Trimmed and NFC-normalised, then 1-100 characters, none of them control or formatting characters */
+            /** @description Trimmed and NFC-normalised, then 1-128 characters, none of them control or formatting characters */
             user_name?: string;
             user_role?: 1 | 2;
             /** @description A disabled account cannot sign in; disabling it ends its sessions */
@@ -391,6 +419,26 @@ export interface components {
         };
         Message: {
             msg: string;
+        };
+        Introspection: {
+            /** @constant */
+            active: false;
+        } | {
+            /** @constant */
+            active: true;
+            iss?: string;
+            aud?: string | string[];
+            sub: string;
+            /** @constant */
+            type: "access";
+            /** Format: uuid */
+            jti: string;
+            /** Format: uuid */
+            sid: string;
+            role: 1 | 2;
+            iat: number;
+            nbf: number;
+            exp: number;
         };
         UserPage: {
             items: components["schemas"]["User"][];
@@ -1151,6 +1199,120 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    introspect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntrospectInput"];
+            };
+        };
+        responses: {
+            /** @description Is this access token live? (RFC 7662) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Introspection"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { connect, type Dialect } from '@api-users/db';
 import { createConnection } from 'mysql2/promise';
 import { describe, inject } from 'vitest';
+// The type of `inject('mysqlServerUrl')`, for suites of other packages that use these helpers.
+import type {} from './global-setup.js';
 
 export interface TestDatabase {
   dialect: Dialect;
@@ -48,12 +50,34 @@ export function describeEachDatabase(title: string, suite: (dialect: Dialect) =>
   describe.skipIf(!mysql)(`${title} [mysql]`, () => suite('mysql'));
 }
 
+/** The password hash stored for a login, read over a connection of its own. */
+export async function storedHash(url: string, login: string): Promise<string> {
+  const { db } = connect(url);
+  try {
+    const row = await db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('login', '=', login)
+      .executeTakeFirstOrThrow();
+    return row.password_hash;
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** Row counts of every table, to show a rejected request wrote nothing. */
 export async function rowCounts(url: string): Promise<Record<string, number>> {
   const { db } = connect(url);
   try {
     const counts: Record<string, number> = {};
-    for (const table of ['users', 'sessions', 'revoked_tokens', 'admin_bootstrap', 'audit_events'] as const) {
+    for (const table of [
+      'users',
+      'sessions',
+      'revoked_tokens',
+      'admin_bootstrap',
+      'flask_import',
+      'audit_events',
+    ] as const) {
       const row = await db
         .selectFrom(table)
         .select((eb) => eb.fn.countAll<number>().as('n'))

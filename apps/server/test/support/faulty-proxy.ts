@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { freePort } from './spawn.js';
+import { freePort } from '../../../../test-support/spawn-server.js';
 
 /** A TCP proxy to a database that a test can cut (every connection dropped, new ones refused) and restore. */
 export class FaultyProxy {

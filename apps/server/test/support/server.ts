@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Dialect } from '@api-users/db';
 import { afterAll, beforeAll } from 'vitest';
+import { TEST_SECRET } from '../../../../test-support/spawn-server.js';
 import { type App, type AppOptions, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
-import { TEST_SECRET } from './spawn.js';
 
 export { TEST_SECRET };
 
@@ -17,17 +17,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server on a free loopback port over the given database URL. */
+/** A real server on a free loopback port over the given database URL; an undefined setting is removed. */
 export async function startServer(
   databaseUrl: string,
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   options: AppOptions = {},
 ): Promise<TestServer> {
   const config = loadConfig({
     NODE_ENV: 'test',
     // Suites register and log in far more often than a person; the rate-limit suite turns limits back on.
     RATE_LIMIT_PER_ADDRESS: '0',
-    RATE_LIMIT_PER_LOGIN: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
     JWT_SECRET: TEST_SECRET,
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'info',
@@ -48,7 +50,10 @@ export async function startServer(
 export type IsolatedServer = TestServer & { database: TestDatabase };
 
 /** A database of its own plus a server on it; `close` stops both. */
-export async function startIsolatedServer(dialect: Dialect, env: Record<string, string> = {}): Promise<IsolatedServer> {
+export async function startIsolatedServer(
+  dialect: Dialect,
+  env: Record<string, string | undefined> = {},
+): Promise<IsolatedServer> {
   const database = await createTestDatabase(dialect);
   const server = await startServer(database.url, env);
   return {

@@ -1,6 +1,6 @@
-import { spawnServer } from '@api-users/server/test-support';
+import { spawnServer } from '../../../../test-support/spawn-server.js';
 
-export { freePort } from '@api-users/server/test-support';
+export { freePort } from '../../../../test-support/spawn-server.js';
 
 export interface RunningServer {
   url: string;

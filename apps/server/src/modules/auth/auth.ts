@@ -55,9 +55,11 @@ export async function register(
 
 /**
  * Unknown login and wrong password take the same path (a dummy verify, one audit event) and give the same
- * answer. A disabled account is said to be one only after its correct password.
+ * answer, no sooner than the failed-login floor (which covers legacy hashes). A disabled account is said to
+ * be one only after its correct password. A legacy hash that matches becomes argon2id here.
  */
 export async function login(deps: Deps, input: ParsedInputOf<'login'>, client: Client): Promise<TokenPair> {
+  const started = performance.now();
   const user = await deps.db
     .selectFrom('users')
     .select(['id_user', 'user_role', 'password_hash', 'disabled'])
@@ -68,6 +70,7 @@ export async function login(deps: Deps, input: ParsedInputOf<'login'>, client: C
   if (!user || !ok) {
     const detail = user ? 'bad_password' : 'unknown_login';
     await record(deps.db, now, client, { type: 'login_failed', targetId: user?.id_user ?? null, detail });
+    await deps.failedLogins.wait(started);
     throw badCredentials();
   }
   if (user.disabled) {
@@ -79,14 +82,14 @@ export async function login(deps: Deps, input: ParsedInputOf<'login'>, client: C
     await deps.db.updateTable('users').set({ password_hash }).where('id_user', '=', user.id_user).execute();
   }
   const session = await deps.db.transaction().execute(async (trx) => {
-    const started = await startSession(trx, deps.config, user.id_user, client, now);
+    const opened = await startSession(trx, deps.config, user.id_user, client, now);
     await record(trx, now, client, {
       type: 'login',
       actorId: user.id_user,
       targetId: user.id_user,
-      sessionId: started.sid,
+      sessionId: opened.sid,
     });
-    return started;
+    return opened;
   });
   return deps.tokens.issuePair({ userId: user.id_user, role: roleOf(user.user_role), ...session }, now);
 }
@@ -190,6 +193,7 @@ export async function changePassword(
   client: Client,
 ): Promise<TokenPair> {
   assertAcceptablePassword(input.new_password, 'new_password');
+  const started = performance.now();
   const user = await deps.db
     .selectFrom('users')
     .select(['password_hash', 'user_role'])
@@ -200,6 +204,7 @@ export async function changePassword(
   const self = { actorId: caller.userId, targetId: caller.userId };
   if (!user || !ok) {
     await record(deps.db, now, client, { type: 'login_failed', ...self, detail: 'bad_password' });
+    await deps.failedLogins.wait(started);
     throw badCredentials();
   }
   const password_hash = await deps.passwords.hash(input.new_password);

@@ -15,7 +15,8 @@ export interface Caller {
   claims: Claims;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/;
+/** RFC 6750 with RFC 7235's grammar: the scheme is case-insensitive, one or more spaces before the token. */
+const BEARER = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i;
 
 /**
  * Checks the `Authorization` header against what the operation takes. Access tokens are also checked
@@ -31,9 +32,15 @@ export async function authenticate(deps: Deps, header: string | undefined, kind:
   }
   const token = BEARER.exec(header)?.[1];
   if (!token) throw new AppError('INVALID_TOKEN', 'The Authorization header must be "Bearer <token>"');
-  const claims = await deps.tokens.verify(token, kind === 'refresh' ? 'refresh' : 'access');
+  if (kind !== 'refresh') return verifyAccessToken(deps, token);
+  const claims = await deps.tokens.verify(token, 'refresh');
+  return { userId: Number(claims.sub), role: claims.role, claims };
+}
+
+/** The caller of an access token valid now: signed by us, unexpired, not revoked, session live, user there. */
+export async function verifyAccessToken(deps: Deps, token: string): Promise<Caller> {
+  const claims = await deps.tokens.verify(token, 'access');
   const userId = Number(claims.sub);
-  if (claims.type === 'refresh') return { userId, role: claims.role, claims };
   const role = await currentRole(deps, claims, userId);
   if (role === undefined) throw new AppError('TOKEN_REVOKED', 'The token has been revoked');
   return { userId, role, claims };

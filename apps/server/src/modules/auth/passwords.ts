@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseOptions } from '@node-rs/argon2';
 import { Argon2Pool } from './argon2-pool.js';
+import { isLegacyHash, verifyLegacyHash } from './legacy-hashes.js';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -21,7 +22,7 @@ export interface PasswordHasher {
    * throwaway hash, so both answers take the same time and the same path.
    */
   verify(stored: string | null, password: string): Promise<boolean>;
-  /** True when the stored hash was made with other parameters than the current ones. */
+  /** True when the stored hash was made with other parameters than the current ones, or is a legacy hash. */
   needsRehash(stored: string): boolean;
   /** Stops the hashing threads. */
   close(): Promise<void>;
@@ -39,7 +40,9 @@ export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2): Passw
   return {
     hash,
     async verify(stored, password) {
-      if (stored === null) {
+      if (stored !== null && isLegacyHash(stored)) return verifyLegacyHash(stored, password);
+      // No account, or one with no usable hash (the import's marker): the same work as a wrong password.
+      if (stored === null || !stored.startsWith('$argon2')) {
         await pool.verify(await dummy, password);
         return false;
       }

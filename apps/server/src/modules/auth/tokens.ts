@@ -1,24 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { type TokenPair, UserRoleSchema } from '@api-users/contract';
+import { randomUUID } from 'node:crypto';
+import { type TokenClaims, TokenClaimsSchema, type TokenPair } from '@api-users/contract';
 import { createSigner, createVerifier, TokenError } from 'fast-jwt';
-import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
+import type { KeyRing } from './keys.js';
 
 type TokenType = 'access' | 'refresh';
-
-/** Every claim a token carries; nothing personal and nothing secret. */
-const ClaimsSchema = z.object({
-  sub: z.string().regex(/^\d{1,10}$/),
-  type: z.enum(['access', 'refresh']),
-  jti: z.uuid(),
-  sid: z.uuid(),
-  role: UserRoleSchema,
-  iat: z.number().int(),
-  nbf: z.number().int(),
-  exp: z.number().int(),
-});
-export type Claims = z.infer<typeof ClaimsSchema>;
+export type Claims = TokenClaims;
 
 interface SessionRef {
   userId: number;
@@ -30,12 +18,9 @@ interface SessionRef {
 
 export interface TokenService {
   issuePair(session: SessionRef, nowMs: number): TokenPair;
-  /** Verifies signature, algorithm, time claims and type; throws the AppError to answer with. */
+  /** Verifies signature, algorithm, time claims, type, issuer and audience; throws the AppError to answer with. */
   verify(token: string, expected: TokenType): Promise<Claims>;
 }
-
-/** The key id is a digest prefix, so verifiers find the right secret without the token naming it. */
-const keyId = (secret: string) => createHash('sha256').update(secret).digest('base64url').slice(0, 12);
 
 /**
  * Leeway for clocks of several instances that are not perfectly in step: a token is accepted this long past
@@ -43,28 +28,62 @@ const keyId = (secret: string) => createHash('sha256').update(secret).digest('ba
  */
 export const CLOCK_TOLERANCE_MS = 5_000;
 
+/** RFC 9068 names access tokens `at+jwt`, so no other JWT can pass for one; refresh tokens are plain JWTs. */
+const TYP: Record<TokenType, string> = { access: 'at+jwt', refresh: 'JWT' };
+
 export function createTokenService(
+  keys: KeyRing,
   config: Pick<Config, 'jwt' | 'accessTtlSeconds' | 'refreshTtlSeconds'>,
 ): TokenService {
-  const { secret, previousSecrets, algorithm } = config.jwt;
-  const sign = createSigner({ key: secret, algorithm, kid: keyId(secret) });
-  const keys = new Map([secret, ...previousSecrets].map((s) => [keyId(s), s]));
+  const { issuer, audience } = config.jwt;
+  const { signing } = keys;
+  const signer = (type: TokenType) =>
+    createSigner({
+      key: signing.key,
+      algorithm: signing.alg,
+      kid: signing.kid,
+      header: { alg: signing.alg, typ: TYP[type] },
+    });
+  const sign = { access: signer('access'), refresh: signer('refresh') };
   const verifier = createVerifier({
-    key: async ({ header }: { header: { kid?: string } }) => {
-      const key = header.kid === undefined ? undefined : keys.get(header.kid);
-      if (!key) throw new Error('unknown key id');
-      return key;
+    key: async ({ header }: { header: { kid?: string; alg?: string } }) => {
+      const key = header.kid === undefined ? undefined : keys.verification.get(header.kid);
+      // Each key verifies tokens of its own algorithm only: an HS512 token is no token of an HS256 secret.
+      if (!key || key.alg !== header.alg) throw new Error('unknown key id or algorithm');
+      return key.key;
     },
-    algorithms: ['HS256', 'HS512'],
-    checkTyp: 'JWT',
+    algorithms: [...new Set([...keys.verification.values()].map((k) => k.alg))],
     clockTolerance: CLOCK_TOLERANCE_MS,
     requiredClaims: ['sub', 'type', 'jti', 'sid', 'role', 'iat', 'nbf', 'exp'],
+    complete: true,
     cache: true,
   });
 
+  /**
+   * What a token issued by this version must also carry. `iss` and `aud` are required of access tokens, the
+   * ones other services see; a refresh token is held to its session row instead, so that setting or changing
+   * JWT_ISSUER or JWT_AUDIENCE signs nobody out: their next refresh brings access tokens with the new values.
+   */
+  const followsCurrentRules = (typ: unknown, claims: Claims) =>
+    typ === TYP[claims.type] &&
+    (claims.type === 'refresh' ||
+      ((issuer === undefined || claims.iss === issuer) &&
+        (audience === undefined || [claims.aud].flat().includes(audience))));
+
   const token = (type: TokenType, s: SessionRef, jti: string, nowMs: number, ttl: number) => {
     const iat = Math.floor(nowMs / 1000);
-    return sign({ sub: String(s.userId), type, jti, sid: s.sid, role: s.role, iat, nbf: iat, exp: iat + ttl });
+    return sign[type]({
+      ...(issuer === undefined ? {} : { iss: issuer }),
+      ...(audience === undefined ? {} : { aud: audience }),
+      sub: String(s.userId),
+      type,
+      jti,
+      sid: s.sid,
+      role: s.role,
+      iat,
+      nbf: iat,
+      exp: iat + ttl,
+    });
   };
 
   return {
@@ -77,17 +96,21 @@ export function createTokenService(
       };
     },
     async verify(raw, expected) {
-      let payload: unknown;
+      let decoded: { header: { kid?: string; typ?: string }; payload: unknown };
       try {
-        payload = await verifier(raw);
+        decoded = await verifier(raw);
       } catch (err) {
         if (err instanceof TokenError && err.code === TokenError.codes.expired) {
           throw new AppError('TOKEN_EXPIRED', 'The token has expired');
         }
         throw new AppError('INVALID_TOKEN', 'The token is not valid');
       }
-      const claims = ClaimsSchema.safeParse(payload);
-      if (!claims.success) throw new AppError('INVALID_TOKEN', 'The token is not valid');
+      const claims = TokenClaimsSchema.safeParse(decoded.payload);
+      const { kid, typ } = decoded.header;
+      const legacy = kid !== undefined && keys.verification.get(kid)?.legacy === true;
+      if (!claims.success || !(legacy ? typ === 'JWT' : followsCurrentRules(typ, claims.data))) {
+        throw new AppError('INVALID_TOKEN', 'The token is not valid');
+      }
       if (claims.data.type !== expected) {
         throw new AppError(
           'WRONG_TOKEN_TYPE',

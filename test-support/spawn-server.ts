@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The built server as a process of its own, as production runs it: for tests that need real signals, and
- * for the SDK's and the dashboard's suites (exported as `@api-users/server/test-support`).
+ * The built server as a process of its own, as production runs it: for the server's tests that need real
+ * signals, and for the suites of the SDK, the dashboard and the release. Imported by relative path, not as a
+ * package: a published package (the SDK) must not depend, even for development, on an unpublished one.
  */
-export const SERVER_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const SERVER_MAIN = fileURLToPath(new URL('../apps/server/dist/main.js', import.meta.url));
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -31,6 +32,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output: () => string;
+  /** Resolves once the output holds `text` `n` times; rejects after 5 s. */
+  logged(text: string, n?: number): Promise<void>;
   /** Resolves with the exit code once the process has ended. */
   exited: Promise<number | null>;
   /** SIGTERM (the server drains and closes its database), the exit, and the temporary database removed. */
@@ -39,27 +42,31 @@ export interface ServerProcess {
 
 /**
  * Starts the server with test settings (rate limits off: suites sign in far more often than people do)
- * overridden by `env`, on a temporary SQLite file unless `env` names a DATABASE_URL; resolves once /healthz answers.
+ * overridden by `env` (an undefined value removes the setting), on a temporary SQLite file unless `env` names a
+ * DATABASE_URL; resolves once /healthz answers.
  */
-export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string | undefined> = {}): Promise<ServerProcess> {
   if (!existsSync(SERVER_MAIN)) {
     throw new Error(`${SERVER_MAIN} is missing: run \`pnpm exec turbo run build --filter=@api-users/server...\` first`);
   }
   const dir = env.DATABASE_URL ? undefined : mkdtempSync(join(tmpdir(), 'api-users-'));
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const settings: Record<string, string | undefined> = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_SECRET,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_PER_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
+    ...(dir ? { DATABASE_URL: `sqlite:${join(dir, 'api.sqlite')}` } : {}),
+    ...env,
+  };
   const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      JWT_SECRET: TEST_SECRET,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_PER_ADDRESS: '0',
-      RATE_LIMIT_PER_LOGIN: '0',
-      ...(dir ? { DATABASE_URL: `sqlite:${join(dir, 'api.sqlite')}` } : {}),
-      ...env,
-    },
+    env: Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -74,12 +81,19 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
     await exited;
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
+  const logged = async (text: string, n = 1) => {
+    for (let i = 0; i < 500; i++) {
+      if (output.split(text).length - 1 >= n) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`the server did not log "${text}" ${n} times:\n${output}`);
+  };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, child, output: () => output, exited, stop };
+      if ((await fetch(`${url}/healthz`)).ok) return { url, child, output: () => output, logged, exited, stop };
     } catch {
       // Not listening yet.
     }

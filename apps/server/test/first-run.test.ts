@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
+
+/** What a browser sends for a page it navigates to. */
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8';
+const READY = 'Api users is ready: ';
+
+/** `start` as it runs: the built server, as a process, logging as its NODE_ENV says. */
+describe('first run', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await spawnServer();
+  });
+  afterAll(() => server?.stop());
+
+  const home = (accept?: string) => fetch(`${server.url}/`, accept ? { headers: { accept } } : {});
+
+  it('answers GET / with JSON links to the docs, the dashboard and the OpenAPI document, each of which answers', async () => {
+    for (const accept of [undefined, '*/*', 'application/json']) {
+      const res = await home(accept);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('vary')).toMatch(/accept/i);
+      expect(await res.json()).toEqual({
+        name: 'Api users',
+        // The suite runs on a build, and so with the dashboard built.
+        links: { docs: '/docs', dashboard: '/dashboard/', openapi: '/api/v1/openapi.json' },
+      });
+    }
+    for (const [path, type] of [
+      ['/docs', 'text/html'],
+      ['/dashboard/', 'text/html'],
+      ['/api/v1/openapi.json', 'application/json'],
+    ]) {
+      const res = await fetch(server.url + path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toContain(type);
+    }
+  });
+
+  it('answers a browser with a short HTML page linking to the same places, with no script to run', async () => {
+    const res = await home(BROWSER_ACCEPT);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await res.text();
+    const hrefs = [...html.matchAll(/<a href="([^"]+)">/g)].map((match) => match[1]);
+    expect(hrefs).toEqual(['/docs', '/dashboard/', '/api/v1/openapi.json']);
+    expect(html).not.toContain('<script');
+  });
+
+  it('logs the full URLs once it listens, as one JSON line outside development', async () => {
+    await server.logged(READY);
+    const lines = server.output().trim().split('\n');
+    // Every line is JSON: a log collector reads them as they are.
+    const records = lines.map((line) => JSON.parse(line) as { level: number; msg: string });
+    const ready = records.find((record) => record.msg.startsWith(READY));
+    expect(ready?.level).toBe(30);
+    for (const path of ['/docs', '/dashboard/', '/api/v1/openapi.json'])
+      expect(ready?.msg).toContain(server.url + path);
+  });
+});
+
+describe('logs by NODE_ENV', () => {
+  it('are JSON, one object a line, in production', async () => {
+    const server = await spawnServer({ NODE_ENV: 'production' });
+    try {
+      await server.logged(READY);
+      const lines = server.output().trim().split('\n');
+      expect(lines.length).toBeGreaterThan(1);
+      for (const line of lines) expect(JSON.parse(line)).toMatchObject({ level: expect.any(Number) });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('are readable lines, not JSON, in development', async () => {
+    const server = await spawnServer({ NODE_ENV: 'development' });
+    try {
+      await server.logged(READY);
+      const lines = server.output().trim().split('\n');
+      for (const line of lines) expect(() => JSON.parse(line), line).toThrow();
+      // pino-pretty's layout: time, level, pid, message.
+      expect(server.output()).toMatch(
+        new RegExp(
+          `^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] INFO \\(\\d+\\): ${READY}API documentation ${server.url}/docs`,
+          'm',
+        ),
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+});

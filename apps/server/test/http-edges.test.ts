@@ -1,0 +1,207 @@
+import { connect as connectTcp, type Socket } from 'node:net';
+import { REST_PREFIX, TRPC_MAX_BATCH, TRPC_PREFIX } from '@api-users/contract';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, type Reply, restClient } from './support/http.js';
+import { startIsolatedServer, type TestServer, uniqueLogin, useIsolatedServer } from './support/server.js';
+
+/** Log lines at pino's error level or above: a client's mistake must never produce one. */
+const errorLines = (server: TestServer) => server.logs.filter((line) => JSON.parse(line).level >= 50);
+
+/** An answer in the error shape, with the headers every answer carries. */
+function expectErrorShape(reply: Reply, status: number, code: string): void {
+  expect(reply.status).toBe(status);
+  expect(reply.body).toEqual({ code, msg: expect.any(String) });
+  expect(reply.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  expect(reply.headers.get('x-content-type-options')).toBe('nosniff');
+}
+
+/** The same over tRPC: the error body is the envelope's `data`. */
+function expectTrpcError(reply: Reply, status: number, code: string): void {
+  expect(reply.status).toBe(status);
+  expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(reply.body.error.data).toMatchObject({ code, httpStatus: status });
+}
+
+describe('client mistakes at the HTTP level', () => {
+  const server = useIsolatedServer('sqlite');
+
+  it('answers path traversal, NUL bytes and empty segments under the static pages with a 4xx, logging no error', async () => {
+    const paths = [
+      '/dashboard/../package.json',
+      '/dashboard/%2e%2e/%2e%2e/package.json',
+      '/dashboard/%00',
+      '/dashboard//',
+      '/dashboard//etc/passwd',
+      '/docs/static/%00',
+      '/docs/static//',
+      '/docs/static/../../package.json',
+    ];
+    for (const path of paths) {
+      const reply = await call(server.url, 'GET', path, { verbatim: true });
+      expect(reply.status, path).toBe(404);
+      expectErrorShape(reply, 404, 'NOT_FOUND');
+    }
+    expect(errorLines(server)).toEqual([]);
+  });
+
+  it('answers tRPC PUT, PATCH, DELETE, OPTIONS and TRACE with 405 METHOD_NOT_ALLOWED, logging no error', async () => {
+    for (const method of ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE']) {
+      for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/json' }]) {
+        const withBody = method !== 'TRACE' && 'content-type' in headers;
+        const reply = await call(server.url, method, `${TRPC_PREFIX}/auth.login`, {
+          headers,
+          verbatim: true,
+          ...(withBody ? { raw: '{"login":"x"}' } : {}),
+        });
+        expectTrpcError(reply, 405, 'METHOD_NOT_ALLOWED');
+        expect(reply.headers.get('x-request-id')).toBeTruthy();
+      }
+    }
+    expect(errorLines(server)).toEqual([]);
+  });
+
+  it('answers a path parameter past the longest batch with 414 in the error shape, not echoing the URL', async () => {
+    const long = '1'.repeat(5000);
+    const reply = await call(server.url, 'GET', `${REST_PREFIX}/users/${long}`);
+    expectErrorShape(reply, 414, 'URI_TOO_LONG');
+    expect(JSON.stringify(reply.body)).not.toContain(long.slice(0, 100));
+    expect(errorLines(server)).toEqual([]);
+  });
+
+  it(`serves a tRPC GET batch of ${TRPC_MAX_BATCH} calls, and refuses a larger one with 400`, async () => {
+    const { user, tokens } = await restClient(server.url).signUp(uniqueLogin('batch'));
+    const batch = (n: number) => {
+      const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { id: user.id_user }]));
+      const paths = Array(n).fill('users.byId').join(',');
+      return call(
+        server.url,
+        'GET',
+        `${TRPC_PREFIX}/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`,
+        {
+          token: tokens.access_token,
+        },
+      );
+    };
+    const full = await batch(TRPC_MAX_BATCH);
+    expect(full.status).toBe(200);
+    expect(full.body).toHaveLength(TRPC_MAX_BATCH);
+    for (const answer of full.body) expect(answer.result.data).toMatchObject({ id_user: user.id_user });
+    const over = await batch(TRPC_MAX_BATCH + 1);
+    expect(over.status).toBe(400);
+    expect(over.body.error.data).toMatchObject({ code: 'VALIDATION_FAILED', httpStatus: 400 });
+  });
+
+  it('writes no query string to the logs: no password or token sent in a URL', async () => {
+    const password = `pw-${uniqueLogin()}`;
+    const token = `tok-${uniqueLogin()}`;
+    const input = encodeURIComponent(JSON.stringify({ login: 'someone', password }));
+    const mutationAsGet = await call(server.url, 'GET', `${TRPC_PREFIX}/auth.login?input=${input}`);
+    expect(mutationAsGet.status).toBe(405);
+    await call(server.url, 'GET', `${REST_PREFIX}/users?access_token=${token}`);
+    await call(server.url, 'POST', `${REST_PREFIX}/login?password=${password}`, {
+      json: { login: 'someone', password: 'not this one' },
+    });
+    const logs = server.logs.join('\n');
+    expect(logs).toContain(`${TRPC_PREFIX}/auth.login?[redacted]`);
+    expect(logs).not.toContain(password);
+    expect(logs).not.toContain(token);
+  });
+});
+
+describe('CORS preflight on tRPC', () => {
+  let server: TestServer & { close(): Promise<void> };
+  beforeAll(async () => {
+    server = await startIsolatedServer('sqlite', { CORS_ORIGINS: 'https://app.example.com' });
+  });
+  afterAll(() => server.close());
+
+  it('still answers a browser preflight, where a plain OPTIONS gets 405', async () => {
+    const preflight = await fetch(`${server.url}${TRPC_PREFIX}/auth.login`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+  });
+});
+
+/** A raw connection, to send a request as slowly as an attacker would. */
+class SlowClient {
+  readonly socket: Socket;
+  received = '';
+  readonly closed: Promise<number>;
+
+  constructor(url: string) {
+    const { hostname, port } = new URL(url);
+    this.socket = connectTcp(Number(port), hostname);
+    this.socket.on('data', (chunk) => {
+      this.received += chunk.toString();
+    });
+    this.socket.on('error', () => {});
+    const started = Date.now();
+    this.closed = new Promise((resolve) => this.socket.on('close', () => resolve(Date.now() - started)));
+  }
+
+  /** Writes `text` a byte at a time, `everyMs` apart, until it is all sent or the server hangs up. */
+  async trickle(text: string, everyMs: number): Promise<void> {
+    for (const byte of text) {
+      if (this.socket.destroyed || this.socket.writableEnded) return;
+      this.socket.write(byte);
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  }
+
+  /** The status line and JSON body of the answer received so far. */
+  answer(): { status: number; body: unknown } {
+    const [head = '', body = ''] = this.received.split('\r\n\r\n');
+    return { status: Number(head.split(' ')[1]), body: body ? JSON.parse(body) : undefined };
+  }
+}
+
+describe('slow clients', () => {
+  let server: TestServer & { close(): Promise<void> };
+  beforeAll(async () => {
+    server = await startIsolatedServer('sqlite', {
+      HEADERS_TIMEOUT: '1',
+      REQUEST_TIMEOUT: '2',
+      CONNECTION_TIMEOUT: '2',
+      KEEP_ALIVE_TIMEOUT: '1',
+    });
+  });
+  afterAll(() => server.close());
+
+  it('answers a trickled body with 408 once REQUEST_TIMEOUT has passed, and hangs up', async () => {
+    const client = new SlowClient(server.url);
+    const body = JSON.stringify({ login: 'slow.client', password: 'x'.repeat(40) });
+    client.socket.write(
+      `POST ${REST_PREFIX}/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    // A byte every 200 ms would take 12 s to send the whole body.
+    void client.trickle(body, 200);
+    const closedAfterMs = await client.closed;
+    expect(closedAfterMs).toBeLessThan(5000);
+    expect(client.answer()).toEqual({ status: 408, body: { code: 'REQUEST_TIMEOUT', msg: expect.any(String) } });
+    expect(errorLines(server)).toEqual([]);
+  });
+
+  it('answers trickled headers with 408 once HEADERS_TIMEOUT has passed', async () => {
+    const client = new SlowClient(server.url);
+    void client.trickle(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ${'y'.repeat(60)}\r\n\r\n`, 100);
+    const closedAfterMs = await client.closed;
+    expect(closedAfterMs).toBeLessThan(4000);
+    expect(client.answer()).toEqual({ status: 408, body: { code: 'REQUEST_TIMEOUT', msg: expect.any(String) } });
+  });
+
+  it('closes a kept-alive connection left idle for KEEP_ALIVE_TIMEOUT', async () => {
+    const client = new SlowClient(server.url);
+    client.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const closedAfterMs = await client.closed;
+    expect(client.answer().status).toBe(200);
+    expect(closedAfterMs).toBeLessThan(4000);
+  });
+
+  it('closes a connection that never sends a request', async () => {
+    const client = new SlowClient(server.url);
+    expect(await client.closed).toBeLessThan(5000);
+  });
+});
