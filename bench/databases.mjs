@@ -2,7 +2,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, migrateToLatest } from '@api-users/db';
+import { connect, migrateToLatest, nameForSearch } from '@api-users/db';
 import { requireFromDb } from './lib.mjs';
 
 const mysql = requireFromDb('mysql2/promise');
@@ -77,11 +77,13 @@ export async function createDatabase(dialect, name, mysqlBase) {
   return { url: mysqlUrlFor(mysqlBase, name), drop: () => admin(`DROP DATABASE IF EXISTS \`${name}\``) };
 }
 
+/** One admin in every thousand users, so the role filter has a rare value to find. */
 const userRow = (id) => [
   `Bench User ${id}`,
+  nameForSearch(`Bench User ${id}`),
   `u${String(id).padStart(8, '0')}`,
   DUMMY_HASH,
-  2,
+  id % 1000 === 0 ? 1 : 2,
   CREATED_AT_BASE + id * 1000,
 ];
 
@@ -107,7 +109,7 @@ function seedSqlite(file, count) {
   try {
     db.pragma('journal_mode = WAL');
     const insert = db.prepare(
-      'INSERT INTO users (id_user, user_name, login, password_hash, user_role, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO users (id_user, user_name, user_name_search, login, password_hash, user_role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     const batch = db.transaction((from, to) => {
       for (let id = from; id <= to; id++) insert.run(id, ...userRow(id));
@@ -135,7 +137,7 @@ async function seedMysql(url, count) {
           const rows = [];
           for (let id = from; id <= to; id++) rows.push([id, ...userRow(id)]);
           await conn.query(
-            'INSERT INTO users (id_user, user_name, login, password_hash, user_role, created_at) VALUES ?',
+            'INSERT INTO users (id_user, user_name, user_name_search, login, password_hash, user_role, created_at) VALUES ?',
             [rows],
           );
         }

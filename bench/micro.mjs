@@ -167,3 +167,38 @@ export async function pagingCost(url, depth) {
     await db.destroy();
   }
 }
+
+/**
+ * A page of 50 with each filter of GET /users, through the server's own listUsers (apps/server/dist), so the
+ * statement timed is the one the server runs. Returns [label, ms per page] pairs. `q` has no index: a text
+ * found in every row fills a page at once, one found nowhere reads every row.
+ */
+export async function filterCost(url, depth, rows) {
+  const { listUsers } = await import(pathToFileURL(join(SERVER_DIR, 'dist/modules/users/users.js')).href);
+  const { db } = connect(url);
+  const deps = { db, config: { usersReadableBy: 'everyone' } };
+  const admin = { userId: 1, role: 1 };
+  const page = (input) => () => listUsers(deps, { limit: 50, ...input }, admin);
+  const last = `u${String(rows - 10).padStart(8, '0')}`;
+  const cases = [
+    ['role=2, page 1', { role: 2 }],
+    [`role=2, cursor=${depth}`, { role: 2, cursor: String(depth) }],
+    ['role=1 (1 row in 1,000), page 1', { role: 1 }],
+    [`role=1, cursor=${depth}`, { role: 1, cursor: String(depth) }],
+    ['disabled=true (no row), page 1', { disabled: true }],
+    ['q in every row ("bench user"), page 1', { q: 'bench user' }],
+    [`q in one row near the end ("${last}")`, { q: last }],
+    ['q in no row ("no such text"): reads every row', { q: 'no such text' }],
+  ];
+  try {
+    const results = [];
+    for (const [label, input] of cases) {
+      // The full scans take long: fewer calls for them.
+      const slow = input.q !== undefined && input.q !== 'bench user';
+      results.push([label, (await timePerCall(page(input), slow ? 5 : 100, slow ? 1 : 10)) / 1000]);
+    }
+    return results;
+  } finally {
+    await db.destroy();
+  }
+}

@@ -21,7 +21,7 @@ import {
   startServer,
   versionOf,
 } from './lib.mjs';
-import { argon2Cost, jwtCost, pagingCost, revocationCheckCost } from './micro.mjs';
+import { argon2Cost, filterCost, jwtCost, pagingCost, revocationCheckCost } from './micro.mjs';
 
 const env = process.env;
 const quick = process.argv.includes('--quick') || env.BENCH_QUICK === '1';
@@ -298,11 +298,13 @@ async function runDialect(dialect) {
     out.seedSeconds = await migrateAndSeed(dialect, big.url, CFG.rows);
     log(`${elapsed()} ${dialect} seeded ${CFG.rows} users in ${out.seedSeconds.toFixed(1)} s`);
     out.paging = await pagingCost(big.url, CFG.deepCursor);
+    out.filters = await filterCost(big.url, CFG.deepCursor, CFG.rows);
     const api = new Api(dialect, big.url, 'paging', out);
     try {
       for (const [label, query] of [
         ['REST GET /users?limit=50, page 1', 'limit=50'],
         [`REST GET /users?limit=50&cursor=${CFG.deepCursor}`, `limit=50&cursor=${CFG.deepCursor}`],
+        [`REST GET /users?limit=50&role=2&cursor=${CFG.deepCursor}`, `limit=50&role=2&cursor=${CFG.deepCursor}`],
       ]) {
         out.runs[label] = await api.scenario(async ({ url, auth, server }) => {
           const pageUrl = `${url}/api/v1/users?${query}`;
@@ -444,6 +446,11 @@ function buildReport(ctx) {
     P(
       `| ${d.dialect}: same page by OFFSET (for comparison; not what the server does) | ${fmt(d.paging.offsetMs, 1)} ms | ${fmt((d.paging.offsetMs * 1000) / baseUs, 0)} |`,
     );
+    for (const [label, ms] of d.filters) {
+      P(
+        `| ${d.dialect}: page of 50, ${label} (the server's listUsers) | ${fmt(ms, 2)} ms | ${fmt((ms * 1000) / baseUs, 1)} |`,
+      );
+    }
   }
   P();
 
@@ -509,6 +516,14 @@ function buildReport(ctx) {
       `${deepRatio.toFixed(2)}× (${fmt(deep.rps)} vs ${fmt(page1.rps)} req/s)`,
       '≤ 1.5×',
       deepRatio <= 1.5,
+    );
+    const roleDeep = r[`REST GET /users?limit=50&role=2&cursor=${CFG.deepCursor}`];
+    const roleRatio = page1.rps / roleDeep.rps;
+    T(
+      `${d.dialect}: role-filtered deep page (role=2, cursor=${CFG.deepCursor}) vs page 1`,
+      `${roleRatio.toFixed(2)}× (${fmt(roleDeep.rps)} vs ${fmt(page1.rps)} req/s)`,
+      '≤ 1.5×',
+      roleRatio <= 1.5,
     );
   }
   const all = [baseline, ...ctx.baselines, ...dialects.flatMap((d) => Object.values(d.runs ?? {}))];

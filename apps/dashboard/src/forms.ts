@@ -3,6 +3,15 @@ import { h } from './dom.js';
 
 export const roleName = (role: UserRole): string => (role === 1 ? 'admin' : 'user');
 
+export const roleBadge = (role: UserRole): HTMLElement =>
+  h('span', { class: `badge ${roleName(role)}` }, roleName(role));
+
+export const statusBadge = (disabled: boolean): HTMLElement =>
+  h('span', { class: `badge ${disabled ? 'disabled' : 'enabled'}` }, disabled ? 'disabled' : 'enabled');
+
+export const formatDate = (iso: string): string =>
+  new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
 /** One readable line for any failure: the API's sentence with its status and code, or the error's message. */
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) return err.status === 0 ? err.msg : `${err.msg} (${err.status} ${err.code})`;

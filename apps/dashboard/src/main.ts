@@ -1,8 +1,11 @@
 import type { User } from '@api-users/sdk';
-import { api, type Claims, onSessionExpired, signedIn, signOut } from './api.js';
+import { accountView } from './account-page.js';
+import { api, hasSession, onSessionExpired } from './api.js';
+import { auditView } from './audit-page.js';
 import { h } from './dom.js';
-import { describeError, roleName } from './forms.js';
-import { newUserView, signInView, usersView, userView } from './views.js';
+import { describeError, roleBadge } from './forms.js';
+import { userView } from './user-page.js';
+import { firstRunView, newUserView, signInView, usersView } from './views.js';
 
 const found = document.querySelector('#app');
 if (!found) throw new Error('index.html has no #app element');
@@ -10,8 +13,6 @@ const root: Element = found;
 
 /** Said once on the sign-in page: why the user is there (signed out, session ended). */
 let notice: string | undefined;
-/** The signed-in account, fetched once per sign-in for the header. */
-let me: User | undefined;
 
 /** Goes to `hash`, rendering even when it is the current one (no hashchange then). */
 function navigate(hash: string): void {
@@ -19,61 +20,78 @@ function navigate(hash: string): void {
   else location.hash = hash;
 }
 
+/**
+ * Every page shows the account as the server holds it now (GET /me): its role decides what is shown, so a
+ * demotion shows at the next page. The server checks the role on every call all the same.
+ */
 async function render(): Promise<void> {
-  const claims = await signedIn();
-  if (!claims) {
-    me = undefined;
-    root.replaceChildren(signInView(notice, () => navigate('#/users')));
+  if (!(await hasSession())) {
+    const { first_run } = await api.auth.setup().catch(() => ({ first_run: false }));
+    root.replaceChildren(
+      first_run ? firstRunView(() => navigate('#/users')) : signInView(notice, () => navigate('#/users')),
+    );
     notice = undefined;
     return;
   }
-  root.replaceChildren(header(claims), h('main', {}, page(claims)));
+  let me: User;
+  try {
+    me = await api.me.get();
+  } catch (err) {
+    // A refused refresh has cleared the session and rendered the sign-in page already (onSessionExpired).
+    if (await hasSession())
+      root.replaceChildren(h('main', {}, h('p', { class: 'error', role: 'alert' }, describeError(err))));
+    return;
+  }
+  root.replaceChildren(header(me), h('main', {}, page(me)));
 }
 
 /** Routes are in the hash, so the server serves one index.html whatever the page. */
-function page(claims: Claims): HTMLElement {
+function page(me: User): HTMLElement {
   const hash = location.hash || '#/users';
   if (hash === '#/users') return usersView();
-  if (hash === '#/users/new') return newUserView(claims.role);
+  if (hash === '#/users/new') return newUserView(me.user_role);
+  if (hash === '#/me') return accountView(me);
+  if (hash === '#/audit') {
+    return me.user_role === 1
+      ? auditView()
+      : h('p', { class: 'notice', role: 'status' }, 'The audit log is for admins.');
+  }
   const id = /^#\/users\/(\d+)$/.exec(hash)?.[1];
-  if (id !== undefined) return userView(Number(id));
+  if (id !== undefined) return userView(Number(id), me);
   return h('p', {}, 'No such page. ', h('a', { href: '#/users' }, 'All users'));
 }
 
-function header(claims: Claims): HTMLElement {
-  const who = h('span', { class: 'who' }, me ? `${me.user_name} (${me.login})` : `user #${claims.userId}`);
-  if (!me) {
-    api.users.byId({ id: claims.userId }).then((user) => {
-      me = user;
-      who.textContent = `${user.user_name} (${user.login})`;
-    }, ignore);
-  }
+function header(me: User): HTMLElement {
   const link = (hash: string, label: string) =>
     h('a', { href: hash, 'aria-current': (location.hash || '#/users') === hash ? 'page' : undefined }, label);
   const signOutButton = h('button', { type: 'button', class: 'secondary' }, 'Sign out');
   signOutButton.addEventListener('click', async () => {
     signOutButton.disabled = true;
-    const failures = await signOut();
-    notice =
-      failures.length === 0
-        ? 'Signed out.'
-        : `Signed out here; the server said: ${failures.map(describeError).join('; ')}`;
+    // logout2 on the server, the tokens forgotten here whatever it answers.
+    notice = await api.signOut().then(
+      () => 'Signed out.',
+      (err: unknown) => `Signed out here; the server said: ${describeError(err)}`,
+    );
     navigate('#/');
   });
   return h(
     'header',
     {},
     h('strong', {}, 'Api users'),
-    h('nav', {}, link('#/users', 'Users'), link('#/users/new', 'New user')),
+    h(
+      'nav',
+      {},
+      link('#/users', 'Users'),
+      link('#/users/new', 'New user'),
+      link('#/me', 'My account'),
+      me.user_role === 1 && link('#/audit', 'Audit log'),
+    ),
     h('span', { class: 'spacer' }),
-    who,
-    h('span', { class: `badge ${roleName(claims.role)}` }, roleName(claims.role)),
+    h('span', { class: 'who' }, `${me.user_name} (${me.login})`),
+    roleBadge(me.user_role),
     signOutButton,
   );
 }
-
-/** The header's name is a nicety; the page shows any failure of its own. */
-const ignore = (): void => {};
 
 onSessionExpired((error) => {
   notice = `Your session has ended (${error.msg}). Please sign in again.`;

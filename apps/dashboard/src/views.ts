@@ -1,14 +1,15 @@
 import type { User, UserRole } from '@api-users/sdk';
 import { api } from './api.js';
 import { h } from './dom.js';
-import { describeError, field, formError, onSubmit, roleName, text } from './forms.js';
+import { field, formatDate, formError, onSubmit, roleBadge, roleName, statusBadge, text } from './forms.js';
+import { pagedList } from './paged-list.js';
 
 const PAGE_SIZE = 20;
 
-const formatDate = (iso: string): string =>
-  new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-const roleBadge = (role: UserRole): HTMLElement => h('span', { class: `badge ${roleName(role)}` }, roleName(role));
+const loginField = () =>
+  field('Login', h('input', { name: 'login', autocomplete: 'off' }), 'a-z 0-9 . _ @ + -, 3 to 64 characters');
+export const newPasswordField = (name = 'password', label = 'Password') =>
+  field(label, h('input', { name, type: 'password', autocomplete: 'new-password' }), '8 to 128 characters');
 
 export function signInView(notice: string | undefined, onSignedIn: () => void): HTMLElement {
   // novalidate: the API's own validation messages are shown, next to their fields, as for every other form.
@@ -30,40 +31,86 @@ export function signInView(notice: string | undefined, onSignedIn: () => void): 
   return h('main', { class: 'center' }, form);
 }
 
-/** All users in id order, a page at a time: "Load more" asks for the page after the last cursor. */
+/**
+ * Shown while the database has no account: the first one registered may make itself admin (the server
+ * allows exactly one such registration), and is then signed in.
+ */
+export function firstRunView(onSignedIn: () => void): HTMLElement {
+  const form = h(
+    'form',
+    { class: 'card first-run', novalidate: true },
+    h('p', { class: 'muted' }, 'Api users · dashboard'),
+    h('h1', {}, 'Create the first admin'),
+    h('p', { class: 'notice' }, 'There is no account yet. The first one is an admin, who can then create the others.'),
+    field('Name', h('input', { name: 'user_name', autocomplete: 'name', autofocus: true })),
+    loginField(),
+    newPasswordField(),
+    formError(),
+    h('button', { type: 'submit' }, 'Create and sign in'),
+  );
+  onSubmit(form, async (data) => {
+    const user = { user_name: text(data, 'user_name'), login: text(data, 'login'), password: text(data, 'password') };
+    await api.auth.register({ ...user, user_role: 1 });
+    await api.auth.login({ login: user.login, password: user.password });
+    onSignedIn();
+  });
+  return h('main', { class: 'center' }, form);
+}
+
+/** All users in id order, a page at a time; the search box and the two filters start the list again. */
 export function usersView(): HTMLElement {
-  const rows = h('tbody');
   const count = h('span', { class: 'muted' });
-  const failure = h('p', { class: 'error', role: 'alert' });
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
-  let cursor: string | undefined;
-
-  async function load(): Promise<void> {
-    more.disabled = true;
-    failure.textContent = '';
-    try {
-      const page = await api.users.list({ limit: PAGE_SIZE, cursor });
-      rows.append(...page.items.map(userRow));
-      count.textContent = `${rows.rows.length} shown`;
-      cursor = page.next_cursor ?? undefined;
-      more.hidden = cursor === undefined;
-    } catch (err) {
-      failure.textContent = describeError(err);
-    } finally {
-      more.disabled = false;
-    }
-  }
-  more.addEventListener('click', () => void load());
-  void load();
-
+  const filters = h(
+    'form',
+    { class: 'filters', role: 'search' },
+    h('input', { name: 'q', type: 'search', placeholder: 'Login or name contains…', 'aria-label': 'Search' }),
+    h(
+      'select',
+      { name: 'role', 'aria-label': 'Role' },
+      h('option', { value: '' }, 'any role'),
+      h('option', { value: '1' }, 'admins'),
+      h('option', { value: '2' }, 'users'),
+    ),
+    h(
+      'select',
+      { name: 'disabled', 'aria-label': 'Status' },
+      h('option', { value: '' }, 'any status'),
+      h('option', { value: 'false' }, 'enabled'),
+      h('option', { value: 'true' }, 'disabled'),
+    ),
+    h('button', { type: 'submit', class: 'secondary' }, 'Search'),
+  );
+  const { rows, failure, more } = pagedList({
+    filters,
+    queryOf: (data): { q?: string; role?: UserRole; disabled?: boolean } => {
+      const q = text(data, 'q').trim();
+      const role = text(data, 'role');
+      const disabled = text(data, 'disabled');
+      return {
+        ...(q ? { q } : {}),
+        ...(role ? { role: role === '1' ? 1 : 2 } : {}),
+        ...(disabled ? { disabled: disabled === 'true' } : {}),
+      };
+    },
+    fetchPage: (query, cursor) => api.users.list({ limit: PAGE_SIZE, cursor, ...query }),
+    row: userRow,
+    onLoaded: (shown) => {
+      count.textContent = `${shown} shown`;
+    },
+  });
   return h(
     'section',
     {},
     h('h1', {}, 'Users ', count),
+    filters,
     h(
       'table',
       {},
-      h('thead', {}, h('tr', {}, ...['ID', 'Name', 'Login', 'Role', 'Created'].map((title) => h('th', {}, title)))),
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['ID', 'Name', 'Login', 'Role', 'Status', 'Created'].map((title) => h('th', {}, title))),
+      ),
       rows,
     ),
     failure,
@@ -79,32 +126,26 @@ const userRow = (user: User): HTMLTableRowElement =>
     h('td', {}, h('a', { href: `#/users/${user.id_user}` }, user.user_name)),
     h('td', {}, h('code', {}, user.login)),
     h('td', {}, roleBadge(user.user_role)),
+    h('td', {}, statusBadge(user.disabled)),
     h('td', {}, formatDate(user.created_at)),
   );
 
-export function userView(id: number): HTMLElement {
-  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
-  api.users.byId({ id }).then(
-    (user) =>
-      body.replaceChildren(
-        h(
-          'dl',
-          { class: 'card' },
-          ...(
-            [
-              ['ID', user.id_user],
-              ['Name', user.user_name],
-              ['Login', h('code', {}, user.login)],
-              ['Role', roleBadge(user.user_role)],
-              ['Created', formatDate(user.created_at)],
-            ] as const
-          ).flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]),
-        ),
-      ),
-    (err: unknown) => body.replaceChildren(h('p', { class: 'error', role: 'alert' }, describeError(err))),
+/** An account's fields, as a definition list. */
+export const userDetails = (user: User): HTMLElement =>
+  h(
+    'dl',
+    { class: 'card' },
+    ...(
+      [
+        ['ID', user.id_user],
+        ['Name', user.user_name],
+        ['Login', h('code', {}, user.login)],
+        ['Role', roleBadge(user.user_role)],
+        ['Status', statusBadge(user.disabled)],
+        ['Created', formatDate(user.created_at)],
+      ] as const
+    ).flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]),
   );
-  return h('section', {}, h('p', {}, h('a', { href: '#/users' }, '← All users')), h('h1', {}, `User #${id}`), body);
-}
 
 /**
  * Creates an account with the signed-in user's token (the SDK sends it with register): the server lets only
@@ -116,12 +157,8 @@ export function newUserView(role: UserRole): HTMLElement {
     'form',
     { class: 'card', novalidate: true },
     field('Name', h('input', { name: 'user_name', autocomplete: 'off' })),
-    field('Login', h('input', { name: 'login', autocomplete: 'off' }), 'a-z 0-9 . _ @ + -, 3 to 64 characters'),
-    field(
-      'Password',
-      h('input', { name: 'password', type: 'password', autocomplete: 'new-password' }),
-      '8 to 128 characters',
-    ),
+    loginField(),
+    newPasswordField(),
     field(
       'Role',
       h('select', { name: 'user_role' }, h('option', { value: '2' }, 'user'), h('option', { value: '1' }, 'admin')),

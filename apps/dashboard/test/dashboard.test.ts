@@ -11,8 +11,11 @@ const README_SCREENSHOT = fileURLToPath(new URL('../screenshot.png', import.meta
 /** As in src/api.ts (which needs a browser to be imported). */
 const TOKENS_KEY = 'api-users.dashboard.tokens';
 const PASSWORD = 'a fine long password';
-const ADMIN = { user_name: 'Ada Lovelace', login: 'ada', password: PASSWORD, user_role: 1 };
 const PLAIN = { user_name: 'Charles Babbage', login: 'charles', password: PASSWORD };
+/** What the admin sets Charles's password to, on his page. */
+const CHARLES_NEW = 'a password from the admin';
+/** What Ada changes her own password to, on her account page. */
+const ADA_NEW = 'my own new passphrase';
 /** More users than one page (20) holds, so "Load more" has something to load. */
 const OTHERS = 22;
 
@@ -68,12 +71,6 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
   beforeAll(async () => {
     mkdirSync(RESULTS, { recursive: true });
     server = await startServer();
-    // The first account of an empty database may make itself admin.
-    for (const user of [ADMIN, PLAIN]) expect((await rest('POST', '/register', undefined, user)).status).toBe(201);
-    for (let i = 1; i <= OTHERS; i++) {
-      const user = { user_name: `Test user ${i}`, login: `user${i}`, password: PASSWORD };
-      expect((await rest('POST', '/register', undefined, user)).status).toBe(201);
-    }
     browser = await launchChromium();
     page = await newPage();
   });
@@ -81,6 +78,37 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+  });
+
+  /** Answers the confirmation dialog an action opens. */
+  async function confirm(tab: Page, action: string, answer: 'confirm' | 'cancel' = 'confirm'): Promise<void> {
+    await tab.click(`button:text-is("${action}")`);
+    await tab.locator('dialog[open]').waitFor();
+    await tab.click(`dialog[open] button[value="${answer}"]`);
+    await tab.locator('dialog').waitFor({ state: 'detached' });
+  }
+
+  it('offers the first-run form on an empty database, and makes its account the admin', async () => {
+    await page.goto(`${server.url}/dashboard`);
+    await page.locator('h1', { hasText: 'Create the first admin' }).waitFor();
+    await page.click('button[type="submit"]');
+    await errorFor(page, 'login').filter({ hasText: 'Too small' }).waitFor();
+    await screenshot(page, '0-first-run');
+    await page.fill('input[name="user_name"]', 'Ada Lovelace');
+    await page.fill('input[name="login"]', 'ada');
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.locator('header .who', { hasText: 'Ada Lovelace (ada)' }).waitFor();
+    expect(await page.locator('header .badge').textContent()).toBe('admin');
+
+    // The others, through the API.
+    expect((await rest('POST', '/register', undefined, PLAIN)).status).toBe(201);
+    for (let i = 1; i <= OTHERS; i++) {
+      const user = { user_name: `Test user ${i}`, login: `user${i}`, password: PASSWORD };
+      expect((await rest('POST', '/register', undefined, user)).status).toBe(201);
+    }
+    await page.click('header >> text=Sign out');
+    await page.locator('h1', { hasText: 'Sign in' }).waitFor();
   });
 
   it('shows the API’s errors on the sign-in form, then signs in', async () => {
@@ -109,6 +137,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
       'Ada Lovelace',
       'ada',
       'admin',
+      'enabled',
       expect.any(String),
     ]);
     await screenshot(page, '2-users');
@@ -130,6 +159,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
       'Charles Babbage',
       'charles',
       'user',
+      'enabled',
       expect.any(String),
     ]);
     await screenshot(page, '3-user');
@@ -164,6 +194,144 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     expect(await (await rest('GET', `/users/${id}`, access)).json()).toMatchObject({ login: 'grace', user_role: 1 });
   });
 
+  it('searches the users and filters them by role and status', async () => {
+    await page.click('header a[href="#/users"]');
+    await page.locator('h1', { hasText: '20 shown' }).waitFor();
+    await page.fill('input[name="q"]', 'USER1');
+    await page.click('form.filters button[type="submit"]');
+    // user1 and user10 to user19: the login contains it, whatever the case.
+    await page.locator('h1', { hasText: '11 shown' }).waitFor();
+    await screenshot(page, '5a-search');
+    await page.fill('input[name="q"]', '');
+    await page.selectOption('select[name="role"]', '1');
+    await page.click('form.filters button[type="submit"]');
+    await page.locator('h1', { hasText: '2 shown' }).waitFor();
+    expect(await page.locator('tbody tr td:nth-child(3)').allTextContents()).toEqual(['ada', 'grace']);
+    await page.selectOption('select[name="role"]', '');
+    await page.selectOption('select[name="disabled"]', 'true');
+    await page.click('form.filters button[type="submit"]');
+    await page.locator('h1', { hasText: '0 shown' }).waitFor();
+  });
+
+  it('manages a user as an admin, each change confirmed first, errors said plainly', async () => {
+    await page.goto(`${server.url}/dashboard/#/users/2`);
+    const status = page.locator('dd').nth(4);
+    const role = page.locator('dd').nth(3);
+    await role.filter({ hasText: 'user' }).waitFor();
+    const said = page.locator('.admin-panel > .outcome').first();
+
+    await confirm(page, 'Make admin', 'cancel');
+    expect(await role.textContent()).toBe('user');
+    await confirm(page, 'Make admin');
+    await role.filter({ hasText: 'admin' }).waitFor();
+    await confirm(page, 'Make user');
+    await role.filter({ hasText: 'user' }).waitFor();
+
+    await confirm(page, 'Disable');
+    await status.filter({ hasText: 'disabled' }).waitFor();
+    expect((await rest('POST', '/login', undefined, { login: 'charles', password: PASSWORD })).status).toBe(403);
+    await screenshot(page, '5b-user-disabled');
+    await confirm(page, 'Enable');
+    await status.filter({ hasText: 'enabled' }).waitFor();
+
+    await page.fill('input[name="new_password"]', 'short');
+    await confirm(page, 'Set password');
+    await said.filter({ hasText: '400 VALIDATION_FAILED' }).waitFor();
+    expect(await said.textContent()).toMatch(/Too small/);
+    await page.fill('input[name="new_password"]', CHARLES_NEW);
+    await confirm(page, 'Set password');
+    await said.filter({ hasText: 'Password set' }).waitFor();
+
+    // Two devices sign in; one is signed out, then all.
+    for (let i = 0; i < 2; i++) {
+      expect((await rest('POST', '/login', undefined, { login: 'charles', password: CHARLES_NEW })).status).toBe(200);
+    }
+    await page.reload();
+    const sessions = page.locator('table.sessions tbody tr');
+    await sessions.nth(1).waitFor();
+    expect(await sessions.count()).toBe(2);
+    await screenshot(page, '5c-user-sessions');
+    await sessions.first().locator('button').click();
+    await page.click('dialog[open] button[value="confirm"]');
+    await page.locator('.admin-panel > .outcome', { hasText: 'Session ended.' }).waitFor();
+    expect(await sessions.count()).toBe(1);
+    await confirm(page, 'End all sessions');
+    await page.locator('.sessions-empty').waitFor();
+
+    // Grace is deleted (after a change of mind); then Ada is the last admin, and cannot make herself a user.
+    await page.goto(`${server.url}/dashboard/#/users/${OTHERS + 3}`);
+    await page.locator('dd code', { hasText: 'grace' }).waitFor();
+    await confirm(page, 'Delete', 'cancel');
+    expect(await page.locator('dd code').textContent()).toBe('grace');
+    await confirm(page, 'Delete');
+    await page.locator('h1', { hasText: 'Users' }).waitFor();
+    expect((await rest('POST', '/login', undefined, { login: 'grace', password: PASSWORD })).status).toBe(401);
+    await page.goto(`${server.url}/dashboard/#/users/1`);
+    await page.locator('dd code', { hasText: 'ada' }).waitFor();
+    await confirm(page, 'Make user');
+    await page.locator('.admin-panel > .outcome', { hasText: '409 LAST_ADMIN' }).waitFor();
+  });
+
+  it('changes the admin’s own password and ends her other sessions on her account page', async () => {
+    await page.click('header a[href="#/me"]');
+    await page.locator('h1', { hasText: 'My account' }).waitFor();
+    await page.fill('input[name="current_password"]', 'not my password');
+    await page.fill('input[name="new_password"]', ADA_NEW);
+    await page.click('button:text-is("Change password")');
+    await errorFor(page, '').filter({ hasText: 'Wrong login or password (401 BAD_CREDENTIALS)' }).waitFor();
+    await page.fill('input[name="current_password"]', PASSWORD);
+    await page.fill('input[name="new_password"]', '12345678');
+    await page.click('button:text-is("Change password")');
+    await errorFor(page, 'new_password').filter({ hasText: 'commonly used' }).waitFor();
+
+    const other = (await (
+      await rest('POST', '/login', undefined, { login: 'ada', password: PASSWORD })
+    ).json()) as Tokens;
+    const before = await tokensIn(page);
+    await page.fill('input[name="new_password"]', ADA_NEW);
+    await page.click('button:text-is("Change password")');
+    await page.locator('.success', { hasText: 'Password changed' }).waitFor();
+    // The tab keeps its session, on the fresh pair; the other one has ended.
+    expect((await tokensIn(page))?.refresh_token).not.toBe(before?.refresh_token);
+    expect((await rest('GET', '/me', other.access_token)).status).toBe(401);
+
+    const another = (await (
+      await rest('POST', '/login', undefined, { login: 'ada', password: ADA_NEW })
+    ).json()) as Tokens;
+    await page.click('header a[href="#/users"]');
+    await page.click('header a[href="#/me"]');
+    const sessions = page.locator('table.sessions tbody tr');
+    await sessions.nth(1).waitFor();
+    expect(await page.locator('table.sessions .badge', { hasText: 'this tab' }).count()).toBe(1);
+    await screenshot(page, '5d-my-account');
+    await confirm(page, 'Sign out everywhere else');
+    await page.locator('.outcome', { hasText: '1 other session ended.' }).waitFor();
+    expect(await sessions.count()).toBe(1);
+    expect((await rest('GET', '/me', another.access_token)).status).toBe(401);
+  });
+
+  it('shows the audit log to an admin, filtered by type and actor', async () => {
+    await page.click('header a[href="#/audit"]');
+    const events = page.locator('table.audit tbody tr');
+    await events.first().waitFor();
+    await page.selectOption('select[name="type"]', 'login_failed');
+    await page.click('form.filters button[type="submit"]');
+    await page
+      .locator('table.audit tbody tr td:nth-child(2)', { hasText: 'login_failed bad_password' })
+      .first()
+      .waitFor();
+    const types = await page.locator('table.audit tbody tr td:nth-child(2)').allTextContents();
+    expect(types.length).toBeGreaterThan(0);
+    expect(types.every((type) => type.startsWith('login_failed'))).toBe(true);
+    await screenshot(page, '5e-audit');
+    await page.selectOption('select[name="type"]', '');
+    await page.fill('input[name="actor_id"]', '1');
+    await page.click('form.filters button[type="submit"]');
+    await page.locator('table.audit tbody tr td:nth-child(2)', { hasText: 'deleted' }).waitFor();
+    const actors = await page.locator('table.audit tbody tr td:nth-child(3)').allTextContents();
+    expect(new Set(actors)).toEqual(new Set(['#1']));
+  });
+
   it('keeps the session when the access token stops working (automatic refresh)', async () => {
     const before = await tokensIn(page);
     expect((await rest('DELETE', '/logout', before?.access_token)).status).toBe(200);
@@ -176,11 +344,11 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
 
   it('signs out: both tokens revoked and forgotten, the pages gone', async () => {
     const tokens = await tokensIn(page);
-    await page.click('text=Sign out');
+    await page.click('header >> text=Sign out');
     await page.locator('.notice', { hasText: 'Signed out.' }).waitFor();
     await screenshot(page, '6-signed-out');
     expect(await tokensIn(page)).toBeNull();
-    // logout revoked the access token, logoutRefresh the session (and so its refresh token).
+    // logoutRefresh ended the session: its refresh token and its access tokens.
     expect((await rest('GET', '/users', tokens?.access_token)).status).toBe(401);
     expect((await rest('POST', '/refresh', tokens?.refresh_token)).status).toBe(401);
 
@@ -189,10 +357,26 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     expect(await page.locator('table').count()).toBe(0);
   });
 
-  it('shows a plain user the 403 for creating an admin, and ends a session revoked elsewhere', async () => {
+  it('shows a plain user no admin action, the 403 for creating an admin, and ends a session revoked elsewhere', async () => {
     const plain = await newPage();
-    await signIn(plain, PLAIN.login, PASSWORD);
+    await signIn(plain, PLAIN.login, CHARLES_NEW);
     await plain.locator('header .badge', { hasText: 'user' }).waitFor();
+    expect(await plain.locator('header nav a').allTextContents()).toEqual(['Users', 'New user', 'My account']);
+    await plain.goto(`${server.url}/dashboard/#/audit`);
+    await plain.locator('.notice', { hasText: 'The audit log is for admins.' }).waitFor();
+    for (const id of [1, 2]) {
+      await plain.goto(`${server.url}/dashboard/#/users/${id}`);
+      await plain
+        .locator('dl dd')
+        .first()
+        .filter({ hasText: String(id) })
+        .waitFor();
+      expect(await plain.locator('.admin-panel, button.danger').count()).toBe(0);
+    }
+    await plain.click('header a[href="#/me"]');
+    await plain.locator('h1', { hasText: 'My account' }).waitFor();
+    expect(await plain.locator('.admin-panel').count()).toBe(0);
+    await screenshot(plain, '7a-plain-account');
     await plain.click('header a[href="#/users/new"]');
     expect(await plain.locator('.hint', { hasText: 'Only an admin can create an admin' }).count()).toBe(1);
     await plain.fill('input[name="user_name"]', 'Mallory');

@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   BODY_LIMIT: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PURGE_INTERVAL: seconds(0, 86_400, 3600),
+  AUDIT_RETENTION: seconds(0, 100 * 365 * 86400, 365 * 86400),
+  USERS_READABLE_BY: z.enum(['everyone', 'admins']).default('everyone'),
   SHUTDOWN_TIMEOUT: seconds(1, 600, 10),
   HEADERS_TIMEOUT: seconds(1, 600, 10),
   REQUEST_TIMEOUT: seconds(1, 600, 30),
@@ -105,6 +107,10 @@ export interface Config {
   corsOrigins: string[];
   /** Seconds between purges of expired sessions and revocations; 0 turns the job off. */
   purgeIntervalSeconds: number;
+  /** Seconds an audit event is kept before the purge deletes it; 0 keeps events for ever. */
+  auditRetentionSeconds: number;
+  /** Who may list and read other accounts: anyone signed in (the original's rule), or admins only. */
+  usersReadableBy: 'everyone' | 'admins';
   /** Seconds a SIGTERM may take to drain requests before the process exits anyway. */
   shutdownTimeoutSeconds: number;
   /** Seconds a client may take over one request, and may leave its connection idle. */
@@ -180,6 +186,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS,
     purgeIntervalSeconds: e.PURGE_INTERVAL,
+    auditRetentionSeconds: e.AUDIT_RETENTION,
+    usersReadableBy: e.USERS_READABLE_BY,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     timeouts: {
       headers: e.HEADERS_TIMEOUT,

@@ -16,5 +16,8 @@ export interface Deps {
   failedLogins: FailedLoginFloor;
   rateLimiter: RateLimiter;
   inFlight: InFlight;
-  config: Pick<Config, 'accessTtlSeconds' | 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'>;
+  config: Pick<
+    Config,
+    'accessTtlSeconds' | 'refreshTtlSeconds' | 'sessionMaxAgeSeconds' | 'usersReadableBy' | 'auditRetentionSeconds'
+  >;
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { type ErrorBody, type ErrorCode, errorStatus, type Issue } from '@api-users/contract';
+import { type ErrorBody, type ErrorCode, errorStatus, type Issue, refusesToken } from '@api-users/contract';
 import { isUnavailable } from '@api-users/db';
 import { ZodError } from 'zod';
 
@@ -85,7 +85,7 @@ function toAppError(err: unknown): AppError | undefined {
 /** RFC 6750: say why a bearer token was refused; a missing token gets the bare challenge. */
 function wwwAuthenticate(code: ErrorCode): string | undefined {
   if (code === 'AUTH_REQUIRED') return 'Bearer';
-  if (errorStatus[code] === 401 && code !== 'BAD_CREDENTIALS') return 'Bearer error="invalid_token"';
+  if (refusesToken(code)) return 'Bearer error="invalid_token"';
   return undefined;
 }
 

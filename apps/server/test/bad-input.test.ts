@@ -1,6 +1,6 @@
 import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeEachDatabase, rowCounts } from './support/databases.js';
+import { describeEachDatabase, lastAuditEvent, rowCounts } from './support/databases.js';
 import { type CallOptions, call, restClient } from './support/http.js';
 import { uniqueLogin, useIsolatedServer } from './support/server.js';
 import { forgeToken, kidOf } from './support/tokens.js';
@@ -16,10 +16,13 @@ interface Case {
   challenge?: string;
   /** The paths of the issues a VALIDATION_FAILED answer lists; none where the request is not even JSON. */
   issues?: string[];
+  /** A refused password is the one thing recorded: the `detail` of the `login_failed` event written. */
+  audited?: 'bad_password' | 'unknown_login';
 }
 
 interface Tokens {
   access: string;
+  admin: string;
   refresh: string;
   revoked: string;
   expired: string;
@@ -280,6 +283,7 @@ const restCases: Case[] = [
     options: (t) => ({ json: { login: t.existingLogin, password: 'not the password' } }),
     status: 401,
     code: 'BAD_CREDENTIALS',
+    audited: 'bad_password',
   },
   {
     name: 'unknown login',
@@ -288,6 +292,7 @@ const restCases: Case[] = [
     options: json({ login: 'nobody.at.all', password: 'not the password' }),
     status: 401,
     code: 'BAD_CREDENTIALS',
+    audited: 'unknown_login',
   },
   {
     name: 'no token',
@@ -493,6 +498,141 @@ const restCases: Case[] = [
     code: 'VALIDATION_FAILED',
     issues: [''],
   },
+  {
+    name: 'account change with an unknown field',
+    method: 'PATCH',
+    path: `${REST_PREFIX}/users/2`,
+    options: (t) => ({ json: { is_admin: true }, token: t.admin }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: [''],
+  },
+  {
+    name: 'account change repeating the id in the body',
+    method: 'PATCH',
+    path: `${REST_PREFIX}/users/2`,
+    options: (t) => ({ json: { id: 1, user_role: 1 }, token: t.admin }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['id'],
+  },
+  {
+    name: 'disabled as a string in a body',
+    method: 'PATCH',
+    path: `${REST_PREFIX}/users/2`,
+    options: (t) => ({ json: { disabled: 'true' }, token: t.admin }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['disabled'],
+  },
+  {
+    name: 'new name with a control character',
+    method: 'PATCH',
+    path: `${REST_PREFIX}/users/2`,
+    options: (t) => ({ json: { user_name: 'bell\u0007' }, token: t.admin }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['user_name'],
+  },
+  {
+    name: 'a user changing an account',
+    method: 'PATCH',
+    path: `${REST_PREFIX}/users/2`,
+    options: (t) => ({ json: { user_role: 1 }, token: t.access }),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'account deletion without a token',
+    method: 'DELETE',
+    path: `${REST_PREFIX}/users/2`,
+    status: 401,
+    code: 'AUTH_REQUIRED',
+    challenge: 'Bearer',
+  },
+  {
+    name: 'password change without its fields',
+    method: 'POST',
+    path: `${REST_PREFIX}/me/password`,
+    options: (t) => ({ json: {}, token: t.access }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['current_password', 'new_password'],
+  },
+  {
+    name: 'new password with a lone surrogate',
+    method: 'POST',
+    path: `${REST_PREFIX}/me/password`,
+    options: (t) => ({
+      json: { current_password: 'a fine long password', new_password: 'long enough \ud800 password' },
+      token: t.access,
+    }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['new_password'],
+  },
+  {
+    name: 'session id that is no session id',
+    method: 'DELETE',
+    path: `${REST_PREFIX}/me/sessions/..%2F..%2Fusers`,
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['sid'],
+  },
+  {
+    name: 'forged session cursor',
+    method: 'GET',
+    path: `${REST_PREFIX}/me/sessions?cursor=1%20OR%201`,
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['cursor'],
+  },
+  {
+    name: 'empty search',
+    method: 'GET',
+    path: `${REST_PREFIX}/users?q=%20`,
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['q'],
+  },
+  {
+    name: 'unknown role filter',
+    method: 'GET',
+    path: `${REST_PREFIX}/users?role=3`,
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['role'],
+  },
+  {
+    name: 'disabled filter neither true nor false',
+    method: 'GET',
+    path: `${REST_PREFIX}/users?disabled=yes`,
+    options: bearer((t) => t.access),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['disabled'],
+  },
+  {
+    name: 'unknown audit event type',
+    method: 'GET',
+    path: `${REST_PREFIX}/audit?type=everything`,
+    options: bearer((t) => t.admin),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['type'],
+  },
+  {
+    name: 'a user reading the audit log',
+    method: 'GET',
+    path: `${REST_PREFIX}/audit`,
+    options: bearer((t) => t.access),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
   { name: 'unknown route', method: 'GET', path: `${REST_PREFIX}/nope`, status: 404, code: 'NOT_FOUND' },
 ];
 
@@ -572,6 +712,7 @@ const trpcCases: Case[] = [
     options: (t) => ({ json: { login: t.existingLogin, password: 'not the password' } }),
     status: 401,
     code: 'BAD_CREDENTIALS',
+    audited: 'bad_password',
   },
   {
     name: 'no token',
@@ -652,6 +793,35 @@ const trpcCases: Case[] = [
     code: 'NOT_FOUND',
   },
   {
+    name: 'account change with an unknown field',
+    method: 'POST',
+    path: `${TRPC_PREFIX}/users.update`,
+    options: (t) => ({ json: { id: 2, is_admin: true }, token: t.admin }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: [''],
+  },
+  {
+    name: 'weak new password',
+    method: 'POST',
+    path: `${TRPC_PREFIX}/me.changePassword`,
+    options: (t) => ({
+      json: { current_password: 'a fine long password', new_password: 'aaaaaaaaaa' },
+      token: t.access,
+    }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    issues: ['new_password'],
+  },
+  {
+    name: 'a user reading the audit log',
+    method: 'GET',
+    path: `${TRPC_PREFIX}/audit.list`,
+    options: bearer((t) => t.access),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
     name: 'mutation over GET',
     method: 'GET',
     path: `${TRPC_PREFIX}/auth.login`,
@@ -674,7 +844,7 @@ describeEachDatabase('bad input', (dialect) => {
   beforeAll(async () => {
     const api = restClient(server.url);
     // The first account of an empty database may be admin; make it now so admin registration is closed.
-    await api.signUp(uniqueLogin('first.admin'), 'a fine long password', 1);
+    const admin = await api.signUp(uniqueLogin('first.admin'), 'a fine long password', 1);
     const existingLogin = uniqueLogin('existing');
     const { tokens: pair } = await api.signUp(existingLogin);
     const revoked = (await api.login(existingLogin, 'a fine long password')).body.access_token;
@@ -685,6 +855,7 @@ describeEachDatabase('bad input', (dialect) => {
     const kid = kidOf(pair.access_token);
     tokens = {
       access: pair.access_token,
+      admin: admin.tokens.access_token,
       refresh: pair.refresh_token,
       revoked,
       expired: forgeToken({ iat: now - 3600, nbf: now - 3600, exp: now - 1800 }, { kid }),
@@ -711,7 +882,9 @@ describeEachDatabase('bad input', (dialect) => {
         for (const issue of body.issues ?? [])
           expect(issue).toEqual({ path: expect.any(String), message: expect.any(String) });
         expect(res.headers.get('www-authenticate') ?? undefined).toBe(c.challenge);
-        expect(await rowCounts(server.database.url)).toEqual(before);
+        const after = await rowCounts(server.database.url);
+        expect(after).toEqual({ ...before, audit_events: (before.audit_events ?? 0) + (c.audited ? 1 : 0) });
+        if (c.audited) expect(await lastAuditEvent(server.database.url)).toMatchObject({ detail: c.audited });
       });
     });
   }

@@ -22,6 +22,7 @@ describeEachDatabase('REST life cycle', (dialect) => {
       login: login.toLowerCase(),
       user_role: 2,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      disabled: false,
     });
 
     const pair = await api.login(login.toUpperCase(), password);
@@ -36,6 +37,8 @@ describeEachDatabase('REST life cycle', (dialect) => {
     const one = await api.call('GET', `/users/${reg.body.id_user}`, { token: access_token });
     expect(one.status).toBe(200);
     expect(one.body).toEqual(reg.body);
+    expect(await api.call('GET', '/me', { token: access_token })).toMatchObject({ status: 200, body: reg.body });
+    expect((await api.call('GET', '/me', { token: refresh_token })).body.code).toBe('WRONG_TOKEN_TYPE');
 
     const rotated = await api.call('POST', '/refresh', { token: refresh_token });
     expect(rotated.status).toBe(200);

@@ -36,12 +36,14 @@ describeEachDatabase('tRPC life cycle', (dialect) => {
       expect(pair.token_type).toBe('Bearer');
       const authed = trpcClient(server.url, pair.access_token, batch);
 
-      const [page, byId] = await Promise.all([
+      const [page, byId, me] = await Promise.all([
         authed.users.list.query({ limit: 100 }),
         authed.users.byId.query({ id: user.id_user }),
+        authed.me.get.query(),
       ]);
       expect(page.items).toContainEqual(user);
       expect(byId).toEqual(user);
+      expect(me).toEqual(user);
       expect(await failure(authed.users.byId.query({ id: 2_000_000_000 }))).toMatchObject({
         code: 'NOT_FOUND',
         httpStatus: 404,

@@ -20,16 +20,32 @@ describeEachDatabase('clients generated from the OpenAPI document', (dialect) =>
     const { stdout } = await promisify(execFile)('python3', [PYTHON_CLIENT, server.url + OPENAPI_PATH, login]);
     const out = JSON.parse(stdout);
     expect(out.operations).toEqual([
+      'changePassword',
+      'deleteUser',
+      'endMyOtherSessions',
+      'endMySession',
+      'endUserSession',
+      'endUserSessions',
+      'getMe',
       'introspect',
+      'listAudit',
+      'listMySessions',
+      'listUserSessions',
       'listUsers',
       'login',
       'logout',
       'logoutRefresh',
       'refresh',
       'register',
+      'setUserPassword',
+      'setup',
+      'updateUser',
       'userById',
     ]);
-    expect(out.register).toEqual([201, expect.objectContaining({ login, user_name: 'Py Thon', user_role: 2 })]);
+    expect(out.register).toEqual([
+      201,
+      expect.objectContaining({ login, user_name: 'Py Thon', user_role: 2, disabled: false }),
+    ]);
     expect(out.login).toEqual([200, ['access_token', 'expires_in', 'refresh_token', 'token_type']]);
     expect(out.listUsers).toBe(200);
     expect(out.userById).toEqual([200, out.register[1]]);

@@ -138,6 +138,9 @@ describe('graceful shutdown', () => {
   });
 });
 
+/** Purges that keep every audit event (AUDIT_RETENTION=0). */
+const keepAudit = { auditRetentionSeconds: 0 };
+
 describeEachDatabase('purge of expired rows', (dialect) => {
   it('deletes expired revocations and ended sessions in batches, and keeps live ones', async () => {
     const database = await createTestDatabase(dialect);
@@ -174,7 +177,11 @@ describeEachDatabase('purge of expired rows', (dialect) => {
         ])
         .execute();
 
-      expect(await purgeExpired({ db, clock: Date.now })).toEqual({ sessions: 1203, revokedTokens: 2 });
+      expect(await purgeExpired({ db, clock: Date.now, config: keepAudit })).toEqual({
+        sessions: 1203,
+        revokedTokens: 2,
+        auditEvents: 0,
+      });
       // Left: the live login session, the session ended just now, and the unexpired revocation.
       expect(await rowCounts(database.url)).toMatchObject({ sessions: 2, revoked_tokens: 1 });
       expect((await api.call('GET', '/users', { token: tokens.access_token })).status).toBe(200);
@@ -200,12 +207,46 @@ describeEachDatabase('purge of expired rows', (dialect) => {
         .where('sid', '=', sid)
         .executeTakeFirstOrThrow();
       // Verification still accepts the token for the tolerance past exp: a purge then must not forget its revocation.
-      const justAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS - 1000 });
-      const wellAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS + 1000 });
-      expect(await purgeExpired(justAfter(exp * 1000))).toEqual({ sessions: 0, revokedTokens: 0 });
-      expect(await purgeExpired(wellAfter(exp * 1000))).toEqual({ sessions: 0, revokedTokens: 1 });
-      expect(await purgeExpired(justAfter(Number(session.expires_at)))).toEqual({ sessions: 0, revokedTokens: 0 });
-      expect(await purgeExpired(wellAfter(Number(session.expires_at)))).toEqual({ sessions: 1, revokedTokens: 0 });
+      const justAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS - 1000, config: keepAudit });
+      const wellAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS + 1000, config: keepAudit });
+      const none = { sessions: 0, revokedTokens: 0, auditEvents: 0 };
+      expect(await purgeExpired(justAfter(exp * 1000))).toEqual(none);
+      expect(await purgeExpired(wellAfter(exp * 1000))).toEqual({ ...none, revokedTokens: 1 });
+      expect(await purgeExpired(justAfter(Number(session.expires_at)))).toEqual(none);
+      expect(await purgeExpired(wellAfter(Number(session.expires_at)))).toEqual({ ...none, sessions: 1 });
+    } finally {
+      await db.destroy();
+      await server.close();
+      await database.drop();
+    }
+  });
+
+  it('deletes audit events older than AUDIT_RETENTION in batches, and keeps the rest', async () => {
+    const database = await createTestDatabase(dialect);
+    const server = await startServer(database.url);
+    const { db } = connect(database.url);
+    try {
+      const now = Date.now();
+      const day = 24 * 3600 * 1000;
+      const event = (at: number) => ({ at, type: 'login_failed', detail: 'unknown_login' });
+      // 1,200 events 31 days old (more than one batch), 2 from 29 days ago.
+      const rows = [
+        ...Array.from({ length: 1200 }, () => event(now - 31 * day)),
+        event(now - 29 * day),
+        event(now - 29 * day),
+      ];
+      for (let i = 0; i < rows.length; i += 400)
+        await db
+          .insertInto('audit_events')
+          .values(rows.slice(i, i + 400))
+          .execute();
+      const before = (await rowCounts(database.url)).audit_events ?? 0;
+      const purge = (seconds: number) =>
+        purgeExpired({ db, clock: () => now, config: { auditRetentionSeconds: seconds } });
+      expect((await purge(0)).auditEvents).toBe(0);
+      expect((await purge(30 * 86400)).auditEvents).toBe(1200);
+      expect((await rowCounts(database.url)).audit_events).toBe(before - 1200);
+      expect((await purge(28 * 86400)).auditEvents).toBe(2);
     } finally {
       await db.destroy();
       await server.close();
@@ -226,7 +267,9 @@ describeEachDatabase('purge of expired rows', (dialect) => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect((await rowCounts(database.url)).revoked_tokens).toBe(0);
-      expect(server.logs.some((l) => l.includes('purged expired sessions and revocations'))).toBe(true);
+      expect(server.logs.some((l) => l.includes('purged expired sessions, revocations and old audit events'))).toBe(
+        true,
+      );
     } finally {
       await db.destroy();
       await server.close();

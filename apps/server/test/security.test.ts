@@ -75,6 +75,16 @@ describeEachDatabase('security', (dialect) => {
     expect(refreshed.body.code).toBe('TOKEN_REVOKED');
   });
 
+  it('refuses the tokens of a user disabled behind its back (sessions left live), on every check', async () => {
+    const api = restClient(server.url);
+    const { user, tokens } = await api.signUp(uniqueLogin('quietly.disabled'));
+    const { db } = server.app.database;
+    await db.updateTable('users').set({ disabled: 1 }).where('id_user', '=', user.id_user).execute();
+    // The guard's one statement reads the flag: no session had to be ended for the token to stop working.
+    expect((await api.call('GET', '/me', { token: tokens.access_token })).body.code).toBe('TOKEN_REVOKED');
+    expect((await api.call('POST', '/refresh', { token: tokens.refresh_token })).body.code).toBe('TOKEN_REVOKED');
+  });
+
   it('refuses to refresh a session older than SESSION_MAX_AGE, however often it was rotated', async () => {
     const api = restClient(server.url);
     const { tokens } = await api.signUp(uniqueLogin('aged'));

@@ -10,10 +10,12 @@ export const errorStatus = {
   WRONG_TOKEN_TYPE: 401,
   BAD_CREDENTIALS: 401,
   FORBIDDEN: 403,
+  ACCOUNT_DISABLED: 403,
   METHOD_NOT_ALLOWED: 405,
   NOT_FOUND: 404,
   REQUEST_TIMEOUT: 408,
   LOGIN_TAKEN: 409,
+  LAST_ADMIN: 409,
   PAYLOAD_TOO_LARGE: 413,
   URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -25,6 +27,12 @@ export const errorStatus = {
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
+
+/**
+ * Whether an error says the bearer token itself was refused (RFC 6750 `invalid_token`, or none sent): every
+ * 401 but a wrong password. A client may renew its token for these, never for a wrong password.
+ */
+export const refusesToken = (code: ErrorCode): boolean => errorStatus[code] === 401 && code !== 'BAD_CREDENTIALS';
 
 export const ErrorCodeSchema = z.enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]]);
 

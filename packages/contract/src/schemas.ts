@@ -3,10 +3,10 @@ import { z } from 'zod';
 const MAX_ID = 2_147_483_647;
 
 /**
- * Whole numbers that arrive as JSON numbers (tRPC) or as decimal strings (REST path and query), with their
- * range: documents show them as the integers they are on the wire.
+ * Inputs that arrive as JSON values (tRPC, bodies) or as decimal strings and `true`/`false` (REST path and
+ * query), with their range: documents show them as the integers and booleans they are on the wire.
  */
-export const wireIntegers = z.registry<{ minimum: number; maximum: number }>();
+export const wireTypes = z.registry<{ type: 'integer'; minimum: number; maximum: number } | { type: 'boolean' }>();
 
 const wholeNumber = (minimum: number, maximum: number, description: string) =>
   z
@@ -22,7 +22,15 @@ const wholeNumber = (minimum: number, maximum: number, description: string) =>
     )
     .pipe(z.number().int().min(minimum).max(maximum))
     .describe(description)
-    .register(wireIntegers, { minimum, maximum });
+    .register(wireTypes, { type: 'integer', minimum, maximum });
+
+const wireBoolean = (description: string) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], {
+      error: 'Expected true or false',
+    })
+    .describe(description)
+    .register(wireTypes, { type: 'boolean' });
 
 /**
  * Every string input starts here. A lone UTF-16 surrogate (JSON allows `"\ud800"`) is no character: the
@@ -31,6 +39,12 @@ const wholeNumber = (minimum: number, maximum: number, description: string) =>
  */
 export const inputString = () =>
   z.string().refine((s) => !/\p{Cs}/u.test(s), { error: 'Not well-formed Unicode (a lone surrogate)', abort: true });
+
+/**
+ * How logins are stored and searches compare text: compatibility-normalised (NFKC) and lower-cased, so `Bob`,
+ * `bob` and `ｂｏｂ` are one login, and a search for `ådne` finds `ÅDNE`.
+ */
+export const foldText = (s: string): string => s.normalize('NFKC').toLowerCase();
 
 /** 1 = admin, 2 = user. */
 export const UserRoleSchema = z.union([z.literal(1), z.literal(2)]);
@@ -45,7 +59,7 @@ export const USER = 2 as const;
  */
 export const LoginSchema = inputString()
   .max(256)
-  .transform((s) => s.trim().normalize('NFKC').toLowerCase())
+  .transform((s) => foldText(s.trim()))
   .pipe(
     z
       .string()
@@ -86,15 +100,105 @@ export const LoginInputSchema = z.strictObject({
 /** Operations whose input is only their token take no body (an empty object is accepted too). */
 export const NoInputSchema = z.strictObject({}).optional();
 
-export const ListUsersInputSchema = z.strictObject({
-  limit: wholeNumber(1, 100, 'Users per page').prefault(20),
-  cursor: inputString()
-    .regex(/^\d{1,10}$/, 'Not a cursor this API returned')
+const pageLimit = (what: string) => wholeNumber(1, 100, `${what} per page`).prefault(20);
+
+const CURSOR_DESCRIPTION = 'Opaque: the next_cursor of the previous page (absent or null: the first page)';
+const NOT_A_CURSOR = 'Not a cursor this API returned';
+/** The cursor of pages ordered by a numeric id. */
+const idCursor = () =>
+  inputString()
+    .regex(/^\d{1,10}$/, NOT_A_CURSOR)
     .nullish()
-    .describe('Opaque: the next_cursor of the previous page (absent or null: the first page)'),
+    .describe(CURSOR_DESCRIPTION);
+
+export const ListUsersInputSchema = z.strictObject({
+  limit: pageLimit('Users'),
+  cursor: idCursor(),
+  q: inputString()
+    .max(400)
+    .transform((s) => foldText(s.trim()))
+    .pipe(z.string().min(1).max(100))
+    .optional()
+    .describe('Only accounts whose login or name contains this text, ignoring case (1-100 characters)'),
+  role: wholeNumber(1, 2, 'Only accounts of this role: 1 admin, 2 user').optional(),
+  disabled: wireBoolean('Only disabled accounts (true) or only enabled ones (false)').optional(),
 });
 
-export const UserByIdInputSchema = z.strictObject({ id: wholeNumber(1, MAX_ID, 'The id_user') });
+const userId = () => wholeNumber(1, MAX_ID, 'The id_user');
+
+export const UserByIdInputSchema = z.strictObject({ id: userId() });
+
+export const UpdateUserInputSchema = z.strictObject({
+  id: userId(),
+  user_name: UserNameSchema.optional(),
+  user_role: UserRoleSchema.optional(),
+  disabled: z.boolean().optional().describe('A disabled account cannot sign in; disabling it ends its sessions'),
+});
+
+export const ChangePasswordInputSchema = z.strictObject({
+  current_password: PasswordSchema,
+  new_password: NewPasswordSchema,
+});
+
+export const SetPasswordInputSchema = z.strictObject({ id: userId(), new_password: NewPasswordSchema });
+
+/** Sessions come newest first; their cursor is the sign-in time and id of the last one shown. */
+const sessionCursor = () =>
+  inputString()
+    .regex(/^\d{1,15}\.[0-9a-f-]{36}$/, NOT_A_CURSOR)
+    .nullish()
+    .describe(CURSOR_DESCRIPTION);
+
+export const ListSessionsInputSchema = z.strictObject({ limit: pageLimit('Sessions'), cursor: sessionCursor() });
+
+export const UserSessionsInputSchema = z.strictObject({
+  id: userId(),
+  limit: pageLimit('Sessions'),
+  cursor: sessionCursor(),
+});
+
+const sessionId = (description: string) =>
+  inputString()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'Not a session id')
+    .describe(description);
+
+export const EndSessionInputSchema = z.strictObject({ sid: sessionId('The id of one of the caller’s sessions') });
+
+export const EndUserSessionInputSchema = z.strictObject({
+  id: userId(),
+  sid: sessionId('The id of one of the account’s sessions'),
+});
+
+/** What the audit log records; see the README for who is actor and target of each. */
+export const AuditEventTypeSchema = z.enum([
+  'register',
+  'login',
+  'login_failed',
+  'refresh',
+  'refresh_reused',
+  'logout',
+  'logout2',
+  'password_changed',
+  'password_set',
+  'role_changed',
+  'disabled',
+  'enabled',
+  'deleted',
+  'session_ended',
+]);
+export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
+
+/** Why a password was refused: the `detail` of a `login_failed` event. */
+export const LoginFailureSchema = z.enum(['bad_password', 'unknown_login', 'disabled', 'rate_limited']);
+export type LoginFailure = z.infer<typeof LoginFailureSchema>;
+
+export const ListAuditInputSchema = z.strictObject({
+  limit: pageLimit('Events'),
+  cursor: idCursor(),
+  type: AuditEventTypeSchema.optional().describe('Only events of this type'),
+  actor_id: wholeNumber(1, MAX_ID, 'Only events done by this account').optional(),
+  target_id: wholeNumber(1, MAX_ID, 'Only events done to this account').optional(),
+});
 
 /** The public view of an account: never a password or hash. Unknown keys are stripped on output. */
 export const UserSchema = z.object({
@@ -103,6 +207,7 @@ export const UserSchema = z.object({
   login: z.string(),
   user_role: UserRoleSchema,
   created_at: z.iso.datetime(),
+  disabled: z.boolean(),
 });
 export type User = z.infer<typeof UserSchema>;
 
@@ -154,3 +259,50 @@ export const IntrospectionSchema = z.discriminatedUnion('active', [
   z.object({ active: z.literal(true), ...TokenClaimsSchema.shape, type: z.literal('access') }),
 ]);
 export type Introspection = z.infer<typeof IntrospectionSchema>;
+
+export const EndedSessionsSchema = z.object({ ended: z.number().int().describe('How many sessions were ended') });
+
+/** One sign-in of an account: a device, as it was seen at sign-in and at its last refresh. */
+export const SessionSchema = z.object({
+  id: z.string().describe('The session id (the `sid` claim of its tokens)'),
+  created_at: z.iso.datetime().describe('Signed in'),
+  refreshed_at: z.iso.datetime().nullable().describe('Last renewed (null: never)'),
+  expires_at: z.iso.datetime().describe('When it ends unless renewed before'),
+  client_address: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  refreshed_client_address: z.string().nullable(),
+  refreshed_user_agent: z.string().nullable(),
+  current: z.boolean().describe('Whether this is the session of the token that asked'),
+});
+export type Session = z.infer<typeof SessionSchema>;
+
+export const SessionPageSchema = z.object({
+  items: z.array(SessionSchema),
+  next_cursor: z.string().nullable(),
+});
+
+export const AuditEventSchema = z.object({
+  id: z.number().int(),
+  at: z.iso.datetime(),
+  type: AuditEventTypeSchema,
+  actor_id: z.number().int().nullable().describe('Who did it (null: nobody signed in, or the admin CLI)'),
+  target_id: z.number().int().nullable().describe('The account it was done to'),
+  session_id: z.string().nullable(),
+  detail: z
+    .string()
+    .nullable()
+    .describe('login_failed: why (bad_password, unknown_login, disabled, rate_limited); role_changed: the new role'),
+  client_address: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  request_id: z.string().nullable(),
+});
+export type AuditEvent = z.infer<typeof AuditEventSchema>;
+
+export const AuditPageSchema = z.object({
+  items: z.array(AuditEventSchema),
+  next_cursor: z.string().nullable(),
+});
+
+export const SetupSchema = z.object({
+  first_run: z.boolean().describe('True while there is no account: the first one registered may make itself admin'),
+});

@@ -2,3 +2,4 @@ export * from './connect.js';
 export * from './errors.js';
 export * from './migrations.js';
 export type * from './schema.js';
+export * from './search.js';

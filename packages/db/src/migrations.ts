@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, Migrator, MysqlAdapter, sql } from 'kysely';
 import { isUnavailable } from './errors.js';
+import { nameForSearch } from './search.js';
 
 /** MySQL gets an explicit engine and a binary utf8mb4 collation; SQLite needs no table options. */
 const tableOptions = (db: Kysely<unknown>) =>
@@ -67,7 +68,85 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_account': {
+    async up(db) {
+      const options = tableOptions(db);
+      await db.schema
+        .alterTable('users')
+        .addColumn('disabled', 'smallint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('user_name_search', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await backfillNameSearch(db);
+      // Role and disabled filters page by id within one value: (value, id) on both databases, as InnoDB and
+      // SQLite append the primary key to every secondary index.
+      await db.schema.createIndex('users_user_role').on('users').column('user_role').execute();
+      await db.schema.createIndex('users_disabled').on('users').column('disabled').execute();
+      for (const [column, type] of [
+        ['client_address', 'varchar(64)'],
+        ['user_agent', 'varchar(255)'],
+        ['refreshed_at', 'bigint'],
+        ['refreshed_client_address', 'varchar(64)'],
+        ['refreshed_user_agent', 'varchar(255)'],
+      ] as const) {
+        await db.schema.alterTable('sessions').addColumn(column, type).execute();
+      }
+      await db.schema.createIndex('sessions_user_id').on('sessions').columns(['user_id', 'created_at']).execute();
+      // No foreign keys: an event outlives the accounts it names.
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('actor_id', 'integer')
+        .addColumn('target_id', 'integer')
+        .addColumn('session_id', 'varchar(36)')
+        .addColumn('detail', 'varchar(32)')
+        .addColumn('client_address', 'varchar(64)')
+        .addColumn('user_agent', 'varchar(255)')
+        .addColumn('request_id', 'varchar(64)')
+        .modifyEnd(options)
+        .execute();
+      for (const column of ['at', 'type', 'actor_id', 'target_id'] as const) {
+        await db.schema.createIndex(`audit_events_${column}`).on('audit_events').column(column).execute();
+      }
+      // One row per named lock; a transaction that updates it holds it until it ends (users/admins.ts).
+      await db.schema
+        .createTable('locks')
+        .addColumn('name', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .modifyEnd(options)
+        .execute();
+      await db.insertInto('locks').values({ name: 'admins', version: 0 }).execute();
+    },
+  },
 };
+
+/** Fills the search copy of every existing name, a batch of rows at a time. */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run on a database of any schema type
+async function backfillNameSearch(db: Kysely<any>): Promise<void> {
+  for (let after = 0; ; ) {
+    const rows: { id_user: number; user_name: string }[] = await db
+      .selectFrom('users')
+      .select(['id_user', 'user_name'])
+      .where('id_user', '>', after)
+      .orderBy('id_user')
+      .limit(1000)
+      .execute();
+    for (const row of rows) {
+      await db
+        .updateTable('users')
+        .set({ user_name_search: nameForSearch(row.user_name) })
+        .where('id_user', '=', row.id_user)
+        .execute();
+    }
+    const last = rows.at(-1);
+    if (!last) return;
+    after = Number(last.id_user);
+  }
+}
 
 /**
  * Applies every pending migration. Several instances may start at once: on MySQL kysely's migration lock

@@ -8,6 +8,10 @@ export interface UsersTable {
   password_hash: string;
   user_role: number;
   created_at: number;
+  /** 1 when an admin has disabled the account: it cannot sign in, and its sessions are ended. */
+  disabled: Generated<number>;
+  /** `user_name` folded for case-insensitive search (search.ts); written with every name. */
+  user_name_search: string;
 }
 
 /** One row per login session; it holds the one refresh token id that may still be spent. */
@@ -18,6 +22,12 @@ export interface SessionsTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+  /** The client as seen at sign-in and at the last refresh (addresses as Fastify resolved them). */
+  client_address: string | null;
+  user_agent: string | null;
+  refreshed_at: number | null;
+  refreshed_client_address: string | null;
+  refreshed_user_agent: string | null;
 }
 
 /** Access tokens revoked before their expiry; rows can go once `expires_at` has passed. */
@@ -38,10 +48,32 @@ export interface FlaskImportTable {
   imported_at: number;
 }
 
+/** The append-only audit log: who did what to which account, from where; never a secret. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  type: string;
+  actor_id: number | null;
+  target_id: number | null;
+  session_id: string | null;
+  detail: string | null;
+  client_address: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+}
+
+/** Named locks: a transaction that updates a row holds that lock until it ends. */
+export interface LocksTable {
+  name: string;
+  version: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   revoked_tokens: RevokedTokensTable;
   admin_bootstrap: AdminBootstrapTable;
   flask_import: FlaskImportTable;
+  audit_events: AuditEventsTable;
+  locks: LocksTable;
 }

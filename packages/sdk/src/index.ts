@@ -1,10 +1,15 @@
+import { type AuditEventType, AuditEventTypeSchema } from '@api-users/contract';
+
 export type {
   AppRouter,
+  AuditEvent,
+  AuditEventType,
   ErrorCode,
   InputOf,
   Issue,
   OperationName,
   OutputOf,
+  Session,
   TokenPair,
   User,
   UserRole,
@@ -17,3 +22,5 @@ export type { Fetch } from './fetch.js';
 export { createClient, type RestClient } from './rest-client.js';
 export { memoryTokenStore, type TokenStore, type Tokens } from './token-store.js';
 export { createTrpcClient, type TrpcClient } from './trpc-client.js';
+/** Every type of event the audit log records, for filters. */
+export const auditEventTypes: readonly AuditEventType[] = AuditEventTypeSchema.options;

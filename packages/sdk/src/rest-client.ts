@@ -23,11 +23,22 @@ type Method<K extends OperationName> =
     : (input: InputOf<K>) => Promise<OutputOf<K>>;
 
 /** One method per operation of the contract, grouped as the tRPC router is: `client.auth.login(…)`. */
-export type RestClient = {
+type Groups = {
   [N in Namespace]: {
     [K in OperationName as Operations[K]['router'] extends N ? Operations[K]['procedure'] : never]: Method<K>;
   };
 };
+
+export type RestClient = Groups & SignOut;
+
+export interface SignOut {
+  /**
+   * Ends the stored session on the server (`logoutRefresh`, so its access tokens stop working too) and clears
+   * the store. The store is cleared even when the server cannot be told; a session it had ended already
+   * counts as signed out.
+   */
+  signOut(): Promise<void>;
+}
 
 /** A typed client for the REST API under `${baseUrl}/api/v1`, generated from the operation table. */
 export function createClient(options: ClientOptions): RestClient {
@@ -45,8 +56,9 @@ export function createClient(options: ClientOptions): RestClient {
     group[procedure] = (input) => session.call(name, (bearer) => request(fetchJson, base, name, input, bearer));
     client[router] = group;
   }
-  // The loop above builds exactly the shape RestClient maps out of the same table.
-  return client as RestClient;
+  const signOut = () => session.signOut((bearer) => request(fetchJson, base, 'logoutRefresh', undefined, bearer));
+  // The loop above builds exactly the shape Groups maps out of the same table.
+  return Object.assign(client as Groups, { signOut });
 }
 
 /**

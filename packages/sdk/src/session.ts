@@ -1,4 +1,4 @@
-import { type OperationName, operations, type TokenPair } from '@api-users/contract';
+import { type OperationName, operations, refusesToken, type TokenPair, TokenPairSchema } from '@api-users/contract';
 import { ApiError } from './errors.js';
 import type { TokenStore, Tokens } from './token-store.js';
 
@@ -15,10 +15,11 @@ export interface SessionOptions {
 /** Runs operations with the right token and keeps the token store in step with the session. */
 export interface Session {
   call(name: OperationName, send: Send): Promise<unknown>;
+  /** Ends the stored session on the server with `sendLogoutRefresh` and clears the store, whatever happens. */
+  signOut(sendLogoutRefresh: Send): Promise<void>;
 }
 
 // Named here so that renaming one in the contract breaks this file's type check instead of its behaviour.
-const SIGN_IN: OperationName = 'login';
 const REFRESH: OperationName = 'refresh';
 const SIGN_OUT: ReadonlySet<OperationName> = new Set<OperationName>(['logout', 'logoutRefresh']);
 
@@ -29,6 +30,10 @@ const SIGN_OUT: ReadonlySet<OperationName> = new Set<OperationName>(['logout', '
 const refreshes = new WeakMap<TokenStore, Promise<unknown>>();
 
 const tokensOf = (pair: TokenPair): Tokens => ({ access_token: pair.access_token, refresh_token: pair.refresh_token });
+
+/** A 401 about the token sent (expired, revoked, ended session): not a wrong password, nor a client failure. */
+const refusedToken = (err: unknown): err is ApiError =>
+  err instanceof ApiError && err.code !== 'NETWORK_ERROR' && err.code !== 'INVALID_RESPONSE' && refusesToken(err.code);
 
 export function createSession({ tokenStore: store, onSessionExpired, sendRefresh }: SessionOptions): Session {
   async function bearerFor(name: OperationName): Promise<string | undefined> {
@@ -56,7 +61,7 @@ export function createSession({ tokenStore: store, onSessionExpired, sendRefresh
       return pair;
     } catch (err) {
       // A refused refresh token means the session is over; a network or server failure does not.
-      if (err instanceof ApiError && err.status === 401) {
+      if (refusedToken(err)) {
         await store.clear();
         if (refreshToken !== undefined) onSessionExpired?.(err);
       }
@@ -84,9 +89,9 @@ export function createSession({ tokenStore: store, onSessionExpired, sendRefresh
     try {
       return await send(bearer);
     } catch (err) {
-      // Refresh-token operations are never retried: that would spend or replay the refresh token.
-      const renewable =
-        operations[name].auth !== 'refresh' && bearer !== undefined && err instanceof ApiError && err.status === 401;
+      // Refresh-token operations are never retried: that would spend or replay the refresh token. Nor is a
+      // wrong password (401 BAD_CREDENTIALS, as when changing one): the token was fine.
+      const renewable = operations[name].auth !== 'refresh' && bearer !== undefined && refusedToken(err);
       if (!renewable || !(await renew(bearer))) throw err;
       return send(await bearerFor(name));
     }
@@ -98,11 +103,23 @@ export function createSession({ tokenStore: store, onSessionExpired, sendRefresh
       if (name === REFRESH) return refresh();
       try {
         const output = await sendRenewing(name, send);
-        if (name === SIGN_IN) await store.set(tokensOf(output as TokenPair));
+        // Every pair an operation answers with (a sign-in, a password change) is the session's from now on.
+        if (operations[name].output === TokenPairSchema) await store.set(tokensOf(output as TokenPair));
         return output;
       } finally {
         // Forgotten even when the server could not be told: the caller asked to sign out.
         if (SIGN_OUT.has(name)) await store.clear();
+      }
+    },
+    async signOut(sendLogoutRefresh) {
+      const refreshToken = (await store.get())?.refresh_token;
+      try {
+        if (refreshToken !== undefined) await sendLogoutRefresh(refreshToken);
+      } catch (err) {
+        // A session the server has ended already is signed out: that is what was asked.
+        if (!refusedToken(err)) throw err;
+      } finally {
+        await store.clear();
       }
     },
   };

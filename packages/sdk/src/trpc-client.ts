@@ -11,11 +11,12 @@ import { observable, observableToPromise } from '@trpc/server/observable';
 import { type ClientOptions, endpoint } from './client-options.js';
 import { ApiError, errorFromBody, invalidResponse } from './errors.js';
 import { apiFetch } from './fetch.js';
+import type { SignOut } from './rest-client.js';
 import { createSession, type Session } from './session.js';
 import { memoryTokenStore } from './token-store.js';
 
 /** The @trpc/client client for the API's router: `client.users.list.query(…)`, `client.auth.login.mutate(…)`. */
-export type TrpcClient = TRPCClient<AppRouter>;
+export type TrpcClient = TRPCClient<AppRouter> & SignOut;
 
 const pathOf = (name: OperationName): string => `${operations[name].router}.${operations[name].procedure}`;
 const operationByPath = new Map(operationNames.map((name) => [pathOf(name), name]));
@@ -37,15 +38,17 @@ export function createTrpcClient(options: ClientOptions): TrpcClient {
   });
   // Refreshes go straight to the wire: through the session link they would wait for themselves.
   const direct = createTRPCUntypedClient<AppRouter>({ links: [wire] });
+  const sendDirect = (name: OperationName) => (bearer: string | undefined) =>
+    direct.mutation(pathOf(name), undefined, { context: { bearer } }).catch((err: unknown) => {
+      throw fromWire(err);
+    });
   const session = createSession({
     tokenStore: options.tokenStore ?? memoryTokenStore(),
     onSessionExpired: options.onSessionExpired,
-    sendRefresh: (bearer) =>
-      direct.mutation(pathOf('refresh'), undefined, { context: { bearer } }).catch((err: unknown) => {
-        throw fromWire(err);
-      }),
+    sendRefresh: sendDirect('refresh'),
   });
-  return withApiErrors(createTRPCClient<AppRouter>({ links: [sessionLink(session), wire] }));
+  const signOut: SignOut = { signOut: () => session.signOut(sendDirect('logoutRefresh')) };
+  return withApiErrors(createTRPCClient<AppRouter>({ links: [sessionLink(session), wire] }), signOut);
 }
 
 /** Runs each call of the operation table through the session: its token, one renewal on a 401, the store. */
@@ -96,9 +99,11 @@ function httpStatusOf(data: unknown, response: unknown): number {
  * Makes every `.query()` and `.mutate()` reject with what the session link failed with (an ApiError, an
  * abort, a token store's own failure) instead of the TRPCClientError tRPC wraps it in.
  */
-function withApiErrors<T extends object>(node: T): T {
+function withApiErrors<T extends object, Own extends object = object>(node: T, own?: Own): T & Own {
   return new Proxy(node, {
     get(target, key) {
+      // The client's own methods (signOut), beside the router's namespaces at its root.
+      if (own && Object.hasOwn(own, key)) return Reflect.get(own, key);
       const value: unknown = Reflect.get(target, key);
       if (typeof value !== 'function') return value;
       if (key === 'query' || key === 'mutate') {
@@ -109,5 +114,5 @@ function withApiErrors<T extends object>(node: T): T {
       }
       return withApiErrors(value);
     },
-  });
+  }) as T & Own;
 }

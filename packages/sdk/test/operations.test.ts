@@ -42,6 +42,7 @@ describe.each(transportNames)('every operation over %s', (transport) => {
       login: login.toLowerCase(),
       user_role: 2,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      disabled: false,
     });
     expect(store.get()).toBeNull();
     // A second account, so the list has a second page even on a fresh database.
@@ -67,6 +68,7 @@ describe.each(transportNames)('every operation over %s', (transport) => {
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
 
     expect(await api.userById({ id: user.id_user })).toEqual(user);
+    expect(await api.getMe()).toEqual(user);
 
     const rotated = await api.refresh();
     expect(rotated.refresh_token).not.toBe(pair.refresh_token);
@@ -89,6 +91,7 @@ describe.each(transportNames)('every operation over %s', (transport) => {
       ['login', 'none'],
       ...Array.from({ length: cursors.length + 1 }, (): [OperationName, TokenKind] => ['listUsers', 'access']),
       ['userById', 'access'],
+      ['getMe', 'access'],
       ['refresh', 'refresh'],
       ['userById', 'access'],
       ['logout', 'access'],

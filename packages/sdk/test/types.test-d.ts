@@ -15,11 +15,21 @@ describe('types from the contract', () => {
   const trpc = createTrpcClient({ baseUrl: 'http://127.0.0.1:1' });
 
   it('gives the REST client one method per operation, grouped by router', () => {
-    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users'>();
-    expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
-      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'introspect'
+    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users' | 'me' | 'audit' | 'signOut'>();
+    expectTypeOf(rest.signOut).returns.resolves.toBeVoid();
+    expectTypeOf(trpc.signOut).returns.resolves.toBeVoid();
+    // A page's next_cursor goes back in as it came (null on the first page too).
+    expectTypeOf<{ cursor: string | null }>().toExtend<NonNullable<Parameters<typeof rest.users.list>[0]>>();
+    expectTypeOf<keyof RestClient['me']>().toEqualTypeOf<
+      'get' | 'changePassword' | 'sessions' | 'endSession' | 'endOtherSessions'
     >();
-    expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<'list' | 'byId'>();
+    expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
+      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'introspect' | 'setup'
+    >();
+    expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<
+      'list' | 'byId' | 'update' | 'remove' | 'setPassword' | 'sessions' | 'endSessions' | 'endSession'
+    >();
+    expectTypeOf<keyof RestClient['audit']>().toEqualTypeOf<'list'>();
     expectTypeOf(rest.users.list).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();
     expectTypeOf(rest.users.byId).returns.resolves.toEqualTypeOf<User>();
     expectTypeOf(rest.auth.login).parameter(0).toEqualTypeOf<{ login: string; password: string }>();

@@ -13,7 +13,7 @@ import {
   routers,
   TRPC_PREFIX,
   takesBody,
-  wireIntegers,
+  wireTypes,
 } from '@api-users/contract';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -39,18 +39,18 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: JsonSchema) => ({ 'application/json': { schema } });
 
 /**
- * How zod's JSON Schema is adjusted for the document: whole numbers that may arrive as decimal strings (REST
- * paths and queries) are the integers they stand for.
+ * How zod's JSON Schema is adjusted for the document: integers and booleans that may arrive as strings (REST
+ * paths and queries) are the values they stand for.
  */
 const toJsonSchemaOptions = {
   target: 'draft-2020-12',
   unrepresentable: 'throw',
   override: ({ zodSchema, jsonSchema }) => {
-    const range = wireIntegers.get(zodSchema);
-    if (!range) return;
-    // Its number-or-string union goes; what wraps it (a default, a description) stays.
+    const wire = wireTypes.get(zodSchema);
+    if (!wire) return;
+    // Its value-or-string union goes; what wraps it (a default, a description) stays.
     delete jsonSchema.anyOf;
-    Object.assign(jsonSchema, { type: 'integer', ...range });
+    Object.assign(jsonSchema, wire);
   },
 } satisfies Parameters<typeof z.toJSONSchema>[1];
 

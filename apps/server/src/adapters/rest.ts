@@ -1,5 +1,6 @@
 import { type Operation, operationNames, operations, REST_PREFIX, takesBody } from '@api-users/contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { clientOf } from '../client.js';
 import type { Deps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { execute } from '../handlers.js';
@@ -33,7 +34,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
         const output = await execute(name, deps, {
           authorization: req.headers.authorization,
           input: rawInput(op, req),
-          ip: req.ip,
+          ...clientOf(req),
         });
         return reply.code(op.status).send(output);
       },

@@ -11,6 +11,7 @@ import {
 import { getTRPCErrorShape, initTRPC, type TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { clientOf } from '../client.js';
 import type { Deps } from '../deps.js';
 import { AppError, describeError } from '../errors.js';
 import { execute } from '../handlers.js';
@@ -56,7 +57,7 @@ const t = initTRPC.context<Context>().create({
 function procedureFor(name: OperationName, deps: Deps) {
   const run = async ({ ctx, input }: { ctx: Context; input: unknown }) => {
     try {
-      return await execute(name, deps, { authorization: ctx.req.headers.authorization, input, ip: ctx.req.ip });
+      return await execute(name, deps, { authorization: ctx.req.headers.authorization, input, ...clientOf(ctx.req) });
     } catch (err) {
       const { status } = describeError(err);
       throw new TRPCError({ code: trpcCodes[status] ?? 'INTERNAL_SERVER_ERROR', cause: err });
@@ -130,7 +131,7 @@ async function answerQuery(req: TrpcRequest, reply: FastifyReply, deps: Deps, lo
       const request = {
         authorization: req.headers.authorization,
         input: batch ? (input as Record<number, unknown> | undefined)?.[i] : input,
-        ip: req.ip,
+        ...clientOf(req),
       };
       try {
         return { status: 200, headers: {}, body: { result: { data: await execute(name, deps, request) } } };

@@ -70,7 +70,14 @@ export async function rowCounts(url: string): Promise<Record<string, number>> {
   const { db } = connect(url);
   try {
     const counts: Record<string, number> = {};
-    for (const table of ['users', 'sessions', 'revoked_tokens', 'admin_bootstrap', 'flask_import'] as const) {
+    for (const table of [
+      'users',
+      'sessions',
+      'revoked_tokens',
+      'admin_bootstrap',
+      'flask_import',
+      'audit_events',
+    ] as const) {
       const row = await db
         .selectFrom(table)
         .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -78,6 +85,31 @@ export async function rowCounts(url: string): Promise<Record<string, number>> {
       counts[table] = Number(row.n);
     }
     return counts;
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The newest audit event, to check what a request recorded. */
+export async function lastAuditEvent(url: string) {
+  const { db } = connect(url);
+  try {
+    return await db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** How many audit events of each type there are. */
+export async function auditCountsByType(url: string): Promise<Record<string, number>> {
+  const { db } = connect(url);
+  try {
+    const rows = await db
+      .selectFrom('audit_events')
+      .select((eb) => ['type', eb.fn.countAll<number>().as('n')])
+      .groupBy('type')
+      .execute();
+    return Object.fromEntries(rows.map((row) => [row.type, Number(row.n)]));
   } finally {
     await db.destroy();
   }

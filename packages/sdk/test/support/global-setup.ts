@@ -1,10 +1,16 @@
 import type { TestProject } from 'vitest/node';
+import { createClient } from '../../src/index.js';
+import { PASSWORD } from './helpers.js';
 import { startServer } from './server.js';
+
+const ADMIN_LOGIN = 'sdk.admin';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Base URL of the real server every test file talks to. */
     apiUrl: string;
+    /** The login of the admin made as the server's first account (password: PASSWORD of helpers.ts). */
+    adminLogin: string;
   }
 }
 
@@ -12,5 +18,14 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = await startServer();
   project.provide('apiUrl', server.url);
+  // The first account of the empty database may make itself admin: made before any test file runs.
+  const admin = await createClient({ baseUrl: server.url }).auth.register({
+    user_name: 'SDK Admin',
+    login: ADMIN_LOGIN,
+    password: PASSWORD,
+    user_role: 1,
+  });
+  if (admin.user_role !== 1) throw new Error('the SDK suite needs the first account of its server to be admin');
+  project.provide('adminLogin', ADMIN_LOGIN);
   return server.stop;
 }

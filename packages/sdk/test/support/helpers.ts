@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import type { Fetch } from '../../src/index.js';
 
 export const apiUrl = (): string => inject('apiUrl');
+export const adminLogin = (): string => inject('adminLogin');
 
 export const PASSWORD = 'a fine long password';
 

@@ -18,25 +18,33 @@ export type Calls = {
 };
 
 type AnyCall = (input?: unknown) => Promise<unknown>;
-type TrpcNode = Partial<Record<'query' | 'mutate', AnyCall>>;
+
+/** The function at `path` in a client (`users`, `list`). */
+const at = (client: object, ...path: string[]): unknown =>
+  path.reduce<unknown>((node, key) => Reflect.get(Object(node), key), client);
 
 /** One entry per operation, from the table; both clients are typed from it, the functions here are not. */
 const byName = (call: (name: OperationName) => AnyCall): Calls =>
   Object.fromEntries(operationNames.map((name) => [name, call(name)])) as Calls;
 
-export const transports: Record<'rest' | 'trpc', (options: ClientOptions) => Calls> = {
+/** Every operation, and the client's own sign-out. */
+export type Client = Calls & Pick<RestClient, 'signOut'>;
+
+export const transports: Record<'rest' | 'trpc', (options: ClientOptions) => Client> = {
   rest(options) {
-    const client = createClient(options) as Record<string, Record<string, AnyCall>>;
-    return byName((name) => client[operations[name].router]?.[operations[name].procedure] as AnyCall);
+    const client = createClient(options);
+    const calls = byName((name) => at(client, operations[name].router, operations[name].procedure) as AnyCall);
+    return { ...calls, signOut: client.signOut };
   },
   trpc(options) {
-    const client = createTrpcClient(options) as Record<string, Record<string, TrpcNode>>;
-    return byName((name) => {
+    const client = createTrpcClient(options);
+    const calls = byName((name) => {
       const { router, procedure, method } = operations[name];
-      const send = client[router]?.[procedure]?.[method === 'GET' ? 'query' : 'mutate'];
-      if (!send) throw new Error(`the tRPC client has no ${router}.${procedure}`);
-      return send;
+      const send = at(client, router, procedure, method === 'GET' ? 'query' : 'mutate');
+      if (typeof send !== 'function') throw new Error(`the tRPC client has no ${router}.${procedure}`);
+      return send as AnyCall;
     });
+    return { ...calls, signOut: client.signOut };
   },
 };
 

@@ -1,8 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { ADMIN, type OutputOf, type ParsedInputOf, type TokenPair, USER, type User } from '@api-users/contract';
 import { isUniqueViolation } from '@api-users/db';
+import type { Client } from '../../client.js';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
+import { record } from '../audit/audit.js';
+import { endSession, endSessionsOf, rotateSession, startSession } from '../sessions/sessions.js';
+import { insertUser, newUserRow } from '../users/create.js';
 import { roleOf, toUser } from '../users/users.js';
 import type { Caller } from './guard.js';
 import { assertAcceptablePassword } from './password-policy.js';
@@ -15,7 +18,12 @@ const badCredentials = () => new AppError('BAD_CREDENTIALS', 'Wrong login or pas
  * empty database may make itself admin (claimed through a one-row table so two racing first accounts
  * cannot both win).
  */
-export async function register(deps: Deps, input: ParsedInputOf<'register'>, caller: Caller | null): Promise<User> {
+export async function register(
+  deps: Deps,
+  input: ParsedInputOf<'register'>,
+  caller: Caller | null,
+  client: Client,
+): Promise<User> {
   assertAcceptablePassword(input.password);
   const role = input.user_role ?? USER;
   const exists = await deps.db
@@ -25,13 +33,8 @@ export async function register(deps: Deps, input: ParsedInputOf<'register'>, cal
     .executeTakeFirst();
   if (exists) throw loginTaken();
   const bootstrap = role === ADMIN && caller?.role !== ADMIN;
-  const row = {
-    user_name: input.user_name,
-    login: input.login,
-    password_hash: await deps.passwords.hash(input.password),
-    user_role: role,
-    created_at: deps.clock(),
-  };
+  const now = deps.clock();
+  const row = await newUserRow(deps.passwords, { ...input, user_role: role }, now);
   try {
     const id = await deps.db.transaction().execute(async (trx) => {
       if (bootstrap) {
@@ -39,10 +42,11 @@ export async function register(deps: Deps, input: ParsedInputOf<'register'>, cal
         if (anyone) throw new AppError('FORBIDDEN', 'Only an admin can create an admin account');
         await trx.insertInto('admin_bootstrap').values({ id: 1 }).execute();
       }
-      const result = await trx.insertInto('users').values(row).executeTakeFirstOrThrow();
-      return Number(result.insertId);
+      const id = await insertUser(trx, row);
+      await record(trx, now, client, { type: 'register', actorId: caller?.userId ?? id, targetId: id });
+      return id;
     });
-    return toUser({ ...row, id_user: id });
+    return toUser({ ...row, id_user: id, disabled: 0 });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     throw bootstrap ? new AppError('FORBIDDEN', 'Only an admin can create an admin account') : loginTaken();
@@ -50,94 +54,108 @@ export async function register(deps: Deps, input: ParsedInputOf<'register'>, cal
 }
 
 /**
- * Unknown login and wrong password take the same path (a dummy verify) and give the same answer, no sooner
- * than the failed-login floor (which covers legacy hashes). A legacy hash that matches becomes argon2id here.
+ * Unknown login and wrong password take the same path (a dummy verify, one audit event) and give the same
+ * answer, no sooner than the failed-login floor (which covers legacy hashes). A disabled account is said to
+ * be one only after its correct password. A legacy hash that matches becomes argon2id here.
  */
-export async function login(deps: Deps, input: ParsedInputOf<'login'>): Promise<TokenPair> {
+export async function login(deps: Deps, input: ParsedInputOf<'login'>, client: Client): Promise<TokenPair> {
   const started = performance.now();
   const user = await deps.db
     .selectFrom('users')
-    .select(['id_user', 'user_role', 'password_hash'])
+    .select(['id_user', 'user_role', 'password_hash', 'disabled'])
     .where('login', '=', input.login)
     .executeTakeFirst();
   const ok = await deps.passwords.verify(user?.password_hash ?? null, input.password);
+  const now = deps.clock();
   if (!user || !ok) {
+    const detail = user ? 'bad_password' : 'unknown_login';
+    await record(deps.db, now, client, { type: 'login_failed', targetId: user?.id_user ?? null, detail });
     await deps.failedLogins.wait(started);
     throw badCredentials();
+  }
+  if (user.disabled) {
+    await record(deps.db, now, client, { type: 'login_failed', targetId: user.id_user, detail: 'disabled' });
+    throw new AppError('ACCOUNT_DISABLED', 'This account is disabled; an admin can enable it');
   }
   if (deps.passwords.needsRehash(user.password_hash)) {
     const password_hash = await deps.passwords.hash(input.password);
     await deps.db.updateTable('users').set({ password_hash }).where('id_user', '=', user.id_user).execute();
   }
-  const now = deps.clock();
-  const session = {
-    userId: user.id_user,
-    role: roleOf(user.user_role),
-    sid: randomUUID(),
-    refreshJti: randomUUID(),
-  };
-  await deps.db
-    .insertInto('sessions')
-    .values({
-      sid: session.sid,
-      user_id: session.userId,
-      refresh_jti: session.refreshJti,
-      created_at: now,
-      expires_at: now + deps.config.refreshTtlSeconds * 1000,
-      revoked_at: null,
-    })
-    .execute();
-  return deps.tokens.issuePair(session, now);
+  const session = await deps.db.transaction().execute(async (trx) => {
+    const opened = await startSession(trx, deps.config, user.id_user, client, now);
+    await record(trx, now, client, {
+      type: 'login',
+      actorId: user.id_user,
+      targetId: user.id_user,
+      sessionId: opened.sid,
+    });
+    return opened;
+  });
+  return deps.tokens.issuePair({ userId: user.id_user, role: roleOf(user.user_role), ...session }, now);
 }
 
 /**
  * Rotation: the session row names the one refresh token that may be spent, and the swap is a single
  * conditional UPDATE, so of two concurrent refreshes exactly one wins. A token that no longer matches is
  * a replay (RFC 9700 reuse detection): the whole session is ended. The new pair carries the role the
- * database holds now, and nothing is issued for a user that no longer exists or a session older than
- * SESSION_MAX_AGE, however often it was rotated.
+ * database holds now, and nothing is issued for a user that no longer exists or is disabled, or a session
+ * older than SESSION_MAX_AGE, however often it was rotated.
  */
-export async function refresh(deps: Deps, caller: Caller): Promise<TokenPair> {
+export async function refresh(deps: Deps, caller: Caller, client: Client): Promise<TokenPair> {
   const { sid, jti } = caller.claims;
   const now = deps.clock();
   const session = await deps.db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id_user', 'sessions.user_id')
-    .select(['sessions.created_at', 'users.user_role'])
+    .select(['sessions.created_at', 'users.user_role', 'users.disabled'])
     .where('sessions.sid', '=', sid)
     .where('sessions.user_id', '=', caller.userId)
     .executeTakeFirst();
   if (!session) throw new AppError('TOKEN_REVOKED', 'The session has ended');
+  if (session.disabled) {
+    await endSession(deps.db, sid, now);
+    throw new AppError('TOKEN_REVOKED', 'The account is disabled; the session has ended');
+  }
   if (Number(session.created_at) <= now - deps.config.sessionMaxAgeSeconds * 1000) {
-    await endSession(deps, sid);
+    await endSession(deps.db, sid, now);
     throw new AppError('TOKEN_EXPIRED', 'The session has reached its maximum age; sign in again');
   }
-  const refreshJti = randomUUID();
-  const swapped = await deps.db
-    .updateTable('sessions')
-    .set({ refresh_jti: refreshJti, expires_at: now + deps.config.refreshTtlSeconds * 1000 })
-    .where('sid', '=', sid)
-    .where('refresh_jti', '=', jti)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  if (swapped.numUpdatedRows === 1n) {
+  const event = { actorId: caller.userId, targetId: caller.userId, sessionId: sid };
+  const refreshJti = await deps.db.transaction().execute(async (trx) => {
+    const rotated = await rotateSession(trx, deps.config, sid, client, now, jti);
+    if (rotated !== null) await record(trx, now, client, { type: 'refresh', ...event });
+    return rotated;
+  });
+  if (refreshJti !== null) {
     return deps.tokens.issuePair({ userId: caller.userId, role: roleOf(session.user_role), sid, refreshJti }, now);
   }
-  const ended = await endSession(deps, sid);
+  const ended = await deps.db.transaction().execute(async (trx) => {
+    if (!(await endSession(trx, sid, now))) return false;
+    await record(trx, now, client, { type: 'refresh_reused', ...event });
+    return true;
+  });
   throw new AppError(
     'TOKEN_REVOKED',
     ended ? 'This refresh token was already used; the session has been ended' : 'The session has ended',
   );
 }
 
-export async function logout(deps: Deps, caller: Caller): Promise<OutputOf<'logout'>> {
-  const { jti, exp } = caller.claims;
+export async function logout(deps: Deps, caller: Caller, client: Client): Promise<OutputOf<'logout'>> {
+  const { jti, exp, sid } = caller.claims;
+  const now = deps.clock();
   try {
-    await deps.db
-      .insertInto('revoked_tokens')
-      .values({ jti, expires_at: exp * 1000 })
-      .execute();
+    await deps.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('revoked_tokens')
+        .values({ jti, expires_at: exp * 1000 })
+        .execute();
+      await record(trx, now, client, {
+        type: 'logout',
+        actorId: caller.userId,
+        targetId: caller.userId,
+        sessionId: sid,
+      });
+    });
   } catch (err) {
     // Two concurrent logouts with one token: the second finds it revoked already, which is what it asked for.
     if (!isUniqueViolation(err)) throw err;
@@ -146,20 +164,58 @@ export async function logout(deps: Deps, caller: Caller): Promise<OutputOf<'logo
 }
 
 /** Ends the refresh token's session: its refresh token and every access token issued in it stop working. */
-export async function logoutRefresh(deps: Deps, caller: Caller): Promise<OutputOf<'logoutRefresh'>> {
-  if (!(await endSession(deps, caller.claims.sid))) throw new AppError('TOKEN_REVOKED', 'The session has ended');
+export async function logoutRefresh(deps: Deps, caller: Caller, client: Client): Promise<OutputOf<'logoutRefresh'>> {
+  const { sid } = caller.claims;
+  const now = deps.clock();
+  const ended = await deps.db.transaction().execute(async (trx) => {
+    if (!(await endSession(trx, sid, now))) return false;
+    await record(trx, now, client, {
+      type: 'logout2',
+      actorId: caller.userId,
+      targetId: caller.userId,
+      sessionId: sid,
+    });
+    return true;
+  });
+  if (!ended) throw new AppError('TOKEN_REVOKED', 'The session has ended');
   return { msg: 'Refresh token revoked' };
 }
 
-/** Marks a live session revoked; false when it was already ended, expired or gone. */
-async function endSession(deps: Deps, sid: string): Promise<boolean> {
-  const now = deps.clock();
-  const result = await deps.db
-    .updateTable('sessions')
-    .set({ revoked_at: now })
-    .where('sid', '=', sid)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
+/**
+ * The current password is checked as at sign-in (same verify, same answer for a wrong one); the new one must
+ * pass the password rules. Every other session ends, and this one gets a fresh pair (its previous refresh
+ * token is spent), all in one transaction with the audit event.
+ */
+export async function changePassword(
+  deps: Deps,
+  input: ParsedInputOf<'changePassword'>,
+  caller: Caller,
+  client: Client,
+): Promise<TokenPair> {
+  assertAcceptablePassword(input.new_password, 'new_password');
+  const started = performance.now();
+  const user = await deps.db
+    .selectFrom('users')
+    .select(['password_hash', 'user_role'])
+    .where('id_user', '=', caller.userId)
     .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  const ok = await deps.passwords.verify(user?.password_hash ?? null, input.current_password);
+  const now = deps.clock();
+  const self = { actorId: caller.userId, targetId: caller.userId };
+  if (!user || !ok) {
+    await record(deps.db, now, client, { type: 'login_failed', ...self, detail: 'bad_password' });
+    await deps.failedLogins.wait(started);
+    throw badCredentials();
+  }
+  const password_hash = await deps.passwords.hash(input.new_password);
+  const { sid } = caller.claims;
+  const refreshJti = await deps.db.transaction().execute(async (trx) => {
+    const rotated = await rotateSession(trx, deps.config, sid, client, now);
+    if (rotated === null) throw new AppError('TOKEN_REVOKED', 'The session has ended');
+    await trx.updateTable('users').set({ password_hash }).where('id_user', '=', caller.userId).execute();
+    await endSessionsOf(trx, caller.userId, now, sid);
+    await record(trx, now, client, { type: 'password_changed', ...self, sessionId: sid });
+    return rotated;
+  });
+  return deps.tokens.issuePair({ userId: caller.userId, role: roleOf(user.user_role), sid, refreshJti }, now);
 }

@@ -20,7 +20,7 @@ const BEARER = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i;
 
 /**
  * Checks the `Authorization` header against what the operation takes. Access tokens are also checked
- * against the database (revoked token, ended session, user gone) and take the user's current role from it,
+ * against the database (revoked token, ended session, user gone or disabled) and take the user's current role from it,
  * so every instance agrees at once; refresh tokens are checked by the operation itself, which must update
  * their session atomically anyway.
  */
@@ -48,8 +48,8 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Call
 
 /**
  * The user's role now, or undefined when the token may not be used: its session ended or is gone, the
- * token itself was revoked, or the user no longer exists. One statement, as this runs on every request
- * (bench/micro.mjs measures it).
+ * token itself was revoked, or the user no longer exists or is disabled. One statement, as this runs on
+ * every request (bench/micro.mjs measures it).
  * @public imported by bench/micro.mjs from the build
  */
 export async function currentRole(
@@ -63,11 +63,12 @@ export async function currentRole(
     .select((eb) => [
       'sessions.revoked_at',
       'users.user_role',
+      'users.disabled',
       eb.exists(eb.selectFrom('revoked_tokens').select('jti').where('jti', '=', claims.jti)).as('token_revoked'),
     ])
     .where('sessions.sid', '=', claims.sid)
     .where('sessions.user_id', '=', userId)
     .executeTakeFirst();
-  if (!row || row.revoked_at !== null || row.token_revoked) return undefined;
+  if (!row || row.revoked_at !== null || row.token_revoked || row.disabled) return undefined;
   return roleOf(row.user_role);
 }

@@ -42,14 +42,14 @@ function isSequential(chars: number[]): boolean {
   return runs <= 2;
 }
 
-const refuse = (message: string) =>
-  new AppError('VALIDATION_FAILED', 'The request is not valid', [{ path: 'password', message }]);
-
 /**
  * Length is the contract's rule (8–128); this adds NIST SP 800-63B's other checks of a new password: not a
- * commonly used one, not repetitive or sequential characters. Case does not count.
+ * commonly used one, not repetitive or sequential characters. Case does not count. `field` is the input field
+ * the password came in, which a refusal names.
  */
-export function assertAcceptablePassword(password: string): void {
+export function assertAcceptablePassword(password: string, field = 'password'): void {
+  const refuse = (message: string) =>
+    new AppError('VALIDATION_FAILED', 'The request is not valid', [{ path: field, message }]);
   const lower = password.toLowerCase();
   if (commonPasswords().has(lower)) {
     throw refuse('This password is one of the most commonly used; choose another');

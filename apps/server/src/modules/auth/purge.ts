@@ -7,15 +7,18 @@ const BATCH = 500;
 /** How long an ended session is kept after its revocation (its access tokens are refused either way). */
 const KEEP_REVOKED_MS = 24 * 3600 * 1000;
 
+type PurgeDeps = Pick<Deps, 'db' | 'clock'> & { config: Pick<Deps['config'], 'auditRetentionSeconds'> };
+
 /**
- * Deletes revocation rows whose token has expired anyway, and sessions that expired or ended a day ago.
- * "Expired" means past `exp` plus the clock tolerance, since verification accepts a token that long: a
- * revocation purged at `exp` would let a logged-out token work again for those seconds. Works in small batches (select ids, then delete them: portable to MySQL and SQLite, neither of which
- * takes LIMIT in every DELETE form). Safe to run from every instance at once.
+ * Deletes revocation rows whose token has expired anyway, sessions that expired or ended a day ago, and audit
+ * events older than AUDIT_RETENTION (none when it is 0). "Expired" means past `exp` plus the clock tolerance,
+ * since verification accepts a token that long: a revocation purged at `exp` would let a logged-out token
+ * work again for those seconds. Works in small batches (select ids, then delete them: portable to MySQL and
+ * SQLite, neither of which takes LIMIT in every DELETE form). Safe to run from every instance at once.
  */
 export async function purgeExpired(
-  deps: Pick<Deps, 'db' | 'clock'>,
-): Promise<{ sessions: number; revokedTokens: number }> {
+  deps: PurgeDeps,
+): Promise<{ sessions: number; revokedTokens: number; auditEvents: number }> {
   const { db } = deps;
   const now = deps.clock();
   const expiredBefore = now - CLOCK_TOLERANCE_MS;
@@ -39,13 +42,27 @@ export async function purgeExpired(
         .execute(),
     (ids) => db.deleteFrom('revoked_tokens').where('jti', 'in', ids).executeTakeFirst(),
   );
-  return { sessions, revokedTokens };
+  const retentionMs = deps.config.auditRetentionSeconds * 1000;
+  const auditEvents =
+    retentionMs === 0
+      ? 0
+      : await inBatches(
+          () =>
+            db
+              .selectFrom('audit_events')
+              .select('id')
+              .where('at', '<', now - retentionMs)
+              .limit(BATCH)
+              .execute(),
+          (ids) => db.deleteFrom('audit_events').where('id', 'in', ids).executeTakeFirst(),
+        );
+  return { sessions, revokedTokens, auditEvents };
 }
 
 /** Selects a batch of ids, deletes them, and again until a batch comes back short; returns how many went. */
-async function inBatches(
-  select: () => Promise<{ id: string }[]>,
-  remove: (ids: string[]) => Promise<{ numDeletedRows: bigint }>,
+async function inBatches<Id extends string | number>(
+  select: () => Promise<{ id: Id }[]>,
+  remove: (ids: Id[]) => Promise<{ numDeletedRows: bigint }>,
 ): Promise<number> {
   let deleted = 0;
   for (;;) {
@@ -57,7 +74,7 @@ async function inBatches(
 
 /** Runs the purge every `intervalSeconds` (0: never), off the request path; a failed run is logged and retried next time. */
 export function schedulePurge(
-  deps: Pick<Deps, 'db' | 'clock' | 'inFlight'>,
+  deps: PurgeDeps & Pick<Deps, 'inFlight'>,
   intervalSeconds: number,
   log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void },
 ): () => void {
@@ -70,7 +87,9 @@ export function schedulePurge(
       .track(() => purgeExpired(deps))
       .then(
         (counts) => {
-          if (counts.sessions + counts.revokedTokens > 0) log.info(counts, 'purged expired sessions and revocations');
+          if (counts.sessions + counts.revokedTokens + counts.auditEvents > 0) {
+            log.info(counts, 'purged expired sessions, revocations and old audit events');
+          }
         },
         (err: unknown) => log.error({ err }, 'purge failed'),
       )

@@ -1,5 +1,5 @@
 import { ADMIN, LoginSchema, USER, UserNameSchema, type UserRole } from '@api-users/contract';
-import type { Database } from '@api-users/db';
+import { type Database, nameForSearch } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import type { ZodError } from 'zod';
 import { legacyHashMethod } from '../auth/legacy-hashes.js';
@@ -47,7 +47,7 @@ export interface ImportOptions {
 /** An account to create: the Flask row, decided. */
 interface Planned {
   row: ReportRow;
-  values: { user_name: string; login: string; password_hash: string; user_role: UserRole };
+  values: { user_name: string; user_name_search: string; login: string; password_hash: string; user_role: UserRole };
 }
 
 /** The Flask row that holds a login in this run: its id and its login as written there. */
@@ -236,6 +236,7 @@ async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<
       row,
       values: {
         user_name: name.data,
+        user_name_search: nameForSearch(name.data),
         login: login.data,
         password_hash: method ? source.password : NO_PASSWORD,
         user_role: role,

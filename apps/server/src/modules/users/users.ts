@@ -3,9 +3,11 @@ import type { Database } from '@api-users/db';
 import type { Selectable } from 'kysely';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
+import type { Caller } from '../auth/guard.js';
+import { pageOf } from '../paging.js';
 
 /** The columns that make up the public view; the hash is never selected with them. */
-const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at'] as const;
+export const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at', 'disabled'] as const;
 type PublicRow = Pick<Selectable<Database['users']>, (typeof publicColumns)[number]>;
 
 /** A `user_role` column value as the contract's role. */
@@ -18,32 +20,71 @@ export function toUser(row: PublicRow): User {
     login: row.login,
     user_role: roleOf(row.user_role),
     created_at: new Date(Number(row.created_at)).toISOString(),
+    disabled: Number(row.disabled) === 1,
   };
 }
 
-/** Keyset pagination on the primary key: every page costs the same, however deep. */
-export async function listUsers(deps: Deps, input: ParsedInputOf<'listUsers'>): Promise<OutputOf<'listUsers'>> {
+/** USERS_READABLE_BY=admins: only admins read other accounts. */
+function assertMayRead(deps: Deps, caller: Caller, id?: number): void {
+  if (deps.config.usersReadableBy === 'admins' && caller.role !== ADMIN && id !== caller.userId) {
+    throw new AppError('FORBIDDEN', 'Only admins may read other accounts');
+  }
+}
+
+/**
+ * Keyset pagination on the primary key: every page costs the same, however deep. `role` and `disabled`
+ * each have an index that orders by id within a value; `q` has none (no B-tree index serves "contains"): it
+ * scans in id order until a page is full (bench/README.md measures it).
+ */
+export async function listUsers(
+  deps: Deps,
+  input: ParsedInputOf<'listUsers'>,
+  caller: Caller,
+): Promise<OutputOf<'listUsers'>> {
+  assertMayRead(deps, caller);
   let query = deps.db
     .selectFrom('users')
     .select(publicColumns)
     .orderBy('id_user')
     .limit(input.limit + 1);
   if (input.cursor) query = query.where('id_user', '>', Number(input.cursor));
-  const rows = await query.execute();
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map(toUser),
-    next_cursor: rows.length > input.limit && last ? String(last.id_user) : null,
-  };
+  if (input.role !== undefined) query = query.where('user_role', '=', input.role);
+  if (input.disabled !== undefined) query = query.where('disabled', '=', input.disabled ? 1 : 0);
+  const q = input.q;
+  if (q !== undefined) {
+    // instr, not LIKE: nothing in q is a wildcard, and both databases have it. Both sides are folded (logins
+    // are stored folded; names have a folded copy), so the comparison is exact on MySQL and SQLite alike.
+    query = query.where((eb) =>
+      eb.or([
+        eb(eb.fn('instr', ['login', eb.val(q)]), '>', 0),
+        eb(eb.fn('instr', ['user_name_search', eb.val(q)]), '>', 0),
+      ]),
+    );
+  }
+  return pageOf(await query.execute(), input.limit, toUser, (row) => String(row.id_user));
 }
 
-export async function userById(deps: Deps, input: ParsedInputOf<'userById'>): Promise<User> {
-  const row = await deps.db
-    .selectFrom('users')
-    .select(publicColumns)
-    .where('id_user', '=', input.id)
-    .executeTakeFirst();
-  if (!row) throw new AppError('NOT_FOUND', `No user with id ${input.id}`);
-  return toUser(row);
+async function publicUser(deps: Deps, id: number): Promise<User | undefined> {
+  const row = await deps.db.selectFrom('users').select(publicColumns).where('id_user', '=', id).executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function userById(deps: Deps, input: ParsedInputOf<'userById'>, caller: Caller): Promise<User> {
+  assertMayRead(deps, caller, input.id);
+  const user = await publicUser(deps, input.id);
+  if (!user) throw new AppError('NOT_FOUND', `No user with id ${input.id}`);
+  return user;
+}
+
+/** The caller's own account. The guard has just seen it exist; one deleted since is a revoked token. */
+export async function me(deps: Deps, caller: Caller): Promise<User> {
+  const user = await publicUser(deps, caller.userId);
+  if (!user) throw new AppError('TOKEN_REVOKED', 'The token has been revoked');
+  return user;
+}
+
+/** Whether there is no account yet (the dashboard's first-run form). */
+export async function setup(deps: Deps): Promise<OutputOf<'setup'>> {
+  const anyone = await deps.db.selectFrom('users').select('id_user').limit(1).executeTakeFirst();
+  return { first_run: anyone === undefined };
 }

@@ -1,0 +1,75 @@
+import type { User } from '@api-users/sdk';
+import { confirmedButton, outcome } from './actions.js';
+import { api } from './api.js';
+import { h } from './dom.js';
+import { describeError, field, formError, onSubmit, text } from './forms.js';
+import { sessionsTable } from './sessions.js';
+import { newPasswordField, userDetails } from './views.js';
+
+/** The signed-in account: its details, a password change, and its sessions (end one, or all but this tab's). */
+export function accountView(me: User): HTMLElement {
+  const changed = h('p', { class: 'success', role: 'status' });
+  const form = h(
+    'form',
+    { class: 'card', novalidate: true },
+    field(
+      'Current password',
+      h('input', { name: 'current_password', type: 'password', autocomplete: 'current-password' }),
+    ),
+    newPasswordField('new_password', 'New password'),
+    formError(),
+    h('button', { type: 'submit' }, 'Change password'),
+  );
+  const sessionsResult = outcome();
+  const sessionsPart = h('div', {});
+  const showSessions = async (): Promise<void> => {
+    try {
+      const { items } = await api.me.sessions({ limit: 100 });
+      sessionsPart.replaceChildren(
+        sessionsTable(items, sessionsResult, async (session) => {
+          await api.me.endSession({ sid: session.id });
+          await showSessions();
+          return 'Session ended.';
+        }),
+        items.length > 1
+          ? confirmedButton(
+              'Sign out everywhere else',
+              'End every other session of your account? Those devices are signed out at once.',
+              sessionsResult,
+              async () => {
+                const { ended } = await api.me.endOtherSessions();
+                await showSessions();
+                return `${ended} other session${ended === 1 ? '' : 's'} ended.`;
+              },
+            )
+          : '',
+      );
+    } catch (err) {
+      sessionsPart.replaceChildren(h('p', { class: 'error', role: 'alert' }, describeError(err)));
+    }
+  };
+  onSubmit(form, async (data) => {
+    changed.textContent = '';
+    // The SDK keeps the fresh pair the server answers with; the other sessions have ended.
+    await api.me.changePassword({
+      current_password: text(data, 'current_password'),
+      new_password: text(data, 'new_password'),
+    });
+    form.reset();
+    changed.textContent = 'Password changed; your other sessions have ended.';
+    await showSessions();
+  });
+  void showSessions();
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'My account'),
+    userDetails(me),
+    h('h2', {}, 'Change password'),
+    form,
+    changed,
+    h('h2', {}, 'My sessions'),
+    sessionsPart,
+    sessionsResult.element,
+  );
+}

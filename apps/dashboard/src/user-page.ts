@@ -1,0 +1,116 @@
+import type { User } from '@api-users/sdk';
+import { confirmedButton, outcome } from './actions.js';
+import { api } from './api.js';
+import { h } from './dom.js';
+import { describeError, roleName } from './forms.js';
+import { sessionsTable } from './sessions.js';
+import { newPasswordField, userDetails } from './views.js';
+
+/**
+ * One account. An admin also gets its actions (role, disable or enable, set password, delete) and its
+ * sessions (end one, end all), each confirmed first; a plain user sees the details only.
+ */
+export function userView(id: number, me: User): HTMLElement {
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const show = async (): Promise<void> => {
+    try {
+      const user = await api.users.byId({ id });
+      body.replaceChildren(userDetails(user), me.user_role === 1 ? await adminPanel(user, show) : '');
+    } catch (err) {
+      body.replaceChildren(h('p', { class: 'error', role: 'alert' }, describeError(err)));
+    }
+  };
+  void show();
+  return h('section', {}, h('p', {}, h('a', { href: '#/users' }, '← All users')), h('h1', {}, `User #${id}`), body);
+}
+
+async function adminPanel(user: User, reload: () => Promise<void>): Promise<HTMLElement> {
+  const result = outcome();
+  const id = user.id_user;
+  const who = `${user.user_name} (${user.login})`;
+  /** Runs a change, then shows the account as it is now, with what happened. */
+  const change = (action: () => Promise<unknown>, said: string) => async () => {
+    await action();
+    await reload();
+    return said;
+  };
+  const otherRole = user.user_role === 1 ? 2 : 1;
+  const password = newPasswordField('new_password', 'New password');
+  const passwordInput = password.querySelector('input') as HTMLInputElement;
+
+  const sessionsResult = outcome();
+  const sessionsPart = h('div', {});
+  const showSessions = async () => {
+    try {
+      const { items } = await api.users.sessions({ id, limit: 100 });
+      sessionsPart.replaceChildren(
+        sessionsTable(items, sessionsResult, async (session) => {
+          await api.users.endSession({ id, sid: session.id });
+          await showSessions();
+          return 'Session ended.';
+        }),
+        items.length > 0
+          ? confirmedButton('End all sessions', `Sign ${who} out on every device?`, sessionsResult, async () => {
+              const { ended } = await api.users.endSessions({ id });
+              await showSessions();
+              return `${ended} session${ended === 1 ? '' : 's'} ended.`;
+            })
+          : '',
+      );
+    } catch (err) {
+      sessionsPart.replaceChildren(h('p', { class: 'error', role: 'alert' }, describeError(err)));
+    }
+  };
+  await showSessions();
+
+  return h(
+    'div',
+    { class: 'admin-panel' },
+    h('h2', {}, 'Admin actions'),
+    h(
+      'div',
+      { class: 'actions' },
+      confirmedButton(
+        user.user_role === 1 ? 'Make user' : 'Make admin',
+        `Make ${who} ${otherRole === 1 ? 'an admin' : 'a plain user'}?` +
+          (otherRole === 2 ? ' Their sessions end at once.' : ''),
+        result,
+        change(() => api.users.update({ id, user_role: otherRole }), `Now ${roleName(otherRole)}.`),
+        'secondary',
+      ),
+      confirmedButton(
+        user.disabled ? 'Enable' : 'Disable',
+        user.disabled ? `Let ${who} sign in again?` : `Disable ${who}? They are signed out at once and cannot sign in.`,
+        result,
+        change(() => api.users.update({ id, disabled: !user.disabled }), user.disabled ? 'Enabled.' : 'Disabled.'),
+        user.disabled ? 'secondary' : 'danger',
+      ),
+      confirmedButton(`Delete`, `Delete ${who} for good? Their audit events stay.`, result, async () => {
+        await api.users.remove({ id });
+        location.hash = '#/users';
+        return undefined;
+      }),
+    ),
+    h(
+      'div',
+      { class: 'set-password' },
+      password,
+      confirmedButton(
+        'Set password',
+        `Set a new password for ${who}? Their sessions end.`,
+        result,
+        async () => {
+          await api.users.setPassword({ id, new_password: passwordInput.value });
+          passwordInput.value = '';
+          await showSessions();
+          return 'Password set; their sessions have ended.';
+        },
+        'secondary',
+      ),
+    ),
+    result.element,
+    h('h2', {}, 'Sessions'),
+    sessionsPart,
+    sessionsResult.element,
+  );
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import type { OutputOf, ParsedInputOf, Session } from '@api-users/contract';
+import type { Database } from '@api-users/db';
+import type { Kysely, Selectable } from 'kysely';
+import type { Client } from '../../client.js';
+import type { Deps } from '../../deps.js';
+import { AppError } from '../../errors.js';
+import { record } from '../audit/audit.js';
+import type { Caller } from '../auth/guard.js';
+import { pageOf } from '../paging.js';
+
+type SessionConfig = Pick<Deps['config'], 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'>;
+
+/** A new session for a sign-in, remembering the client; returns what its token pair needs. */
+export async function startSession(
+  db: Kysely<Database>,
+  config: SessionConfig,
+  userId: number,
+  client: Client,
+  now: number,
+): Promise<{ sid: string; refreshJti: string }> {
+  const session = { sid: randomUUID(), refreshJti: randomUUID() };
+  await db
+    .insertInto('sessions')
+    .values({
+      sid: session.sid,
+      user_id: userId,
+      refresh_jti: session.refreshJti,
+      created_at: now,
+      expires_at: now + config.refreshTtlSeconds * 1000,
+      revoked_at: null,
+      client_address: client.ip,
+      user_agent: client.userAgent ?? null,
+    })
+    .execute();
+  return session;
+}
+
+/**
+ * Gives a live session a new refresh token id (the one its next pair carries) and a new expiry, and notes the
+ * client: one conditional UPDATE, so of two concurrent rotations one wins. With `spent`, only while that is
+ * the session's refresh token id. Null when nothing was rotated.
+ */
+export async function rotateSession(
+  db: Kysely<Database>,
+  config: SessionConfig,
+  sid: string,
+  client: Client,
+  now: number,
+  spent?: string,
+): Promise<string | null> {
+  const refreshJti = randomUUID();
+  let query = db
+    .updateTable('sessions')
+    .set({
+      refresh_jti: refreshJti,
+      expires_at: now + config.refreshTtlSeconds * 1000,
+      refreshed_at: now,
+      refreshed_client_address: client.ip,
+      refreshed_user_agent: client.userAgent ?? null,
+    })
+    .where('sid', '=', sid)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now);
+  if (spent !== undefined) query = query.where('refresh_jti', '=', spent);
+  return (await query.executeTakeFirst()).numUpdatedRows === 1n ? refreshJti : null;
+}
+
+/**
+ * Marks a live session revoked (only if it is `userId`'s, when given); false when it was already ended,
+ * expired, gone or someone else's.
+ */
+export async function endSession(db: Kysely<Database>, sid: string, now: number, userId?: number): Promise<boolean> {
+  let query = db
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('sid', '=', sid)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now);
+  if (userId !== undefined) query = query.where('user_id', '=', userId);
+  return (await query.executeTakeFirst()).numUpdatedRows === 1n;
+}
+
+/**
+ * Ends every session of a user (but `except`) in one statement, so their tokens are refused at once on every
+ * instance; the change that calls for it records itself in the audit log.
+ */
+export async function endSessionsOf(db: Kysely<Database>, userId: number, now: number, except?: string) {
+  let query = db.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', userId);
+  if (except !== undefined) query = query.where('sid', '!=', except);
+  await query.where('revoked_at', 'is', null).execute();
+}
+
+/** A user's sessions that still work: not ended, not expired, not past SESSION_MAX_AGE. */
+function liveSessions(db: Kysely<Database>, config: SessionConfig, userId: number, now: number) {
+  return db
+    .selectFrom('sessions')
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('created_at', '>', now - config.sessionMaxAgeSeconds * 1000);
+}
+
+const iso = (ms: number): string => new Date(Number(ms)).toISOString();
+
+/** Newest first; the cursor is the sign-in time and id of the last session shown. */
+async function sessionPage(
+  deps: Deps,
+  userId: number,
+  currentSid: string,
+  input: ParsedInputOf<'listMySessions'>,
+): Promise<OutputOf<'listMySessions'>> {
+  const now = deps.clock();
+  const maxAgeMs = deps.config.sessionMaxAgeSeconds * 1000;
+  let query = liveSessions(deps.db, deps.config, userId, now)
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('sid', 'desc')
+    .limit(input.limit + 1);
+  if (input.cursor) {
+    const [created, sid] = input.cursor.split('.') as [string, string];
+    query = query.where((eb) =>
+      eb.or([
+        eb('created_at', '<', Number(created)),
+        eb.and([eb('created_at', '=', Number(created)), eb('sid', '<', sid)]),
+      ]),
+    );
+  }
+  const toSession = (row: Selectable<Database['sessions']>): Session => ({
+    id: row.sid,
+    created_at: iso(row.created_at),
+    refreshed_at: row.refreshed_at === null ? null : iso(row.refreshed_at),
+    expires_at: iso(Math.min(Number(row.expires_at), Number(row.created_at) + maxAgeMs)),
+    client_address: row.client_address,
+    user_agent: row.user_agent,
+    refreshed_client_address: row.refreshed_client_address,
+    refreshed_user_agent: row.refreshed_user_agent,
+    current: row.sid === currentSid,
+  });
+  return pageOf(await query.execute(), input.limit, toSession, (row) => `${row.created_at}.${row.sid}`);
+}
+
+/**
+ * Ends a user's live sessions (but `except`) one by one, recording each with who ended it: one event per
+ * session, so the log says which devices were signed out.
+ */
+async function endEach(
+  deps: Deps,
+  target: number,
+  actor: number,
+  client: Client,
+  except?: string,
+): Promise<OutputOf<'endMyOtherSessions'>> {
+  const now = deps.clock();
+  return deps.db.transaction().execute(async (trx) => {
+    let query = liveSessions(trx, deps.config, target, now).select('sid');
+    if (except !== undefined) query = query.where('sid', '!=', except);
+    let ended = 0;
+    for (const { sid } of await query.execute()) {
+      if (!(await endSession(trx, sid, now))) continue;
+      await record(trx, now, client, { type: 'session_ended', actorId: actor, targetId: target, sessionId: sid });
+      ended++;
+    }
+    return { ended };
+  });
+}
+
+export const listMySessions = (deps: Deps, caller: Caller, input: ParsedInputOf<'listMySessions'>) =>
+  sessionPage(deps, caller.userId, caller.claims.sid, input);
+
+/** Ends one live session of `target`, recording who ended it. */
+async function endOne(
+  deps: Deps,
+  target: number,
+  sid: string,
+  actor: number,
+  client: Client,
+): Promise<OutputOf<'endMySession'>> {
+  const now = deps.clock();
+  return deps.db.transaction().execute(async (trx) => {
+    if (!(await endSession(trx, sid, now, target))) {
+      throw new AppError('NOT_FOUND', 'No live session of that account has that id');
+    }
+    await record(trx, now, client, { type: 'session_ended', actorId: actor, targetId: target, sessionId: sid });
+    return { ended: 1 };
+  });
+}
+
+export const endMySession = (deps: Deps, caller: Caller, client: Client, input: ParsedInputOf<'endMySession'>) =>
+  endOne(deps, caller.userId, input.sid, caller.userId, client);
+
+export const endUserSession = (deps: Deps, caller: Caller, client: Client, input: ParsedInputOf<'endUserSession'>) =>
+  endOne(deps, input.id, input.sid, caller.userId, client);
+
+export const endMyOtherSessions = (deps: Deps, caller: Caller, client: Client) =>
+  endEach(deps, caller.userId, caller.userId, client, caller.claims.sid);
+
+async function assertUserExists(deps: Deps, id: number): Promise<void> {
+  const user = await deps.db.selectFrom('users').select('id_user').where('id_user', '=', id).executeTakeFirst();
+  if (!user) throw new AppError('NOT_FOUND', `No user with id ${id}`);
+}
+
+export async function listUserSessions(
+  deps: Deps,
+  caller: Caller,
+  input: ParsedInputOf<'listUserSessions'>,
+): Promise<OutputOf<'listUserSessions'>> {
+  await assertUserExists(deps, input.id);
+  return sessionPage(deps, input.id, caller.claims.sid, input);
+}
+
+export async function endUserSessions(
+  deps: Deps,
+  caller: Caller,
+  client: Client,
+  input: ParsedInputOf<'endUserSessions'>,
+): Promise<OutputOf<'endUserSessions'>> {
+  await assertUserExists(deps, input.id);
+  return endEach(deps, input.id, caller.userId, client);
+}

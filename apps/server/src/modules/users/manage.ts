@@ -1,0 +1,146 @@
+import { ADMIN, type OutputOf, type ParsedInputOf, USER, type User } from '@api-users/contract';
+import { type Database, nameForSearch } from '@api-users/db';
+import type { Kysely } from 'kysely';
+import type { Client } from '../../client.js';
+import type { Deps } from '../../deps.js';
+import { AppError } from '../../errors.js';
+import { record } from '../audit/audit.js';
+import type { Caller } from '../auth/guard.js';
+import { assertAcceptablePassword } from '../auth/password-policy.js';
+import { endSessionsOf } from '../sessions/sessions.js';
+import { publicColumns, toUser } from './users.js';
+
+const notFound = (id: number) => new AppError('NOT_FOUND', `No user with id ${id}`);
+
+/**
+ * Takes the admins lock for the rest of the transaction: an UPDATE of its row, which the next transaction to
+ * take it waits for. Every change that can remove an enabled admin (demote, disable, delete) takes it before
+ * it reads anything, so "is there another enabled admin?" and the change it allows happen as one step:
+ * of two concurrent demotions of the last two admins, the second sees the first done and is refused. On
+ * MySQL the transaction's snapshot starts at its first read, after the lock; on SQLite the UPDATE takes the
+ * database's write lock.
+ */
+async function lockAdmins(trx: Kysely<Database>): Promise<void> {
+  await trx
+    .updateTable('locks')
+    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('name', '=', 'admins')
+    .execute();
+}
+
+/** Refuses to take the last enabled admin's rights away; call with the admins lock held. */
+async function assertNotLastAdmin(
+  trx: Kysely<Database>,
+  target: { id_user: number; user_role: number; disabled: number },
+) {
+  if (target.user_role !== ADMIN || Number(target.disabled) === 1) return;
+  const other = await trx
+    .selectFrom('users')
+    .select('id_user')
+    .where('user_role', '=', ADMIN)
+    .where('disabled', '=', 0)
+    .where('id_user', '!=', target.id_user)
+    .limit(1)
+    .executeTakeFirst();
+  if (!other) throw new AppError('LAST_ADMIN', 'This is the last enabled admin; make another admin first');
+}
+
+/**
+ * Renames, re-roles, disables or enables an account, with its audit events in the same transaction. Demoting
+ * or disabling ends its sessions, so its tokens stop working on every instance at once.
+ */
+export async function updateUser(
+  deps: Deps,
+  input: ParsedInputOf<'updateUser'>,
+  caller: Caller,
+  client: Client,
+): Promise<User> {
+  const { id, ...change } = input;
+  const now = deps.clock();
+  const demotes = change.user_role === USER;
+  const disables = change.disabled === true;
+  return deps.db.transaction().execute(async (trx) => {
+    if (demotes || disables) await lockAdmins(trx);
+    const before = await trx.selectFrom('users').select(publicColumns).where('id_user', '=', id).executeTakeFirst();
+    if (!before) throw notFound(id);
+    if (demotes || disables) await assertNotLastAdmin(trx, before);
+    const was = toUser(before);
+    const after: User = {
+      ...was,
+      user_name: change.user_name ?? was.user_name,
+      user_role: change.user_role ?? was.user_role,
+      disabled: change.disabled ?? was.disabled,
+    };
+    if (after.user_name !== was.user_name || after.user_role !== was.user_role || after.disabled !== was.disabled) {
+      await trx
+        .updateTable('users')
+        .set({
+          user_name: after.user_name,
+          user_name_search: nameForSearch(after.user_name),
+          user_role: after.user_role,
+          disabled: after.disabled ? 1 : 0,
+        })
+        .where('id_user', '=', id)
+        .execute();
+    }
+    const event = { actorId: caller.userId, targetId: id };
+    if (after.user_role !== was.user_role) {
+      await record(trx, now, client, {
+        type: 'role_changed',
+        ...event,
+        detail: after.user_role === ADMIN ? 'admin' : 'user',
+      });
+    }
+    if (after.disabled !== was.disabled) {
+      await record(trx, now, client, { type: after.disabled ? 'disabled' : 'enabled', ...event });
+    }
+    if ((demotes && was.user_role === ADMIN) || (disables && !was.disabled)) await endSessionsOf(trx, id, now);
+    return after;
+  });
+}
+
+/** Removes the account; its sessions go with it (foreign key), its audit events stay. */
+export async function deleteUser(
+  deps: Deps,
+  input: ParsedInputOf<'deleteUser'>,
+  caller: Caller,
+  client: Client,
+): Promise<OutputOf<'deleteUser'>> {
+  const now = deps.clock();
+  await deps.db.transaction().execute(async (trx) => {
+    await lockAdmins(trx);
+    const target = await trx
+      .selectFrom('users')
+      .select(['id_user', 'user_role', 'disabled'])
+      .where('id_user', '=', input.id)
+      .executeTakeFirst();
+    if (!target) throw notFound(input.id);
+    await assertNotLastAdmin(trx, target);
+    await trx.deleteFrom('users').where('id_user', '=', input.id).execute();
+    await record(trx, now, client, { type: 'deleted', actorId: caller.userId, targetId: input.id });
+  });
+  return { msg: `User ${input.id} deleted` };
+}
+
+/** An admin sets a password (the password rules apply); every session of the account ends. */
+export async function setUserPassword(
+  deps: Deps,
+  input: ParsedInputOf<'setUserPassword'>,
+  caller: Caller,
+  client: Client,
+): Promise<OutputOf<'setUserPassword'>> {
+  assertAcceptablePassword(input.new_password, 'new_password');
+  const password_hash = await deps.passwords.hash(input.new_password);
+  const now = deps.clock();
+  await deps.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('users')
+      .set({ password_hash })
+      .where('id_user', '=', input.id)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows !== 1n) throw notFound(input.id);
+    await endSessionsOf(trx, input.id, now);
+    await record(trx, now, client, { type: 'password_set', actorId: caller.userId, targetId: input.id });
+  });
+  return { msg: 'Password set; the account’s sessions have ended' };
+}

@@ -1,0 +1,126 @@
+import { operationNames } from '@api-users/contract';
+import { describe, expect, it } from 'vitest';
+import { ApiError, memoryTokenStore, type OperationName, type Tokens } from '../src/index.js';
+import { accessStatus, adminLogin, apiUrl, countingFetch, PASSWORD, uniqueLogin } from './support/helpers.js';
+import { type Calls, type Client, transportNames, transports } from './support/transports.js';
+
+const NEW_PASSWORD = 'a password of my own';
+const SET_PASSWORD = 'set by the sdk admin';
+
+/** The same client, noting the name of every operation called through it. */
+function tracked(client: Client, called: Set<OperationName>): Client {
+  const calls = Object.fromEntries(
+    operationNames.map((name) => [
+      name,
+      (input?: unknown) => {
+        called.add(name);
+        return (client[name] as (input?: unknown) => Promise<unknown>)(input);
+      },
+    ]),
+  ) as Calls;
+  return { ...calls, signOut: client.signOut };
+}
+
+describe.each(transportNames)('account and admin operations over %s', (transport) => {
+  const make = (options: { tokenStore?: ReturnType<typeof memoryTokenStore>; fetch?: typeof fetch } = {}) =>
+    transports[transport]({ baseUrl: apiUrl(), ...options });
+
+  it('calls every operation of the table, keeping the token store in step', async () => {
+    const called = new Set<OperationName>();
+    const store = memoryTokenStore();
+    const refreshes = countingFetch('refresh');
+    const me = tracked(make({ tokenStore: store, fetch: refreshes.fetch }), called);
+    const admin = tracked(make(), called);
+    const login = uniqueLogin(`Account.${transport}`);
+
+    expect(await me.setup()).toEqual({ first_run: false });
+    const user = await me.register({ user_name: 'Account Owner', login, password: PASSWORD });
+    await me.login({ login, password: PASSWORD });
+    expect(await me.getMe()).toEqual(user);
+    expect(await me.userById({ id: user.id_user })).toEqual(user);
+    // What a page's next_cursor says goes back in as it is, null included.
+    expect((await me.listUsers({ q: login.toUpperCase(), cursor: null })).items).toEqual([user]);
+
+    // Another device signs in; its session is listed, and ended from here.
+    await make().login({ login, password: PASSWORD });
+    const sessions = await me.listMySessions({ cursor: null });
+    expect(sessions.items.map((session) => session.current)).toEqual([false, true]);
+    expect(await me.endMySession({ sid: sessions.items[0]?.id as string })).toEqual({ ended: 1 });
+    await make().login({ login, password: PASSWORD });
+    expect(await me.endMyOtherSessions()).toEqual({ ended: 1 });
+
+    // A wrong password is no refused token: no refresh, the session untouched.
+    const before = store.get() as Tokens;
+    const wrong = await me.changePassword({ current_password: 'not it', new_password: NEW_PASSWORD }).catch((e) => e);
+    expect(wrong).toBeInstanceOf(ApiError);
+    expect(wrong).toMatchObject({ status: 401, code: 'BAD_CREDENTIALS' });
+    expect(refreshes.count()).toBe(0);
+    expect(store.get()).toEqual(before);
+    const pair = await me.changePassword({ current_password: PASSWORD, new_password: NEW_PASSWORD });
+    expect(store.get()).toEqual({ access_token: pair.access_token, refresh_token: pair.refresh_token });
+    expect(await me.introspect({ token: pair.access_token })).toMatchObject({
+      active: true,
+      sub: String(user.id_user),
+    });
+    expect((await me.refresh()).token_type).toBe('Bearer');
+
+    await admin.login({ login: adminLogin(), password: PASSWORD });
+    expect(await admin.updateUser({ id: user.id_user, user_name: 'Renamed Owner' })).toMatchObject({
+      user_name: 'Renamed Owner',
+    });
+    expect((await admin.listUserSessions({ id: user.id_user })).items).toHaveLength(1);
+    expect(await admin.setUserPassword({ id: user.id_user, new_password: SET_PASSWORD })).toHaveProperty('msg');
+    // The owner's session ended with it: the next call's refresh is refused, and the store is cleared.
+    await expect(me.getMe()).rejects.toMatchObject({ status: 401, code: 'TOKEN_REVOKED' });
+    expect(store.get()).toBeNull();
+
+    const phone = await me.login({ login, password: SET_PASSWORD });
+    const sid = JSON.parse(atob(phone.access_token.split('.')[1] ?? '')).sid as string;
+    expect(await admin.endUserSession({ id: user.id_user, sid })).toEqual({ ended: 1 });
+    await me.login({ login, password: SET_PASSWORD });
+    expect(await admin.endUserSessions({ id: user.id_user })).toEqual({ ended: 1 });
+    const events = await admin.listAudit({ target_id: user.id_user, limit: 100, cursor: null });
+    expect(events.items.map((event) => event.type).slice(0, 5)).toEqual([
+      'session_ended',
+      'login',
+      'session_ended',
+      'login',
+      'password_set',
+    ]);
+
+    await me.login({ login, password: SET_PASSWORD });
+    expect(await me.logout()).toEqual({ msg: 'Access token revoked' });
+    await me.login({ login, password: SET_PASSWORD });
+    expect(await me.logoutRefresh()).toEqual({ msg: 'Refresh token revoked' });
+    expect(await admin.deleteUser({ id: user.id_user })).toEqual({ msg: `User ${user.id_user} deleted` });
+    await expect(me.login({ login, password: SET_PASSWORD })).rejects.toMatchObject({ code: 'BAD_CREDENTIALS' });
+
+    expect([...called].sort()).toEqual([...operationNames].sort());
+  });
+
+  it('signs out: the session ended on the server, the store cleared, even for a session already ended', async () => {
+    const store = memoryTokenStore();
+    const api = make({ tokenStore: store });
+    const login = uniqueLogin(`SignOut.${transport}`);
+    await api.register({ user_name: 'Signing Out', login, password: PASSWORD });
+    const pair = await api.login({ login, password: PASSWORD });
+    await api.signOut();
+    expect(store.get()).toBeNull();
+    // logoutRefresh ended the session: its access token stopped working too.
+    expect(await accessStatus(pair.access_token)).toBe(401);
+    // Nothing stored: nothing to end.
+    await api.signOut();
+
+    await api.login({ login, password: PASSWORD });
+    await make({ tokenStore: memoryTokenStore(store.get() as Tokens) }).logoutRefresh();
+    await api.signOut();
+    expect(store.get()).toBeNull();
+  });
+
+  it('clears the store on sign-out even when the server cannot be reached, and says so', async () => {
+    const store = memoryTokenStore({ access_token: 'a.b.c', refresh_token: 'd.e.f' });
+    const api = transports[transport]({ baseUrl: 'http://127.0.0.1:1', tokenStore: store });
+    await expect(api.signOut()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(store.get()).toBeNull();
+  });
+});
