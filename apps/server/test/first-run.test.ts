@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
+import { DASHBOARD_PATH } from '../src/adapters/dashboard.js';
+import { DOCS_PREFIX, OPENAPI_PATH } from '../src/adapters/openapi.js';
 
 /** What a browser sends for a page it navigates to. */
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8';
@@ -24,13 +26,13 @@ describe('first run', () => {
       expect(await res.json()).toEqual({
         name: 'Api users',
         // The suite runs on a build, and so with the dashboard built.
-        links: { docs: '/docs', dashboard: '/dashboard/', openapi: '/api/v1/openapi.json' },
+        links: { docs: DOCS_PREFIX, dashboard: DASHBOARD_PATH, openapi: OPENAPI_PATH },
       });
     }
     for (const [path, type] of [
-      ['/docs', 'text/html'],
-      ['/dashboard/', 'text/html'],
-      ['/api/v1/openapi.json', 'application/json'],
+      [DOCS_PREFIX, 'text/html'],
+      [DASHBOARD_PATH, 'text/html'],
+      [OPENAPI_PATH, 'application/json'],
     ]) {
       const res = await fetch(server.url + path);
       expect(res.status, path).toBe(200);
@@ -45,7 +47,7 @@ describe('first run', () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await res.text();
     const hrefs = [...html.matchAll(/<a href="([^"]+)">/g)].map((match) => match[1]);
-    expect(hrefs).toEqual(['/docs', '/dashboard/', '/api/v1/openapi.json']);
+    expect(hrefs).toEqual([DOCS_PREFIX, DASHBOARD_PATH, OPENAPI_PATH]);
     expect(html).not.toContain('<script');
   });
 
@@ -56,8 +58,7 @@ describe('first run', () => {
     const records = lines.map((line) => JSON.parse(line) as { level: number; msg: string });
     const ready = records.find((record) => record.msg.startsWith(READY));
     expect(ready?.level).toBe(30);
-    for (const path of ['/docs', '/dashboard/', '/api/v1/openapi.json'])
-      expect(ready?.msg).toContain(server.url + path);
+    for (const path of [DOCS_PREFIX, DASHBOARD_PATH, OPENAPI_PATH]) expect(ready?.msg).toContain(server.url + path);
   });
 });
 

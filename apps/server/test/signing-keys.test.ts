@@ -8,6 +8,7 @@ import {
 } from 'node:crypto';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { calculateJwkThumbprint, createLocalJWKSet, type JWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer } from '../../../test-support/spawn-server.js';
@@ -44,7 +45,7 @@ describeEachDatabase('signing keys', (dialect) => {
     await Promise.all(servers.map((s) => s.close()));
     await database.drop();
   });
-  const users = (server: TestServer, token: string) => call(server.url, 'GET', '/api/v1/users', { token });
+  const users = (server: TestServer, token: string) => call(server.url, 'GET', `${REST_PREFIX}/users`, { token });
 
   it('signs with an Ed25519 key as RFC 9068 access tokens, and publishes only public keys, cacheable', async () => {
     // The P-256 key is given whole, private part and all, as a verify-only key: only its public part may show.
@@ -100,9 +101,9 @@ describeEachDatabase('signing keys', (dialect) => {
 
     const after = await serve({ ...edServer, JWT_SECRET: TEST_SECRET });
     for (const server of [before, after]) expect((await users(server, oldAccess)).status).toBe(200);
-    const introspected = await call(after.url, 'POST', '/api/v1/introspect', { json: { token: oldAccess } });
+    const introspected = await call(after.url, 'POST', `${REST_PREFIX}/introspect`, { json: { token: oldAccess } });
     expect(introspected.body).toMatchObject({ active: true, sid });
-    const renewed = await call(after.url, 'POST', '/api/v1/refresh', { token: oldRefresh });
+    const renewed = await call(after.url, 'POST', `${REST_PREFIX}/refresh`, { token: oldRefresh });
     expect(renewed.status).toBe(200);
     expect(headerOf(renewed.body.access_token)).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt' });
     expect(claimsOf(renewed.body.access_token)).toMatchObject({ sid, iss: ISSUER, aud: AUDIENCE });
@@ -111,7 +112,7 @@ describeEachDatabase('signing keys', (dialect) => {
     // refresh token of its pair, without them too, brings a pair that has them.
     const earlier = (await restClient(before.url).signUp(uniqueLogin('upgrade'))).tokens;
     expect((await users(after, earlier.access_token)).body.code).toBe('INVALID_TOKEN');
-    const refreshed = await call(after.url, 'POST', '/api/v1/refresh', { token: earlier.refresh_token });
+    const refreshed = await call(after.url, 'POST', `${REST_PREFIX}/refresh`, { token: earlier.refresh_token });
     expect(refreshed.status).toBe(200);
     expect((await users(after, refreshed.body.access_token)).status).toBe(200);
   });
@@ -151,7 +152,7 @@ describeEachDatabase('signing keys', (dialect) => {
     const server = await serve();
     const { tokens } = await restClient(server.url).signUp(uniqueLogin('scheme'));
     for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
-      const res = await call(server.url, 'GET', '/api/v1/users', {
+      const res = await call(server.url, 'GET', `${REST_PREFIX}/users`, {
         headers: { authorization: `${scheme} ${tokens.access_token}` },
       });
       expect([scheme, res.status]).toEqual([scheme, 200]);
@@ -188,13 +189,13 @@ describeEachDatabase('signing keys', (dialect) => {
     const kids = (await (await fetch(rotated.url + JWKS_PATH)).json()).keys.map((k: JWK) => k.kid);
     expect(kids).toEqual([await thumbprint(p256), await thumbprint(ed)]);
     // A refresh token of the old key still renews its session, now under the new key.
-    const renewed = await call(rotated.url, 'POST', '/api/v1/refresh', { token: old.refresh_token });
+    const renewed = await call(rotated.url, 'POST', `${REST_PREFIX}/refresh`, { token: old.refresh_token });
     expect(kidOf(renewed.body.access_token)).toBe(await thumbprint(p256));
     // Step 3: the old key is gone, and with it every token it signed.
     const after = await serve({ ...edServer, JWT_SIGNING_KEY: pkcs8(p256) });
     const oldPair = (await restClient(first.url).signUp(uniqueLogin('rotate'))).tokens;
     expect((await users(after, oldPair.access_token)).body.code).toBe('INVALID_TOKEN');
-    expect((await call(after.url, 'POST', '/api/v1/refresh', { token: oldPair.refresh_token })).body.code).toBe(
+    expect((await call(after.url, 'POST', `${REST_PREFIX}/refresh`, { token: oldPair.refresh_token })).body.code).toBe(
       'INVALID_TOKEN',
     );
     expect((await users(after, fresh.access_token)).status).toBe(200);
@@ -217,7 +218,7 @@ describeEachDatabase('token introspection', (dialect) => {
     await server.close();
     await database.drop();
   });
-  const introspect = (token: string) => call(server.url, 'POST', '/api/v1/introspect', { json: { token } });
+  const introspect = (token: string) => call(server.url, 'POST', `${REST_PREFIX}/introspect`, { json: { token } });
   const inactive = async (token: string) => {
     const res = await introspect(token);
     expect([res.status, res.body]).toEqual([200, { active: false }]);
@@ -231,7 +232,9 @@ describeEachDatabase('token introspection', (dialect) => {
     expect(live.body).toEqual({ active: true, ...claimsOf(tokens.access_token) });
     expect(live.body).toMatchObject({ iss: ISSUER, aud: AUDIENCE, type: 'access' });
     // The same over tRPC; no Authorization is needed, the token itself is the credential.
-    const trpc = await call(server.url, 'POST', '/trpc/auth.introspect', { json: { token: tokens.access_token } });
+    const trpc = await call(server.url, 'POST', `${TRPC_PREFIX}/auth.introspect`, {
+      json: { token: tokens.access_token },
+    });
     expect(trpc.body.result.data).toEqual(live.body);
     await api.call('DELETE', '/logout', { token: tokens.access_token });
     await inactive(tokens.access_token);
@@ -258,10 +261,10 @@ describeEachDatabase('token introspection', (dialect) => {
 
   it('refuses a request that is not an introspection request', async () => {
     for (const json of [{}, { token: '' }, { token: 'x', extra: 1 }, { token: 'x', token_type_hint: 'id_token' }]) {
-      const res = await call(server.url, 'POST', '/api/v1/introspect', { json });
+      const res = await call(server.url, 'POST', `${REST_PREFIX}/introspect`, { json });
       expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     }
-    const hinted = await call(server.url, 'POST', '/api/v1/introspect', {
+    const hinted = await call(server.url, 'POST', `${REST_PREFIX}/introspect`, {
       json: { token: 'x', token_type_hint: 'refresh_token' },
     });
     expect(hinted.body).toEqual({ active: false });
@@ -291,7 +294,7 @@ describe('start-up without a configured key', () => {
     const second = await spawnServer(env);
     try {
       expect(second.output()).toContain(`kept in ${keyFile}`);
-      expect((await call(second.url, 'GET', '/api/v1/users', { token })).status).toBe(200);
+      expect((await call(second.url, 'GET', `${REST_PREFIX}/users`, { token })).status).toBe(200);
     } finally {
       await second.stop();
       await database.drop();
