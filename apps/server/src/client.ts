@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import ipaddr from 'ipaddr.js';
 
 /** Who is calling, as sessions and the audit log remember it; never a credential. */
 export interface Client {
@@ -10,17 +11,26 @@ export interface Client {
   requestId: string;
 }
 
-/** Characters of a user agent kept: its columns' length. */
+/** Characters of a user agent and of a client address kept: their columns' lengths. */
 const USER_AGENT_LENGTH = 255;
+const ADDRESS_LENGTH = 64;
 
 /** Cut by code points, so no surrogate pair is split. */
 const cut = (text: string, length: number): string =>
   text.length <= length ? text : Array.from(text).slice(0, length).join('');
 
+/**
+ * An address in its one written form (an IPv4-mapped IPv6 address as IPv4). With TRUST_PROXY on, the address
+ * comes from X-Forwarded-For, which may hold any text a client put there: kept, but no longer than its column.
+ */
+function addressOf(ip: string): string {
+  return ipaddr.isValid(ip) ? ipaddr.process(ip).toString() : cut(ip, ADDRESS_LENGTH);
+}
+
 export function clientOf(req: FastifyRequest): Client {
   const userAgent = req.headers['user-agent'];
   return {
-    ip: req.ip,
+    ip: addressOf(req.ip),
     userAgent: userAgent === undefined ? undefined : cut(userAgent, USER_AGENT_LENGTH),
     requestId: req.id,
   };

@@ -43,14 +43,12 @@ export interface RateLimiter {
 
 /**
  * The client an address stands for: an IPv6 address by its /64, which one subscriber usually holds whole
- * (as @fastify/rate-limit and express-rate-limit key it), an IPv4-mapped IPv6 address as its IPv4 address.
- * Anything else (X-Forwarded-For is client text when TRUST_PROXY is on) counts as it is.
+ * (as @fastify/rate-limit and express-rate-limit key it). Addresses arrive in one written form (client.ts:
+ * an IPv4-mapped one as IPv4); anything else (X-Forwarded-For text, with TRUST_PROXY on) counts as it is.
  */
-function clientOf(address: string): string {
-  if (!ipaddr.isValid(address)) return address;
-  const ip = ipaddr.process(address);
-  if (ip.kind() === 'ipv4') return ip.toString();
-  return `${ipaddr.IPv6.networkAddressFromCIDR(`${ip.toString()}/64`).toString()}/64`;
+function subscriberOf(address: string): string {
+  if (!ipaddr.isValid(address) || ipaddr.parse(address).kind() !== 'ipv6') return address;
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${address}/64`).toString()}/64`;
 }
 
 /**
@@ -176,11 +174,11 @@ export async function createRateLimiter(
 
   return {
     async attempt(operation, address) {
-      if (attempts) await take([{ limiter: attempts, key: keyOf(operation, clientOf(address)) }]);
+      if (attempts) await take([{ limiter: attempts, key: keyOf(operation, subscriberOf(address)) }]);
     },
 
     async guardPassword(operation, account, address, check) {
-      const client = clientOf(address);
+      const client = subscriberOf(address);
       const counts = [
         pair && { limiter: pair, key: keyOf(operation, account, client) },
         byAddress && { limiter: byAddress, key: keyOf(operation, client) },

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
-import type { Reply } from './support/http.js';
+import { createTestDatabase, describeEachDatabase, lastAuditEvent, type TestDatabase } from './support/databases.js';
+import { type Reply, restClient } from './support/http.js';
 import { claimsOf, type OperationClient, operationClient, transports } from './support/operations.js';
-import { startServer, type TestServer, uniqueLogin } from './support/server.js';
+import { startServer, type TestServer, uniqueLogin, useIsolatedServer } from './support/server.js';
 
 const PASSWORD = 'a fine long password';
 const NEW_PASSWORD = 'changed by its owner';
@@ -193,5 +193,28 @@ describeEachDatabase('audit log', (dialect) => {
       await server.close();
       await database.drop();
     }
+  });
+});
+
+describeEachDatabase('client addresses behind a trusted proxy', (dialect) => {
+  const server = useIsolatedServer(dialect, { TRUST_PROXY: 'true' });
+
+  it('records any X-Forwarded-For text without failing (cut to its column), and a mapped IPv4 address as IPv4', async () => {
+    const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
+    const api = restClient(server.url);
+    const login = uniqueLogin('proxied');
+    const spoofed = `spoofed-${'x'.repeat(100)}`;
+    const registered = await api.call('POST', '/register', {
+      json: { user_name: 'Proxied', login, password: PASSWORD },
+      ...from(spoofed),
+    });
+    expect(registered.status).toBe(201);
+    expect((await lastAuditEvent(server.database.url))?.client_address).toBe(spoofed.slice(0, 64));
+    const signedIn = await api.call('POST', '/login', {
+      json: { login, password: PASSWORD },
+      ...from('::ffff:10.1.2.3'),
+    });
+    expect(signedIn.status).toBe(200);
+    expect((await lastAuditEvent(server.database.url))?.client_address).toBe('10.1.2.3');
   });
 });
