@@ -16,10 +16,13 @@ if (!file) {
 const count = Number(countArg ?? 25);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 
-// Self time per node: each sample lands on one node; timeDeltas[i] is the time before sample i.
+// Self time per node: each sample lands on one node; timeDeltas[i] is the time before sample i. Idle samples
+// are left out, so the shares are of the time the process was busy whatever else the run did.
+const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
 const self = new Map();
 let total = 0;
 for (let i = 0; i < profile.samples.length; i++) {
+  if (idle.has(profile.samples[i])) continue;
   const dt = profile.timeDeltas[i] ?? 0;
   self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + dt);
   total += dt;
@@ -53,7 +56,7 @@ for (const node of profile.nodes) {
 }
 
 const show = (title, map, n) => {
-  console.log(`\n${title} (of ${(total / 1e6).toFixed(2)} s sampled)`);
+  console.log(`\n${title} (of ${(total / 1e6).toFixed(2)} s busy)`);
   for (const [k, t] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) {
     console.log(`${((100 * t) / total).toFixed(1).padStart(5)} %  ${(t / 1000).toFixed(0).padStart(7)} ms  ${k}`);
   }

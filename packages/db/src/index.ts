@@ -1,5 +1,6 @@
 export * from './connect.js';
 export * from './errors.js';
 export * from './migrations.js';
+export * from './prepared.js';
 export type * from './schema.js';
 export * from './search.js';

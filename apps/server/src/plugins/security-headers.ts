@@ -25,7 +25,11 @@ export function setSecurityHeaders(req: FastifyRequest, reply: FastifyReply): vo
 }
 
 async function securityHeaders(fastify: FastifyInstance): Promise<void> {
-  fastify.addHook('onSend', async (req, reply) => setSecurityHeaders(req, reply));
+  // A callback hook: it runs on every answer, and an async one costs a promise each.
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    setSecurityHeaders(req, reply);
+    done(null, payload);
+  });
 }
 
 export default fp(securityHeaders, { name: 'security-headers' });

@@ -11,16 +11,17 @@ async function shutdownGate(fastify: FastifyInstance): Promise<void> {
   fastify.addHook('preClose', async () => {
     closing = true;
   });
-  fastify.addHook('onRequest', async (_req, reply) => {
-    if (closing) {
-      return reply
-        .code(503)
-        .header('connection', 'close')
-        .send({ code: 'SHUTTING_DOWN', msg: 'This instance is shutting down; retry the request' });
-    }
+  // Callback hooks, not async ones: they run on every request, and a promise each is measurable (bench/README.md).
+  fastify.addHook('onRequest', (_req, reply, done) => {
+    if (!closing) return done();
+    reply
+      .code(503)
+      .header('connection', 'close')
+      .send({ code: 'SHUTTING_DOWN', msg: 'This instance is shutting down; retry the request' });
   });
-  fastify.addHook('onSend', async (_req, reply) => {
+  fastify.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 }
 

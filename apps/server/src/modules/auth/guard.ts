@@ -1,4 +1,6 @@
 import type { AuthKind, UserRole } from '@api-users/contract';
+import { type Database, prepared } from '@api-users/db';
+import type { Kysely } from 'kysely';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 import { roleOf } from '../users/users.js';
@@ -57,18 +59,21 @@ export async function currentRole(
   claims: Pick<Claims, 'sid' | 'jti'>,
   userId: number,
 ): Promise<UserRole | undefined> {
-  const row = await deps.db
+  const [row] = await sessionState(deps.db, { jti: claims.jti, sid: claims.sid, userId });
+  if (!row || row.revoked_at !== null || row.token_revoked || row.disabled) return undefined;
+  return roleOf(row.user_role);
+}
+
+const sessionState = prepared((db: Kysely<Database>, v: { jti: string; sid: string; userId: number }) =>
+  db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id_user', 'sessions.user_id')
     .select((eb) => [
       'sessions.revoked_at',
       'users.user_role',
       'users.disabled',
-      eb.exists(eb.selectFrom('revoked_tokens').select('jti').where('jti', '=', claims.jti)).as('token_revoked'),
+      eb.exists(eb.selectFrom('revoked_tokens').select('jti').where('jti', '=', v.jti)).as('token_revoked'),
     ])
-    .where('sessions.sid', '=', claims.sid)
-    .where('sessions.user_id', '=', userId)
-    .executeTakeFirst();
-  if (!row || row.revoked_at !== null || row.token_revoked || row.disabled) return undefined;
-  return roleOf(row.user_role);
-}
+    .where('sessions.sid', '=', v.sid)
+    .where('sessions.user_id', '=', v.userId),
+);

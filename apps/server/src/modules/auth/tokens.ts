@@ -6,6 +6,11 @@ import { AppError } from '../../errors.js';
 import type { KeyRing } from './keys.js';
 
 type TokenType = 'access' | 'refresh';
+/** What fast-jwt's verifier answers with `complete: true`. */
+interface Decoded {
+  header: { kid?: string; typ?: string };
+  payload: unknown;
+}
 export type Claims = TokenClaims;
 
 interface SessionRef {
@@ -86,6 +91,18 @@ export function createTokenService(
     });
   };
 
+  /** The claims of a verified token, if they follow the rules of its key; frozen, as callers share them. */
+  const checkClaims = ({ header, payload }: Decoded): Claims => {
+    const claims = TokenClaimsSchema.safeParse(payload);
+    const { kid, typ } = header;
+    const legacy = kid !== undefined && keys.verification.get(kid)?.legacy === true;
+    if (!claims.success || !(legacy ? typ === 'JWT' : followsCurrentRules(typ, claims.data))) {
+      throw new AppError('INVALID_TOKEN', 'The token is not valid');
+    }
+    return Object.freeze(claims.data);
+  };
+  const checked = new WeakMap<Decoded, Claims>();
+
   return {
     issuePair(s, nowMs) {
       return {
@@ -96,7 +113,7 @@ export function createTokenService(
       };
     },
     async verify(raw, expected) {
-      let decoded: { header: { kid?: string; typ?: string }; payload: unknown };
+      let decoded: Decoded;
       try {
         decoded = await verifier(raw);
       } catch (err) {
@@ -105,19 +122,17 @@ export function createTokenService(
         }
         throw new AppError('INVALID_TOKEN', 'The token is not valid');
       }
-      const claims = TokenClaimsSchema.safeParse(decoded.payload);
-      const { kid, typ } = decoded.header;
-      const legacy = kid !== undefined && keys.verification.get(kid)?.legacy === true;
-      if (!claims.success || !(legacy ? typ === 'JWT' : followsCurrentRules(typ, claims.data))) {
-        throw new AppError('INVALID_TOKEN', 'The token is not valid');
-      }
-      if (claims.data.type !== expected) {
+      // fast-jwt answers a cached token with the object it cached (after checking its times again), so the
+      // claims of a token seen before need no second parse; any other object is parsed.
+      const claims = checked.get(decoded) ?? checkClaims(decoded);
+      checked.set(decoded, claims);
+      if (claims.type !== expected) {
         throw new AppError(
           'WRONG_TOKEN_TYPE',
-          `This operation takes the ${expected} token of a pair, not the ${claims.data.type} token`,
+          `This operation takes the ${expected} token of a pair, not the ${claims.type} token`,
         );
       }
-      return claims.data;
+      return claims;
     },
   };
 }

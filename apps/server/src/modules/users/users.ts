@@ -1,6 +1,6 @@
 import { ADMIN, type OutputOf, type ParsedInputOf, USER, type User, type UserRole } from '@api-users/contract';
-import type { Database } from '@api-users/db';
-import type { Selectable } from 'kysely';
+import { type Database, prepared } from '@api-users/db';
+import type { Kysely, Selectable } from 'kysely';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 import type { Caller } from '../auth/guard.js';
@@ -31,26 +31,25 @@ function assertMayRead(deps: Deps, caller: Caller, id?: number): void {
   }
 }
 
+type ListValues = {
+  take: number;
+  after: number | undefined;
+  role: number | undefined;
+  disabled: number | undefined;
+  q: string | undefined;
+};
+
 /**
  * Keyset pagination on the primary key: every page costs the same, however deep. `role` and `disabled`
  * each have an index that orders by id within a value; `q` has none (no B-tree index serves "contains"): it
  * scans in id order until a page is full (bench/README.md measures it).
  */
-export async function listUsers(
-  deps: Deps,
-  input: ParsedInputOf<'listUsers'>,
-  caller: Caller,
-): Promise<OutputOf<'listUsers'>> {
-  assertMayRead(deps, caller);
-  let query = deps.db
-    .selectFrom('users')
-    .select(publicColumns)
-    .orderBy('id_user')
-    .limit(input.limit + 1);
-  if (input.cursor) query = query.where('id_user', '>', Number(input.cursor));
-  if (input.role !== undefined) query = query.where('user_role', '=', input.role);
-  if (input.disabled !== undefined) query = query.where('disabled', '=', input.disabled ? 1 : 0);
-  const q = input.q;
+const usersPage = prepared((db: Kysely<Database>, v: ListValues) => {
+  let query = db.selectFrom('users').select(publicColumns).orderBy('id_user').limit(v.take);
+  if (v.after !== undefined) query = query.where('id_user', '>', v.after);
+  if (v.role !== undefined) query = query.where('user_role', '=', v.role);
+  if (v.disabled !== undefined) query = query.where('disabled', '=', v.disabled);
+  const q = v.q;
   if (q !== undefined) {
     // instr, not LIKE: nothing in q is a wildcard, and both databases have it. Both sides are folded (logins
     // are stored folded; names have a folded copy), so the comparison is exact on MySQL and SQLite alike.
@@ -61,11 +60,31 @@ export async function listUsers(
       ]),
     );
   }
-  return pageOf(await query.execute(), input.limit, toUser, (row) => String(row.id_user));
+  return query;
+});
+
+export async function listUsers(
+  deps: Deps,
+  input: ParsedInputOf<'listUsers'>,
+  caller: Caller,
+): Promise<OutputOf<'listUsers'>> {
+  assertMayRead(deps, caller);
+  const rows = await usersPage(deps.db, {
+    take: input.limit + 1,
+    after: input.cursor ? Number(input.cursor) : undefined,
+    role: input.role,
+    disabled: input.disabled === undefined ? undefined : Number(input.disabled),
+    q: input.q,
+  });
+  return pageOf(rows, input.limit, toUser, (row) => String(row.id_user));
 }
 
+const userRow = prepared((db: Kysely<Database>, v: { id: number }) =>
+  db.selectFrom('users').select(publicColumns).where('id_user', '=', v.id),
+);
+
 async function publicUser(deps: Deps, id: number): Promise<User | undefined> {
-  const row = await deps.db.selectFrom('users').select(publicColumns).where('id_user', '=', id).executeTakeFirst();
+  const [row] = await userRow(deps.db, { id });
   return row && toUser(row);
 }
 

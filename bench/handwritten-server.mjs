@@ -1,0 +1,132 @@
+// The second baseline: a hand-written Fastify app doing the same work as the server's GET /users/:id and
+// GET /users, nothing else. fast-jwt verifier (cache on, the server's required claims and access-token
+// typ), the guard's one statement (session + user + revoked-token EXISTS), then the user or the keyset
+// page, each by prepared statement; the same JSON body, security headers and x-request-id. Its preflight
+// answer must equal the server's byte for byte (run.mjs checks), so the two cannot drift apart.
+// Settings as the server's: DATABASE_URL (mysql:// or sqlite:), JWT_SECRET (HS256), DB_POOL_SIZE, HOST, PORT.
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import { requireFromDb, requireFromServer } from './lib.mjs';
+
+const { createVerifier } = requireFromServer('fast-jwt');
+const env = process.env;
+const url = env.DATABASE_URL ?? '';
+const mysql = url.startsWith('mysql://');
+const q = (sql) => (mysql ? sql : sql.replaceAll('`', '"'));
+
+const GUARD = q(
+  'select `sessions`.`revoked_at`, `users`.`user_role`, `users`.`disabled`, exists (select `jti` from `revoked_tokens` where `jti` = ?) as `token_revoked` from `sessions` inner join `users` on `users`.`id_user` = `sessions`.`user_id` where `sessions`.`sid` = ? and `sessions`.`user_id` = ?',
+);
+const COLUMNS = '`id_user`, `user_name`, `login`, `user_role`, `created_at`, `disabled`';
+const BY_ID = q(`select ${COLUMNS} from \`users\` where \`id_user\` = ?`);
+const FIRST_PAGE = q(`select ${COLUMNS} from \`users\` order by \`id_user\` limit ?`);
+const NEXT_PAGE = q(`select ${COLUMNS} from \`users\` where \`id_user\` > ? order by \`id_user\` limit ?`);
+
+/** (sql, params) => rows, by prepared statement on either database. */
+function openDatabase() {
+  if (mysql) {
+    const pool = requireFromDb('mysql2').createPool({
+      uri: url,
+      connectionLimit: Number(env.DB_POOL_SIZE ?? 10),
+      charset: 'utf8mb4_bin',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      timezone: 'Z',
+    });
+    const promise = pool.promise();
+    return { all: async (sql, params) => (await promise.execute(sql, params))[0], close: () => promise.end() };
+  }
+  const SQLite = requireFromDb('better-sqlite3');
+  const sqlite = new SQLite(url.slice('sqlite:'.length));
+  sqlite.pragma('journal_mode = WAL');
+  const statements = new Map();
+  const prepared = (sql) => statements.get(sql) ?? statements.set(sql, sqlite.prepare(sql)).get(sql);
+  return { all: async (sql, params) => prepared(sql).all(...params), close: async () => sqlite.close() };
+}
+
+const db = openDatabase();
+const verify = createVerifier({
+  key: env.JWT_SECRET,
+  algorithms: ['HS256'],
+  clockTolerance: 5000,
+  requiredClaims: ['sub', 'type', 'jti', 'sid', 'role', 'iat', 'nbf', 'exp'],
+  complete: true,
+  cache: true,
+});
+
+const HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-opener-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+const toUser = (row) => ({
+  id_user: Number(row.id_user),
+  user_name: row.user_name,
+  login: row.login,
+  user_role: row.user_role === 1 ? 1 : 2,
+  created_at: new Date(Number(row.created_at)).toISOString(),
+  disabled: Number(row.disabled) === 1,
+});
+
+const refuse = (reply, status, code, msg) => reply.code(status).send({ code, msg });
+
+/** The guard: a valid access token whose session, token and user are live. False when it answered. */
+async function guard(req, reply) {
+  const token = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  let claims;
+  try {
+    const { header, payload } = verify(token ?? '');
+    if (header.typ !== 'at+jwt' || payload.type !== 'access') throw new Error('not an access token');
+    claims = payload;
+  } catch {
+    refuse(reply, 401, 'INVALID_TOKEN', 'The token is not valid');
+    return false;
+  }
+  const [row] = await db.all(GUARD, [claims.jti, claims.sid, Number(claims.sub)]);
+  if (!row || row.revoked_at !== null || row.token_revoked || row.disabled) {
+    refuse(reply, 401, 'TOKEN_REVOKED', 'The token has been revoked');
+    return false;
+  }
+  return true;
+}
+
+const app = Fastify({ logger: { level: env.LOG_LEVEL ?? 'warn' }, genReqId: () => randomUUID() });
+app.addHook('onSend', async (req, reply) => {
+  reply.header('x-request-id', req.id);
+  reply.headers(HEADERS);
+});
+
+app.get('/api/v1/users/:id', async (req, reply) => {
+  if (!(await guard(req, reply))) return reply;
+  const id = Number(req.params.id);
+  const [row] = await db.all(BY_ID, [id]);
+  if (!row) return refuse(reply, 404, 'NOT_FOUND', `No user with id ${id}`);
+  return toUser(row);
+});
+
+app.get('/api/v1/users', async (req, reply) => {
+  if (!(await guard(req, reply))) return reply;
+  const limit = Number(req.query.limit ?? 20);
+  const cursor = req.query.cursor;
+  const rows = await db.all(cursor ? NEXT_PAGE : FIRST_PAGE, cursor ? [Number(cursor), limit + 1] : [limit + 1]);
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map(toUser),
+    next_cursor: rows.length > limit ? String(page.at(-1).id_user) : null,
+  };
+});
+app.get('/healthz', async () => ({ status: 'ok' }));
+
+const stop = () =>
+  app
+    .close()
+    .then(() => db.close())
+    .then(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+await app.listen({ host: env.HOST ?? '127.0.0.1', port: Number(env.PORT ?? 0) });
