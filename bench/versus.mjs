@@ -2,7 +2,7 @@
 // in alternating rounds (ours, theirs, theirs, ours, ...) so a slow patch of a noisy machine hits both sides.
 // run.mjs calls versusHandwritten() for each database; alone, `node bench/versus.mjs [--quick]` sets up its own
 // databases (BENCH_DIALECTS, BENCH_MYSQL_URL as in run.mjs) and prints the ratios: the quick loop while profiling
-// (BENCH_ONLY=<regex> picks pairs by label; BENCH_CPU_PROF=1 writes our server's profile to bench/profiles/).
+// (BENCH_ONLY=<regex> picks pairs by label; BENCH_CPU_PROF=1 writes both servers' profiles to bench/profiles/).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, migrateAndSeed, mysqlVersion, removeTempDir } from './databases.mjs';
@@ -38,43 +38,74 @@ async function expectedBody(url, headers) {
 }
 
 /**
- * Rounds of (ours, hand-written) per pair, the order flipped every round; returns per pair the median req/s
- * of each side, their ratio and every round's ratio. The hand-written REST answer must equal ours byte for
- * byte, or the two are not doing the same work.
+ * Rounds of one run per side, the order flipped every round, each checked against its preflight answer;
+ * returns the median req/s of each side and every round's ratio of the first side to the second.
  */
-export async function versusHandwritten({ ours, theirs, headers, rounds, duration, warmup, connections, only, log }) {
-  const results = [];
-  for (const [label, ourPath, theirPath] of PAIRS.filter(([label]) => only?.test(label) ?? true)) {
-    const sides = [
-      { url: ours.url + ourPath, server: ours, runs: [] },
-      { url: theirs.url + theirPath, server: theirs, runs: [] },
-    ];
-    for (const side of sides) side.expectBody = await expectedBody(side.url, headers);
-    if (ourPath === theirPath && sides[0].expectBody !== sides[1].expectBody) {
-      throw new Error(
-        `${label}: the hand-written answer differs from ours:\n${sides[1].expectBody}\n${sides[0].expectBody}`,
-      );
-    }
-    for (let round = 0; round < rounds; round++) {
-      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-        const opts = { url: side.url, headers, connections, expectBody: side.expectBody };
-        if (warmup > 0) await cannon({ ...opts, duration: warmup });
-        const r = await cannon({ ...opts, duration });
-        if (side.server.exited()) throw new Error(`${side.server.name} exited during ${label}`);
-        if (r.errors + r.mismatches + r.non2xx > 0) {
-          throw new Error(`${label} on ${side.server.name}: ${r.errors + r.mismatches} errors, ${r.non2xx} non-2xx`);
-        }
-        side.runs.push(r.rps);
+async function alternate(sides, { rounds, duration, warmup, connections }) {
+  for (const side of sides) side.expectBody = await expectedBody(side.url, side.headers);
+  const runs = sides.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) {
+      const { url, headers, expectBody, server } = sides[i];
+      const opts = { url, headers, connections, expectBody };
+      if (warmup > 0) await cannon({ ...opts, duration: warmup });
+      const r = await cannon({ ...opts, duration });
+      if (server.exited()) throw new Error(`${server.name} exited during a run of ${url}`);
+      if (r.errors + r.mismatches + r.non2xx > 0) {
+        throw new Error(`${url} on ${server.name}: ${r.errors + r.mismatches} errors, ${r.non2xx} non-2xx`);
       }
+      runs[i].push(r.rps);
     }
-    const [our, their] = sides.map((s) => median(s.runs));
-    const roundRatios = sides[0].runs.map((rps, i) => rps / sides[1].runs[i]);
-    results.push({ label, ours: our, theirs: their, ratio: our / their, roundRatios });
-    log?.(
-      `${label}: ours ${our.toFixed(0)} req/s, hand-written ${their.toFixed(0)} req/s, ratio ${(our / their).toFixed(2)} (rounds ${roundRatios.map((x) => x.toFixed(2)).join(' ')})`,
-    );
+  }
+  const [first, second] = runs.map(median);
+  return { first, second, ratio: first / second, roundRatios: runs[0].map((rps, i) => rps / runs[1][i]) };
+}
+
+const show = (r) => `ratio ${r.ratio.toFixed(2)} (rounds ${r.roundRatios.map((x) => x.toFixed(2)).join(' ')})`;
+
+/**
+ * Each pair of PAIRS in alternating rounds. The hand-written REST answer must equal ours byte for byte, or
+ * the two are not doing the same work.
+ */
+export async function versusHandwritten({ ours, theirs, headers, only, log, ...runOptions }) {
+  const results = [];
+  for (const [label, ourPath, theirPath] of PAIRS.filter(([name]) => only?.test(name) ?? true)) {
+    const sides = [
+      { url: ours.url + ourPath, headers, server: ours },
+      { url: theirs.url + theirPath, headers, server: theirs },
+    ];
+    if (ourPath === theirPath) {
+      const [a, b] = await Promise.all(sides.map((side) => expectedBody(side.url, headers)));
+      if (a !== b) throw new Error(`${label}: the hand-written answer differs from ours:\n${b}\n${a}`);
+    }
+    const r = await alternate(sides, runOptions);
+    results.push({ label, ours: r.first, theirs: r.second, ratio: r.ratio, roundRatios: r.roundRatios });
+    log?.(`${label}: ours ${r.first.toFixed(0)} req/s, hand-written ${r.second.toFixed(0)} req/s, ${show(r)}`);
   }
   return results;
+}
+
+/** The fast path keeps its place only while it is worth this much (the issue's rule for a second copy). */
+export const FAST_PATH_MIN_GAIN = 1.5;
+
+/**
+ * adapters/trpc.ts answers plain tRPC queries outside tRPC's handler. A `trpc-accept` header sends the same
+ * query through tRPC's own handler, so the gain of that second copy is measured on the one server.
+ */
+export async function trpcFastPathGain({ ours, headers, log, ...runOptions }) {
+  const url = `${ours.url}/trpc/users.byId?input=${trpcInput({ id: 1 })}`;
+  const r = await alternate(
+    [
+      { url, headers, server: ours },
+      { url, headers: { ...headers, 'trpc-accept': 'application/json' }, server: ours },
+    ],
+    runOptions,
+  );
+  log?.(
+    `tRPC users.byId, own path ${r.first.toFixed(0)} req/s vs tRPC's handler ${r.second.toFixed(0)} req/s, ${show(r)}`,
+  );
+  return { fast: r.first, trpc: r.second, gain: r.ratio, roundRatios: r.roundRatios };
 }
 
 /** PASS/FAIL per pair: by-id REST against the database's target, the others against 90 % of it. */
@@ -96,8 +127,22 @@ async function main() {
   const mysqlBase = env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
   const secret = 'versus-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
   const serverEnv = { NODE_ENV: 'production', JWT_SECRET: secret, LOG_LEVEL: 'warn', ...RATE_LIMITS_OFF };
-  const prof = env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'profiles')}`] : [];
+  const prof = (name) =>
+    env.BENCH_CPU_PROF === '1'
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${join(BENCH_DIR, 'profiles')}`,
+          `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
+        ]
+      : [];
   const log = (...a) => console.error('[versus]', ...a);
+  const only = env.BENCH_ONLY ? new RegExp(env.BENCH_ONLY) : undefined;
+  const runOptions = {
+    rounds: Number(env.BENCH_ROUNDS ?? (quick ? 2 : 3)),
+    duration: Number(env.BENCH_DURATION ?? (quick ? 3 : 5)),
+    warmup: quick ? 1 : 2,
+    connections: 50,
+  };
   for (const dialect of dialects) {
     if (dialect === 'mysql') {
       try {
@@ -116,10 +161,14 @@ async function main() {
         name: `server (${dialect})`,
         script: SERVER_MAIN,
         env: { ...serverEnv, DATABASE_URL: database.url },
-        nodeArgs: prof,
+        nodeArgs: prof(`server-${dialect}`),
         readyPath: '/readyz',
       });
-      theirs = await startHandwritten({ dbUrl: database.url, env: serverEnv });
+      theirs = await startHandwritten({
+        dbUrl: database.url,
+        env: serverEnv,
+        nodeArgs: prof(`hand-written-${dialect}`),
+      });
       const user = { user_name: 'Versus', login: 'versus.runner', password: 'versus password 123456' };
       await postJson(`${ours.url}/api/v1/register`, user);
       const login = await postJson(`${ours.url}/api/v1/login`, { login: user.login, password: user.password });
@@ -128,13 +177,13 @@ async function main() {
         ours,
         theirs,
         headers,
-        rounds: Number(env.BENCH_ROUNDS ?? (quick ? 2 : 3)),
-        duration: Number(env.BENCH_DURATION ?? (quick ? 3 : 5)),
-        warmup: quick ? 1 : 2,
-        connections: 50,
-        only: env.BENCH_ONLY ? new RegExp(env.BENCH_ONLY) : undefined,
+        ...runOptions,
+        only,
         log: (line) => log(`${dialect} ${line}`),
       });
+      if (!only || only.test('fast path')) {
+        await trpcFastPathGain({ ours, headers, ...runOptions, log: (line) => log(`${dialect} ${line}`) });
+      }
       for (const r of versusTargets(dialect, results)) {
         console.log(
           `${dialect} ${r.label}: ${r.ratio.toFixed(2)} (≥ ${r.threshold.toFixed(2)}) ${r.pass ? 'PASS' : 'FAIL'}`,
