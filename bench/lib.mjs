@@ -1,9 +1,9 @@
 // Helpers for the bench driver: resolving the server's own dependencies, child servers, autocannon runs.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -211,4 +211,21 @@ export function median(values) {
 /** Decodes a JWT's payload without verifying it (the bench only needs the session id and jti). */
 export function jwtPayload(token) {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
+/** Resident memory of a process in MiB, from /proc (0 where there is no /proc). */
+export function rssMiB(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Lays a report's tables out the way the repo's formatter (biome, which checks *.md) wants them. */
+export function formatMarkdown(file) {
+  const biome = join(ROOT, 'node_modules/.bin/biome');
+  if (!existsSync(biome) || !resolve(file).startsWith(`${ROOT}/`)) return;
+  const r = spawnSync(biome, ['format', '--write', file], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) console.error(`biome could not format ${file}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
 }

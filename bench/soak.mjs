@@ -1,43 +1,30 @@
-// Soak: a bounded mixed load (loopback only) across two server instances on one database, then checks that
-// nothing was lost. `pnpm soak` (60 s on MySQL when it answers, else SQLite); SOAK_SECONDS and SOAK_DB override.
-import { readFileSync } from 'node:fs';
+// Soak: a bounded mixed load (loopback only) across two server instances on one database, on each database in
+// turn, then checks that nothing was lost and that memory stayed flat. `pnpm soak` (60 s per database; SQLite, and
+// MySQL when it answers); SOAK_SECONDS, SOAK_DB (sqlite, mysql or both, comma-separated) and SOAK_WORKERS override.
+// Prints the figures and writes bench/soak-results.md.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from '@api-users/db';
 import { createDatabase, mysqlVersion, removeTempDir } from './databases.mjs';
-import { RATE_LIMITS_OFF, SERVER_MAIN, startServer } from './lib.mjs';
+import { BENCH_DIR, formatMarkdown, RATE_LIMITS_OFF, rssMiB, SERVER_MAIN, startServer } from './lib.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 16);
+/** RSS is read this often; flat means the last third's highest reading within FLAT of the first third's. */
+const SAMPLE_SECONDS = Math.max(1, Math.round(SECONDS / 20));
+const FLAT = 1.1;
 const MYSQL_BASE = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const PASSWORD = 'soak test password';
 
-const dialect =
-  process.env.SOAK_DB ??
-  (await mysqlVersion(MYSQL_BASE).then(
-    () => 'mysql',
-    () => 'sqlite',
-  ));
-const database = await createDatabase(dialect, `apiu_soak_${process.pid}`, MYSQL_BASE);
-const env = {
-  NODE_ENV: 'production',
-  JWT_SECRET: 'soak-secret-that-is-at-least-32-characters',
-  DATABASE_URL: database.url,
-  LOG_LEVEL: 'warn',
-  ...RATE_LIMITS_OFF,
-  PURGE_INTERVAL: '5',
-};
-const instances = [];
-for (const name of ['a', 'b']) instances.push(await startServer({ name, script: SERVER_MAIN, env }));
-
-/** Resident memory of a process in MiB, from /proc. */
-const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
-const counts = { requests: 0, '2xx': 0, '4xx': 0, '5xx': 0, unexpected: 0 };
-const fivexx = [];
-const registered = [];
-let seq = 0;
+const mysqlUp = await mysqlVersion(MYSQL_BASE).then(
+  () => true,
+  () => false,
+);
+const dialects = (process.env.SOAK_DB ?? (mysqlUp ? 'sqlite,mysql' : 'sqlite')).split(',').map((d) => d.trim());
 
 /** One request to a random instance; `expect` is the status this step of the story should get. */
-async function step(method, path, { json, token, expect }) {
+async function stepOn(run, method, path, { json, token, expect }) {
+  const { instances, counts, fivexx } = run;
   const base = instances[Math.floor(Math.random() * instances.length)].url;
   const headers = {};
   if (json !== undefined) headers['content-type'] = 'application/json';
@@ -56,14 +43,15 @@ async function step(method, path, { json, token, expect }) {
 }
 
 /** A user's whole story, over and over, each call on either instance. */
-async function worker(until) {
+async function worker(run, until) {
+  const step = (...args) => stepOn(run, ...args);
   while (Date.now() < until) {
-    const login = `soak.${process.pid}.${seq++}`;
+    const login = `soak.${process.pid}.${run.seq++}`;
     const user = await step('POST', '/register', {
-      json: { user_name: `Soak ${seq}`, login, password: PASSWORD },
+      json: { user_name: `Soak ${run.seq}`, login, password: PASSWORD },
       expect: 201,
     });
-    if (user?.id_user) registered.push(login);
+    if (user?.id_user) run.registered.push(login);
     await step('POST', '/register', { json: { user_name: 'Again', login, password: PASSWORD }, expect: 409 });
     await step('POST', '/login', { json: { login, password: 'wrong password' }, expect: 401 });
     const pair = await step('POST', '/login', { json: { login, password: PASSWORD }, expect: 200 });
@@ -80,43 +68,96 @@ async function worker(until) {
   }
 }
 
-try {
-  // Warm up, then take the starting memory.
-  await Promise.all(Array.from({ length: 4 }, () => worker(Date.now() + 3000)));
-  const rssStart = instances.map((i) => rssMiB(i.pid));
-  const started = Date.now();
-  await Promise.all(Array.from({ length: WORKERS }, () => worker(started + SECONDS * 1000)));
-  const elapsed = (Date.now() - started) / 1000;
-  const rssEnd = instances.map((i) => rssMiB(i.pid));
+/** Highest RSS of the first and of the last third of the samples. */
+function flatness(samples) {
+  const third = Math.max(1, Math.floor(samples.length / 3));
+  const early = Math.max(...samples.slice(0, third));
+  const late = Math.max(...samples.slice(-third));
+  return { early, late, growth: late / early };
+}
 
-  const { db } = connect(database.url);
-  let present = 0;
-  for (let i = 0; i < registered.length; i += 1000) {
-    const row = await db
-      .selectFrom('users')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('login', 'in', registered.slice(i, i + 1000))
-      .executeTakeFirstOrThrow();
-    present += Number(row.n);
+async function soak(dialect) {
+  const database = await createDatabase(dialect, `apiu_soak_${process.pid}`, MYSQL_BASE);
+  const env = {
+    NODE_ENV: 'production',
+    JWT_SECRET: 'soak-secret-that-is-at-least-32-characters',
+    DATABASE_URL: database.url,
+    LOG_LEVEL: 'warn',
+    ...RATE_LIMITS_OFF,
+    PURGE_INTERVAL: '5',
+  };
+  const run = {
+    instances: [],
+    counts: { requests: 0, '2xx': 0, '4xx': 0, '5xx': 0, unexpected: 0 },
+    fivexx: [],
+    registered: [],
+    seq: 0,
+  };
+  try {
+    for (const name of ['a', 'b']) run.instances.push(await startServer({ name, script: SERVER_MAIN, env }));
+    // Warm up, then read memory every SAMPLE_SECONDS while the load runs.
+    await Promise.all(Array.from({ length: 4 }, () => worker(run, Date.now() + 3000)));
+    const rss = run.instances.map(() => []);
+    const sample = () => {
+      for (const [i, inst] of run.instances.entries()) rss[i].push(rssMiB(inst.pid));
+    };
+    sample();
+    const sampler = setInterval(sample, SAMPLE_SECONDS * 1000);
+    const started = Date.now();
+    await Promise.all(Array.from({ length: WORKERS }, () => worker(run, started + SECONDS * 1000)));
+    clearInterval(sampler);
+    const elapsed = (Date.now() - started) / 1000;
+    sample();
+
+    const { db } = connect(database.url);
+    let present = 0;
+    for (let i = 0; i < run.registered.length; i += 1000) {
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('login', 'in', run.registered.slice(i, i + 1000))
+        .executeTakeFirstOrThrow();
+      present += Number(row.n);
+    }
+    await db.destroy();
+
+    const memory = rss.map(flatness);
+    const { counts, fivexx, registered } = run;
+    const ok =
+      fivexx.length === 0 &&
+      counts.unexpected === 0 &&
+      present === registered.length &&
+      memory.every((m) => m.growth <= FLAT);
+    const lines = [
+      `soak on ${dialect}: ${elapsed.toFixed(0)} s, ${WORKERS} workers, 2 instances`,
+      `requests ${counts.requests} (${(counts.requests / elapsed).toFixed(0)}/s): 2xx ${counts['2xx']}, 4xx ${counts['4xx']} (all expected: ${counts.unexpected === 0}), 5xx ${counts['5xx']}`,
+      `registrations: ${registered.length} succeeded, ${present} present in the database`,
+      ...run.instances.map(
+        (inst, i) =>
+          `RSS MiB of ${inst.name}, every ${SAMPLE_SECONDS} s: ${rss[i].map((x) => x.toFixed(0)).join(' ')}; highest of the last third ÷ of the first third: ${memory[i].growth.toFixed(2)} (flat: ≤ ${FLAT})`,
+      ),
+      ...fivexx.slice(0, 10).map((line) => `5xx: ${line}`),
+      `soak on ${dialect}: ${ok ? 'PASS' : 'FAIL'}`,
+    ];
+    for (const line of lines) console.log(line);
+    return { ok, lines };
+  } finally {
+    for (const inst of run.instances) await inst.stop();
+    await database.drop();
   }
-  await db.destroy();
+}
 
-  const growth = rssEnd.map((end, i) => end / rssStart[i]);
-  const ok =
-    fivexx.length === 0 && counts.unexpected === 0 && present === registered.length && growth.every((g) => g < 1.5);
-  console.log(`soak on ${dialect}: ${elapsed.toFixed(0)} s, ${WORKERS} workers, 2 instances`);
-  console.log(
-    `requests ${counts.requests} (${(counts.requests / elapsed).toFixed(0)}/s): 2xx ${counts['2xx']}, 4xx ${counts['4xx']} (all expected: ${counts.unexpected === 0}), 5xx ${counts['5xx']}`,
-  );
-  console.log(`registrations: ${registered.length} succeeded, ${present} present in the database`);
-  console.log(
-    `RSS MiB start → end: ${instances.map((inst, i) => `${inst.name} ${rssStart[i].toFixed(0)} → ${rssEnd[i].toFixed(0)}`).join(', ')}`,
-  );
-  for (const line of fivexx.slice(0, 10)) console.log(`5xx: ${line}`);
-  console.log(ok ? 'soak: PASS' : 'soak: FAIL');
-  process.exitCode = ok ? 0 : 1;
+const results = [];
+try {
+  for (const dialect of dialects) results.push(await soak(dialect));
 } finally {
-  for (const inst of instances) await inst.stop();
-  await database.drop();
   removeTempDir();
 }
+const skipped = mysqlUp || process.env.SOAK_DB ? [] : [`MySQL at ${MYSQL_BASE} did not answer: its soak was skipped.`];
+const report = join(BENCH_DIR, 'soak-results.md');
+writeFileSync(
+  report,
+  `# Soak results\n\nDate: ${new Date().toISOString()} · \`SOAK_SECONDS=${SECONDS}\` per database · written by bench/soak.mjs\n\n${[...results.flatMap((r) => [...r.lines, '']), ...skipped].map((l) => (l === '' ? '' : `- ${l}`)).join('\n')}\n`,
+);
+formatMarkdown(report);
+process.exitCode = results.every((r) => r.ok) ? 0 : 1;

@@ -80,7 +80,14 @@ export async function versusHandwritten({ ours, theirs, headers, only, log, ...r
       if (a !== b) throw new Error(`${label}: the hand-written answer differs from ours:\n${b}\n${a}`);
     }
     const r = await alternate(sides, runOptions);
-    results.push({ label, ours: r.first, theirs: r.second, ratio: r.ratio, roundRatios: r.roundRatios });
+    results.push({
+      label,
+      against: theirPath,
+      ours: r.first,
+      theirs: r.second,
+      ratio: r.ratio,
+      roundRatios: r.roundRatios,
+    });
     log?.(`${label}: ours ${r.first.toFixed(0)} req/s, hand-written ${r.second.toFixed(0)} req/s, ${show(r)}`);
   }
   return results;
