@@ -5,10 +5,13 @@
 // answer must equal the server's byte for byte (run.mjs checks), so the two cannot drift apart.
 // Settings as the server's: DATABASE_URL (mysql:// or sqlite:), JWT_SECRET (HS256), DB_POOL_SIZE, HOST, PORT.
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
-import { requireFromDb, requireFromServer } from './lib.mjs';
+import { requireFromDb, requireFromServer, SERVER_DIR } from './lib.mjs';
 
 const { createVerifier } = requireFromServer('fast-jwt');
+const { API_SECURITY_HEADERS } = await import(pathToFileURL(join(SERVER_DIR, 'dist/plugins/security-headers.js')).href);
 const env = process.env;
 const url = env.DATABASE_URL ?? '';
 const mysql = url.startsWith('mysql://');
@@ -54,16 +57,6 @@ const verify = createVerifier({
   cache: true,
 });
 
-const HEADERS = {
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'cross-origin-opener-policy': 'same-origin',
-  'referrer-policy': 'no-referrer',
-  'strict-transport-security': 'max-age=31536000; includeSubDomains',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-};
-
 const toUser = (row) => ({
   id_user: Number(row.id_user),
   user_name: row.user_name,
@@ -98,7 +91,7 @@ async function guard(req, reply) {
 const app = Fastify({ logger: { level: env.LOG_LEVEL ?? 'warn' }, genReqId: () => randomUUID() });
 app.addHook('onSend', async (req, reply) => {
   reply.header('x-request-id', req.id);
-  reply.headers(HEADERS);
+  reply.headers(API_SECURITY_HEADERS);
 });
 
 app.get('/api/v1/users/:id', async (req, reply) => {

@@ -2,15 +2,20 @@
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`, or `BENCH_CPU_PROF=1 node bench/run.mjs`):
 // the top functions by self time, and the top packages (node_modules/<pkg>, node: internals, app code).
 // With --inclusive <regex>: also the total (inclusive) time of every function whose name or file matches.
-// Usage: node bench/profile-top.mjs <file.cpuprofile> [count] [--inclusive <regex>]
+// With --per-request <requests served>: the busy time by kind of work (bench/README.md's before/after table).
+// Usage: node bench/profile-top.mjs <file.cpuprofile> [count] [--inclusive <regex>] [--per-request <n>]
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const inclusiveAt = args.indexOf('--inclusive');
 const inclusivePattern = inclusiveAt >= 0 ? new RegExp(args.splice(inclusiveAt, 2)[1]) : null;
+const perRequestAt = args.indexOf('--per-request');
+const requests = perRequestAt >= 0 ? Number(args.splice(perRequestAt, 2)[1]) : null;
 const [file, countArg] = args;
 if (!file) {
-  console.error('usage: node bench/profile-top.mjs <file.cpuprofile> [count] [--inclusive <regex>]');
+  console.error(
+    'usage: node bench/profile-top.mjs <file.cpuprofile> [count] [--inclusive <regex>] [--per-request <n>]',
+  );
   process.exit(2);
 }
 const count = Number(countArg ?? 25);
@@ -81,4 +86,37 @@ if (inclusivePattern) {
     }
   }
   show(`Inclusive time of functions matching ${inclusivePattern}`, inclusive, count);
+}
+
+/** The kind of work a function's self time is. */
+function kindOf({ url, functionName: name }) {
+  if (/kysely/.test(url)) {
+    if (/sqlite-driver/.test(url) && name === 'executeQuery') return 'running statements (better-sqlite3, native)';
+    if (/query-executor|driver|connection/.test(url)) return "kysely's executor and connection handling";
+    return 'kysely building and compiling queries';
+  }
+  if (/better-sqlite3/.test(url)) return 'running statements (better-sqlite3, native)';
+  if (/bench\/handwritten-server/.test(url)) return 'the hand-written route (its statement calls included)';
+  if (/mysql2/.test(url)) return "mysql2's protocol";
+  if (/zod/.test(url)) return 'zod (input, output, claims)';
+  if (/fast-jwt|crypto\/hash/.test(url)) return 'fast-jwt (token hash for its cache, checks)';
+  if (/^(writev|writevGeneric|writeUtf8String)$/.test(name)) return 'socket writes';
+  if (/apps\/server|packages\/(db|contract)/.test(url)) return 'our code (adapters, execute, guard, handlers, db)';
+  if (/fastify|find-my-way|avvio|pino/.test(url)) return 'fastify, its router and logger';
+  if (name === '(garbage collector)' || name === '(program)') return 'GC and VM';
+  return 'Node internals and the rest (HTTP parser, streams, promises)';
+}
+
+if (requests) {
+  const byKind = new Map();
+  for (const node of profile.nodes) {
+    const t = self.get(node.id) ?? 0;
+    if (t) byKind.set(kindOf(node.callFrame), (byKind.get(kindOf(node.callFrame)) ?? 0) + t);
+  }
+  console.log(
+    `\nBy kind of work, per request (${requests} requests served; ${(total / requests).toFixed(0)} µs busy each)`,
+  );
+  for (const [k, t] of [...byKind].sort((a, b) => b[1] - a[1])) {
+    console.log(`${((100 * t) / total).toFixed(1).padStart(5)} %  ${(t / requests).toFixed(1).padStart(7)} µs  ${k}`);
+  }
 }

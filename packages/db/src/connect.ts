@@ -63,20 +63,18 @@ const STATEMENT_CACHE_SIZE = 200;
 
 /**
  * kysely prepares every query anew, and for short queries better-sqlite3's parsing is a large share of the
- * cost; keep the prepared statements by SQL text instead (least recently used out first). Statements are
- * only run to completion (`all`/`run`), never held open across awaits, so sharing one is safe.
+ * cost; keep the prepared statements by SQL text instead (the oldest out first when full: the app issues a
+ * few dozen, so a hit is not worth reordering for). Statements are only run to completion (`all`/`run`),
+ * never held open across awaits, so sharing one is safe.
  */
 function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
   return {
     prepare(sql) {
-      let statement = statements.get(sql);
-      if (statement) {
-        statements.delete(sql);
-      } else {
-        statement = sqlite.prepare(sql);
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
-      }
+      const cached = statements.get(sql);
+      if (cached) return cached;
+      const statement = sqlite.prepare(sql);
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
       statements.set(sql, statement);
       return statement;
     },

@@ -34,16 +34,25 @@ export function prepared<DB, Params extends Record<string, unknown>, Row>(
     return { sql, slots: [...parameters] };
   };
   return async (db, values) => {
+    // The names of the values given: which compiled form this call needs.
     let key = '';
     for (const name in values) if (values[name] !== undefined) key += `${name},`;
-    const queries = byDatabase.get(db) ?? new Map<string, Compiled>();
-    if (queries.size === 0) byDatabase.set(db, queries);
+    let queries = byDatabase.get(db);
+    if (queries === undefined) {
+      queries = new Map();
+      byDatabase.set(db, queries);
+    }
     let compiled = queries.get(key);
     if (compiled === undefined) {
       compiled = compile(db, values);
       queries.set(key, compiled);
     }
-    const parameters = compiled.slots.map((slot) => (slot instanceof Slot ? values[slot.name] : slot));
+    const { slots } = compiled;
+    const parameters = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      parameters[i] = slot instanceof Slot ? values[slot.name] : slot;
+    }
     const { rows } = await db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));
     return rows;
   };

@@ -4,8 +4,9 @@ import fp from 'fastify-plugin';
 /**
  * The OWASP REST headers for JSON answers: nothing to render, nothing to frame, nothing to cache (token
  * answers must not be stored, RFC 6749 §5.1).
+ * @public imported by bench/handwritten-server.mjs from the build, so the baseline sends the same headers
  */
-const API_SECURITY_HEADERS = {
+export const API_SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'cross-origin-opener-policy': 'same-origin',
