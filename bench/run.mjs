@@ -168,7 +168,7 @@ async function main() {
   console.log(readFileSync(CFG.out, 'utf8'));
   log(`wrote ${CFG.out}${CFG.cpuProf ? `; CPU profiles in ${PROFILE_DIR} (node bench/profile-top.mjs <file>)` : ''}`);
   const failed = targets.filter((t) => t.pass === false).length;
-  if (failed && env.BENCH_STRICT === '1') process.exitCode = 1;
+  if (failed && process.env.BENCH_STRICT === '1') process.exitCode = 1;
 }
 
 main()
