@@ -48,6 +48,21 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Call
   return { userId, role, claims };
 }
 
+/** The guard's one statement: the session, the user and whether this token id was revoked. */
+const sessionState = prepared((db: Kysely<Database>, v: { jti: string; sid: string; userId: number }) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id_user', 'sessions.user_id')
+    .select((eb) => [
+      'sessions.revoked_at',
+      'users.user_role',
+      'users.disabled',
+      eb.exists(eb.selectFrom('revoked_tokens').select('jti').where('jti', '=', v.jti)).as('token_revoked'),
+    ])
+    .where('sessions.sid', '=', v.sid)
+    .where('sessions.user_id', '=', v.userId),
+);
+
 /**
  * The user's role now, or undefined when the token may not be used: its session ended or is gone, the
  * token itself was revoked, or the user no longer exists or is disabled. One statement, as this runs on
@@ -63,17 +78,3 @@ export async function currentRole(
   if (!row || row.revoked_at !== null || row.token_revoked || row.disabled) return undefined;
   return roleOf(row.user_role);
 }
-
-const sessionState = prepared((db: Kysely<Database>, v: { jti: string; sid: string; userId: number }) =>
-  db
-    .selectFrom('sessions')
-    .innerJoin('users', 'users.id_user', 'sessions.user_id')
-    .select((eb) => [
-      'sessions.revoked_at',
-      'users.user_role',
-      'users.disabled',
-      eb.exists(eb.selectFrom('revoked_tokens').select('jti').where('jti', '=', v.jti)).as('token_revoked'),
-    ])
-    .where('sessions.sid', '=', v.sid)
-    .where('sessions.user_id', '=', v.userId),
-);
