@@ -3,7 +3,7 @@ import { isUniqueViolation } from '@api-users/db';
 import type { Client } from '../../client.js';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
-import { record } from '../audit/audit.js';
+import { type AuditRecord, record } from '../audit/audit.js';
 import { endSession, endSessionsOf, rotateSession, startSession } from '../sessions/sessions.js';
 import { insertUser, newUserRow } from '../users/create.js';
 import { roleOf, toUser } from '../users/users.js';
@@ -12,6 +12,22 @@ import { assertAcceptablePassword } from './password-policy.js';
 
 const loginTaken = () => new AppError('LOGIN_TAKEN', 'That login is already taken');
 const badCredentials = () => new AppError('BAD_CREDENTIALS', 'Wrong login or password');
+
+/**
+ * A wrong password, wherever one is checked: an audit event, no answer before the failed-login floor (begun at
+ * `started`), and the same error, so the answer says nothing about the account.
+ */
+async function refusePassword(
+  deps: Deps,
+  started: number,
+  now: number,
+  client: Client,
+  event: Omit<AuditRecord, 'type'>,
+): Promise<never> {
+  await record(deps.db, now, client, { type: 'login_failed', ...event });
+  await deps.failedLogins.wait(started);
+  throw badCredentials();
+}
 
 /**
  * Anyone may create a user; only an admin may create an admin, except that the very first account of an
@@ -69,9 +85,7 @@ export async function login(deps: Deps, input: ParsedInputOf<'login'>, client: C
   const now = deps.clock();
   if (!user || !ok) {
     const detail = user ? 'bad_password' : 'unknown_login';
-    await record(deps.db, now, client, { type: 'login_failed', targetId: user?.id_user ?? null, detail });
-    await deps.failedLogins.wait(started);
-    throw badCredentials();
+    return refusePassword(deps, started, now, client, { targetId: user?.id_user ?? null, detail });
   }
   if (user.disabled) {
     await record(deps.db, now, client, { type: 'login_failed', targetId: user.id_user, detail: 'disabled' });
@@ -202,11 +216,7 @@ export async function changePassword(
   const ok = await deps.passwords.verify(user?.password_hash ?? null, input.current_password);
   const now = deps.clock();
   const self = { actorId: caller.userId, targetId: caller.userId };
-  if (!user || !ok) {
-    await record(deps.db, now, client, { type: 'login_failed', ...self, detail: 'bad_password' });
-    await deps.failedLogins.wait(started);
-    throw badCredentials();
-  }
+  if (!user || !ok) return refusePassword(deps, started, now, client, { ...self, detail: 'bad_password' });
   const password_hash = await deps.passwords.hash(input.new_password);
   const { sid } = caller.claims;
   const refreshJti = await deps.db.transaction().execute(async (trx) => {

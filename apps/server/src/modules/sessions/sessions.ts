@@ -8,6 +8,7 @@ import { AppError } from '../../errors.js';
 import { record } from '../audit/audit.js';
 import type { Caller } from '../auth/guard.js';
 import { pageOf } from '../paging.js';
+import { userNotFound } from '../users/users.js';
 
 type SessionConfig = Pick<Deps['config'], 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'>;
 
@@ -197,7 +198,7 @@ export const endMyOtherSessions = (deps: Deps, caller: Caller, client: Client) =
 
 async function assertUserExists(deps: Deps, id: number): Promise<void> {
   const user = await deps.db.selectFrom('users').select('id_user').where('id_user', '=', id).executeTakeFirst();
-  if (!user) throw new AppError('NOT_FOUND', `No user with id ${id}`);
+  if (!user) throw userNotFound(id);
 }
 
 export async function listUserSessions(

@@ -8,9 +8,7 @@ import { record } from '../audit/audit.js';
 import type { Caller } from '../auth/guard.js';
 import { assertAcceptablePassword } from '../auth/password-policy.js';
 import { endSessionsOf } from '../sessions/sessions.js';
-import { publicColumns, toUser } from './users.js';
-
-const notFound = (id: number) => new AppError('NOT_FOUND', `No user with id ${id}`);
+import { publicColumns, toUser, userNotFound } from './users.js';
 
 /**
  * Takes the admins lock for the rest of the transaction: an UPDATE of its row, which the next transaction to
@@ -62,7 +60,7 @@ export async function updateUser(
   return deps.db.transaction().execute(async (trx) => {
     if (demotes || disables) await lockAdmins(trx);
     const before = await trx.selectFrom('users').select(publicColumns).where('id_user', '=', id).executeTakeFirst();
-    if (!before) throw notFound(id);
+    if (!before) throw userNotFound(id);
     if (demotes || disables) await assertNotLastAdmin(trx, before);
     const was = toUser(before);
     const after: User = {
@@ -114,7 +112,7 @@ export async function deleteUser(
       .select(['id_user', 'user_role', 'disabled'])
       .where('id_user', '=', input.id)
       .executeTakeFirst();
-    if (!target) throw notFound(input.id);
+    if (!target) throw userNotFound(input.id);
     await assertNotLastAdmin(trx, target);
     await trx.deleteFrom('users').where('id_user', '=', input.id).execute();
     await record(trx, now, client, { type: 'deleted', actorId: caller.userId, targetId: input.id });
@@ -138,7 +136,7 @@ export async function setUserPassword(
       .set({ password_hash })
       .where('id_user', '=', input.id)
       .executeTakeFirst();
-    if (updated.numUpdatedRows !== 1n) throw notFound(input.id);
+    if (updated.numUpdatedRows !== 1n) throw userNotFound(input.id);
     await endSessionsOf(trx, input.id, now);
     await record(trx, now, client, { type: 'password_set', actorId: caller.userId, targetId: input.id });
   });

@@ -24,6 +24,9 @@ export function toUser(row: PublicRow): User {
   };
 }
 
+/** The answer for an account id that names no account, wherever one is looked up. */
+export const userNotFound = (id: number) => new AppError('NOT_FOUND', `No user with id ${id}`);
+
 /** USERS_READABLE_BY=admins: only admins read other accounts. */
 function assertMayRead(deps: Deps, caller: Caller, id?: number): void {
   if (deps.config.usersReadableBy === 'admins' && caller.role !== ADMIN && id !== caller.userId) {
@@ -91,7 +94,7 @@ async function publicUser(deps: Deps, id: number): Promise<User | undefined> {
 export async function userById(deps: Deps, input: ParsedInputOf<'userById'>, caller: Caller): Promise<User> {
   assertMayRead(deps, caller, input.id);
   const user = await publicUser(deps, input.id);
-  if (!user) throw new AppError('NOT_FOUND', `No user with id ${input.id}`);
+  if (!user) throw userNotFound(input.id);
   return user;
 }
 
