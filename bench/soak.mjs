@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@api-users/db';
 import { createDatabase, mysqlVersion, removeTempDir } from './databases.mjs';
-import { BENCH_DIR, formatMarkdown, RATE_LIMITS_OFF, rssMiB, SERVER_MAIN, startServer } from './lib.mjs';
+import { BENCH_DIR, formatMarkdown, median, RATE_LIMITS_OFF, rssMiB, SERVER_MAIN, startServer } from './lib.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 16);
@@ -71,12 +71,6 @@ async function worker(run, until) {
     await step('DELETE', '/logout2', { token: again?.refresh_token, expect: 200 });
   }
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 /** Idle growth (after ÷ before) and load growth (median of the last third ÷ of the first third). */
 function flatness(samples) {

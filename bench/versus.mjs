@@ -1,18 +1,18 @@
 // The server against the hand-written route doing the same work (handwritten-server.mjs), on one database,
 // in alternating rounds (ours, theirs, theirs, ours, ...) so a slow patch of a noisy machine hits both sides.
 // run.mjs calls versusHandwritten() for each database; alone, `node bench/versus.mjs [--quick]` sets up its own
-// databases (BENCH_DIALECTS, BENCH_MYSQL_URL as in run.mjs) and prints the ratios: the quick loop while profiling
+// databases with run.mjs's settings (config.mjs) and prints the ratios: the quick loop while profiling
 // (BENCH_ONLY=<regex> picks pairs by label; BENCH_CPU_PROF=1 writes both servers' profiles to bench/profiles/).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { preflight, signIn, startApi, trpcInput } from './api.mjs';
+import { CFG, profArgs, SERVER_ENV } from './config.mjs';
 import { createDatabase, migrateAndSeed, mysqlVersion, removeTempDir } from './databases.mjs';
-import { BENCH_DIR, cannon, getJson, median, startServer } from './lib.mjs';
+import { BENCH_DIR, cannon, median, startServer } from './lib.mjs';
 
 /** ours ÷ hand-written by-id, at or above which the target passes; list and tRPC may be 10 % lower. */
 export const TARGETS = { sqlite: 0.7, mysql: 0.85 };
 export const SIDE_SLACK = 0.9;
-
-const trpcInput = (value) => encodeURIComponent(JSON.stringify(value));
 
 /** [label, our path, the hand-written path it is held against] */
 const PAIRS = [
@@ -31,18 +31,12 @@ export function startHandwritten({ dbUrl, env, nodeArgs = [] }) {
   });
 }
 
-async function expectedBody(url, headers) {
-  const res = await getJson(url, headers);
-  if (res.status !== 200) throw new Error(`preflight GET ${url} answered ${res.status}: ${res.text.slice(0, 300)}`);
-  return res.text;
-}
-
 /**
  * Rounds of one run per side, the order flipped every round, each checked against its preflight answer;
  * returns the median req/s of each side and every round's ratio of the first side to the second.
  */
 async function alternate(sides, { rounds, duration, warmup, connections }) {
-  for (const side of sides) side.expectBody = await expectedBody(side.url, side.headers);
+  for (const side of sides) side.expectBody = await preflight(side.url, side.headers);
   const runs = sides.map(() => []);
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
@@ -76,7 +70,7 @@ export async function versusHandwritten({ ours, theirs, headers, only, log, ...r
       { url: theirs.url + theirPath, headers, server: theirs },
     ];
     if (ourPath === theirPath) {
-      const [a, b] = await Promise.all(sides.map((side) => expectedBody(side.url, headers)));
+      const [a, b] = await Promise.all(sides.map((side) => preflight(side.url, headers)));
       if (a !== b) throw new Error(`${label}: the hand-written answer differs from ours:\n${b}\n${a}`);
     }
     const r = await alternate(sides, runOptions);
@@ -127,69 +121,39 @@ export function versusTargets(dialect, results) {
 // Alone: node bench/versus.mjs [--quick]
 
 async function main() {
-  const { SERVER_MAIN, RATE_LIMITS_OFF, postJson } = await import('./lib.mjs');
-  const quick = process.argv.includes('--quick');
-  const env = process.env;
-  const dialects = (env.BENCH_DIALECTS ?? 'sqlite,mysql').split(',');
-  const mysqlBase = env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
-  const secret = 'versus-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
-  const serverEnv = { NODE_ENV: 'production', JWT_SECRET: secret, LOG_LEVEL: 'warn', ...RATE_LIMITS_OFF };
-  const prof = (name) =>
-    env.BENCH_CPU_PROF === '1'
-      ? [
-          '--cpu-prof',
-          `--cpu-prof-dir=${join(BENCH_DIR, 'profiles')}`,
-          `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
-        ]
-      : [];
   const log = (...a) => console.error('[versus]', ...a);
-  const only = env.BENCH_ONLY ? new RegExp(env.BENCH_ONLY) : undefined;
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
   const runOptions = {
-    rounds: Number(env.BENCH_ROUNDS ?? (quick ? 2 : 3)),
-    duration: Number(env.BENCH_DURATION ?? (quick ? 3 : 5)),
-    warmup: quick ? 1 : 2,
-    connections: 50,
+    rounds: CFG.rounds,
+    duration: CFG.versusDuration,
+    warmup: CFG.warmup,
+    connections: CFG.connections,
   };
-  for (const dialect of dialects) {
+  for (const dialect of CFG.dialects) {
     if (dialect === 'mysql') {
       try {
-        await mysqlVersion(mysqlBase);
+        await mysqlVersion(CFG.mysqlBase);
       } catch (err) {
         log(`mysql skipped: ${err.message}`);
         continue;
       }
     }
-    const database = await createDatabase(dialect, 'apiu_versus', mysqlBase);
+    const database = await createDatabase(dialect, 'apiu_versus', CFG.mysqlBase);
     let ours;
     let theirs;
     try {
       await migrateAndSeed(dialect, database.url, 200);
-      ours = await startServer({
-        name: `server (${dialect})`,
-        script: SERVER_MAIN,
-        env: { ...serverEnv, DATABASE_URL: database.url },
-        nodeArgs: prof(`server-${dialect}`),
-        readyPath: '/readyz',
-      });
+      ours = await startApi(dialect, database.url, 'versus');
       theirs = await startHandwritten({
         dbUrl: database.url,
-        env: serverEnv,
-        nodeArgs: prof(`hand-written-${dialect}`),
+        env: SERVER_ENV,
+        nodeArgs: profArgs(`hand-written-${dialect}`),
       });
-      const user = { user_name: 'Versus', login: 'versus.runner', password: 'versus password 123456' };
-      await postJson(`${ours.url}/api/v1/register`, user);
-      const login = await postJson(`${ours.url}/api/v1/login`, { login: user.login, password: user.password });
-      const headers = { authorization: `Bearer ${login.body.access_token}` };
-      const results = await versusHandwritten({
-        ours,
-        theirs,
-        headers,
-        ...runOptions,
-        only,
-        log: (line) => log(`${dialect} ${line}`),
-      });
+      const headers = { authorization: `Bearer ${await signIn(ours.url)}` };
+      const dialectLog = (line) => log(`${dialect} ${line}`);
+      const results = await versusHandwritten({ ours, theirs, headers, ...runOptions, only, log: dialectLog });
       if (!only || only.test('fast path')) {
-        await trpcFastPathGain({ ours, headers, ...runOptions, log: (line) => log(`${dialect} ${line}`) });
+        await trpcFastPathGain({ ours, headers, ...runOptions, log: dialectLog });
       }
       for (const r of versusTargets(dialect, results)) {
         console.log(
