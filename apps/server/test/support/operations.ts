@@ -46,7 +46,10 @@ export function operationClient(base: string, transport: Transport) {
       delete fields[key];
     }
     if (takesBody(op)) return call(base, op.method, REST_PREFIX + path, { ...callOptions, json: fields });
-    const query = new URLSearchParams(Object.entries(fields).map(([key, value]) => [key, String(value)]));
+    // A query string carries text: an object or array goes as its JSON (String() of one can throw: {toString: 0}).
+    const text = (value: unknown) =>
+      typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+    const query = new URLSearchParams(Object.entries(fields).map(([key, value]) => [key, text(value)]));
     const search = query.size > 0 ? `?${query}` : '';
     return call(base, op.method, REST_PREFIX + path + search, callOptions);
   };
