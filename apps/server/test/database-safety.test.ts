@@ -176,3 +176,57 @@ describeEachDatabase('database errors', (dialect) => {
     }
   });
 });
+
+describe.skipIf(mysqlUrl === null)('a deadlock [mysql]', () => {
+  it('is retried: the request that InnoDB chose as the victim still succeeds, once', async () => {
+    const database = await createTestDatabase('mysql');
+    const server = await startServer(database.url);
+    const other = await createConnection({ uri: database.url });
+    try {
+      const api = restClient(server.url);
+      const admin = await api.signUp(uniqueLogin('deadlock.admin'), 'a fine long password', 1);
+      const target = await api.signUp(uniqueLogin('deadlock.target'));
+      const id = target.user.id_user;
+      await other.query('CREATE TABLE ballast (n INT)');
+
+      // The other transaction holds the target's session rows and is the heavier one (InnoDB rolls back the
+      // lighter side of a deadlock), so the server's transaction is the one chosen to fail.
+      await other.query('BEGIN');
+      await other.query(`INSERT INTO ballast (n) VALUES ${Array.from({ length: 500 }, (_, n) => `(${n})`).join(',')}`);
+      await other.execute('SELECT sid FROM sessions WHERE user_id = ? FOR UPDATE', [id]);
+      // Setting a password locks the user's row, then waits for those session rows...
+      const answer = api.call('POST', `/users/${id}/password`, {
+        token: admin.tokens.access_token,
+        json: { new_password: 'the new long password' },
+      });
+      await waitForLockWait(other, database);
+      // ...and the other transaction now asks for the user's row: a cycle.
+      await other.execute('SELECT id_user FROM users WHERE id_user = ? FOR UPDATE', [id]);
+      await other.query('ROLLBACK');
+
+      const res = await answer;
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect((await api.login(target.user.login, 'the new long password')).status).toBe(200);
+      const [events] = await other.query("SELECT COUNT(*) AS n FROM audit_events WHERE type = 'password_set'");
+      expect(events).toEqual([{ n: 1 }]);
+    } finally {
+      await other.end();
+      await server.close();
+      await database.drop();
+    }
+  });
+});
+
+/** Resolves once the server's statement on the session rows runs (and so waits for their lock). */
+async function waitForLockWait(conn: Awaited<ReturnType<typeof createConnection>>, database: TestDatabase) {
+  const name = new URL(database.url).pathname.slice(1);
+  for (let tries = 0; tries < 200; tries++) {
+    const [rows] = await conn.execute(
+      `SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'update \`sessions\`%'`,
+      [name],
+    );
+    if ((rows as unknown[]).length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('no statement came to wait for the lock');
+}

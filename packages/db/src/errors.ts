@@ -12,6 +12,9 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/** InnoDB rolled the transaction back to break a deadlock with another one. */
+export const isDeadlock = (err: unknown): boolean => asDriverError(err).code === 'ER_LOCK_DEADLOCK';
+
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -27,6 +30,8 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_CANTOPEN',
   // Past the statement bound (ConnectOptions.statementTimeoutSeconds): a lock held elsewhere, or a statement too slow.
   'ER_LOCK_WAIT_TIMEOUT',
+  // A deadlock that went on after inTransaction's runs again.
+  'ER_LOCK_DEADLOCK',
   'ER_QUERY_TIMEOUT',
 ]);
 

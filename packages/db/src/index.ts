@@ -4,3 +4,4 @@ export * from './migrations.js';
 export * from './prepared.js';
 export type * from './schema.js';
 export * from './search.js';
+export * from './transaction.js';

@@ -1,5 +1,5 @@
 import { ADMIN, type OutputOf, type ParsedInputOf, type TokenPair, USER, type User } from '@api-users/contract';
-import { isUniqueViolation } from '@api-users/db';
+import { inTransaction, isUniqueViolation } from '@api-users/db';
 import type { Client } from '../../client.js';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
@@ -52,7 +52,7 @@ export async function register(
   const now = deps.clock();
   const row = await newUserRow(deps.passwords, { ...input, user_role: role }, now);
   try {
-    const id = await deps.db.transaction().execute(async (trx) => {
+    const id = await inTransaction(deps.db, async (trx) => {
       if (bootstrap) {
         const anyone = await trx.selectFrom('users').select('id_user').limit(1).executeTakeFirst();
         if (anyone) throw new AppError('FORBIDDEN', 'Only an admin can create an admin account');
@@ -95,7 +95,7 @@ export async function login(deps: Deps, input: ParsedInputOf<'login'>, client: C
     const password_hash = await deps.passwords.hash(input.password);
     await deps.db.updateTable('users').set({ password_hash }).where('id_user', '=', user.id_user).execute();
   }
-  const session = await deps.db.transaction().execute(async (trx) => {
+  const session = await inTransaction(deps.db, async (trx) => {
     const opened = await startSession(trx, deps.config, user.id_user, client, now);
     await record(trx, now, client, {
       type: 'login',
@@ -135,7 +135,7 @@ export async function refresh(deps: Deps, caller: Caller, client: Client): Promi
     throw new AppError('TOKEN_EXPIRED', 'The session has reached its maximum age; sign in again');
   }
   const event = { actorId: caller.userId, targetId: caller.userId, sessionId: sid };
-  const refreshJti = await deps.db.transaction().execute(async (trx) => {
+  const refreshJti = await inTransaction(deps.db, async (trx) => {
     const rotated = await rotateSession(trx, deps.config, sid, client, now, jti);
     if (rotated !== null) await record(trx, now, client, { type: 'refresh', ...event });
     return rotated;
@@ -143,7 +143,7 @@ export async function refresh(deps: Deps, caller: Caller, client: Client): Promi
   if (refreshJti !== null) {
     return deps.tokens.issuePair({ userId: caller.userId, role: roleOf(session.user_role), sid, refreshJti }, now);
   }
-  const ended = await deps.db.transaction().execute(async (trx) => {
+  const ended = await inTransaction(deps.db, async (trx) => {
     if (!(await endSession(trx, sid, now))) return false;
     await record(trx, now, client, { type: 'refresh_reused', ...event });
     return true;
@@ -158,7 +158,7 @@ export async function logout(deps: Deps, caller: Caller, client: Client): Promis
   const { jti, exp, sid } = caller.claims;
   const now = deps.clock();
   try {
-    await deps.db.transaction().execute(async (trx) => {
+    await inTransaction(deps.db, async (trx) => {
       await trx
         .insertInto('revoked_tokens')
         .values({ jti, expires_at: exp * 1000 })
@@ -181,7 +181,7 @@ export async function logout(deps: Deps, caller: Caller, client: Client): Promis
 export async function logoutRefresh(deps: Deps, caller: Caller, client: Client): Promise<OutputOf<'logoutRefresh'>> {
   const { sid } = caller.claims;
   const now = deps.clock();
-  const ended = await deps.db.transaction().execute(async (trx) => {
+  const ended = await inTransaction(deps.db, async (trx) => {
     if (!(await endSession(trx, sid, now))) return false;
     await record(trx, now, client, {
       type: 'logout2',
@@ -219,7 +219,7 @@ export async function changePassword(
   if (!user || !ok) return refusePassword(deps, started, now, client, { ...self, detail: 'bad_password' });
   const password_hash = await deps.passwords.hash(input.new_password);
   const { sid } = caller.claims;
-  const refreshJti = await deps.db.transaction().execute(async (trx) => {
+  const refreshJti = await inTransaction(deps.db, async (trx) => {
     const rotated = await rotateSession(trx, deps.config, sid, client, now);
     if (rotated === null) throw new AppError('TOKEN_REVOKED', 'The session has ended');
     await trx.updateTable('users').set({ password_hash }).where('id_user', '=', caller.userId).execute();

@@ -1,5 +1,5 @@
 import { ADMIN, LoginSchema, USER, UserNameSchema, type UserRole } from '@api-users/contract';
-import { type Database, nameForSearch } from '@api-users/db';
+import { type Database, inTransaction, nameForSearch } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import type { ZodError } from 'zod';
 import { legacyHashMethod } from '../auth/legacy-hashes.js';
@@ -89,7 +89,7 @@ export async function importFlaskUsers(
     rows.push(...report);
     needNewIds.push(...newIds);
     if (!options.dryRun && keepIds.length > 0) {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
         const now = clock();
         await trx
           .insertInto('users')
@@ -105,7 +105,7 @@ export async function importFlaskUsers(
   }
   if (!options.dryRun) {
     for (let i = 0; i < needNewIds.length; i += options.batchSize) {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
         const now = clock();
         for (const p of needNewIds.slice(i, i + options.batchSize)) {
           const inserted = await trx

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OutputOf, ParsedInputOf, Session } from '@api-users/contract';
-import type { Database } from '@api-users/db';
+import { type Database, inTransaction } from '@api-users/db';
 import type { Kysely, Selectable } from 'kysely';
 import type { Client } from '../../client.js';
 import type { Deps } from '../../deps.js';
@@ -153,7 +153,7 @@ async function endEach(
   except?: string,
 ): Promise<OutputOf<'endMyOtherSessions'>> {
   const now = deps.clock();
-  return deps.db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     let query = liveSessions(trx, deps.config, target, now).select('sid');
     if (except !== undefined) query = query.where('sid', '!=', except);
     let ended = 0;
@@ -178,7 +178,7 @@ async function endOne(
   client: Client,
 ): Promise<OutputOf<'endMySession'>> {
   const now = deps.clock();
-  return deps.db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     if (!(await endSession(trx, sid, now, target))) {
       throw new AppError('NOT_FOUND', 'No live session of that account has that id');
     }

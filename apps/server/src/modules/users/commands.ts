@@ -1,5 +1,5 @@
 import { ADMIN } from '@api-users/contract';
-import { type Database, isUniqueViolation } from '@api-users/db';
+import { type Database, inTransaction, isUniqueViolation } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import { type Origin, record } from '../audit/audit.js';
 import { assertAcceptablePassword } from '../auth/password-policy.js';
@@ -21,7 +21,7 @@ export async function createAdmin(
   assertAcceptablePassword(user.password);
   const row = await newUserRow(passwords, { ...user, user_role: ADMIN }, now);
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await inTransaction(db, async (trx) => {
       const id = await insertUser(trx, row);
       await record(trx, now, CLI_ORIGIN, { type: 'register', targetId: id });
       return id;
@@ -34,7 +34,7 @@ export async function createAdmin(
 
 /** Makes an existing account an enabled admin; returns its id. */
 export async function promoteAdmin(db: Kysely<Database>, login: string, now: number): Promise<number> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const user = await trx
       .selectFrom('users')
       .select(['id_user', 'user_role', 'disabled'])

@@ -1,5 +1,5 @@
 import { ADMIN, type OutputOf, type ParsedInputOf, USER, type User } from '@api-users/contract';
-import { type Database, nameForSearch } from '@api-users/db';
+import { type Database, inTransaction, nameForSearch } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import type { Client } from '../../client.js';
 import type { Deps } from '../../deps.js';
@@ -57,7 +57,7 @@ export async function updateUser(
   const now = deps.clock();
   const demotes = change.user_role === USER;
   const disables = change.disabled === true;
-  return deps.db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     if (demotes || disables) await lockAdmins(trx);
     const before = await trx.selectFrom('users').select(publicColumns).where('id_user', '=', id).executeTakeFirst();
     if (!before) throw userNotFound(id);
@@ -105,7 +105,7 @@ export async function deleteUser(
   client: Client,
 ): Promise<OutputOf<'deleteUser'>> {
   const now = deps.clock();
-  await deps.db.transaction().execute(async (trx) => {
+  await inTransaction(deps.db, async (trx) => {
     await lockAdmins(trx);
     const target = await trx
       .selectFrom('users')
@@ -130,7 +130,7 @@ export async function setUserPassword(
   assertAcceptablePassword(input.new_password, 'new_password');
   const password_hash = await deps.passwords.hash(input.new_password);
   const now = deps.clock();
-  await deps.db.transaction().execute(async (trx) => {
+  await inTransaction(deps.db, async (trx) => {
     const updated = await trx
       .updateTable('users')
       .set({ password_hash })
