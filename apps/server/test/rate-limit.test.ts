@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { call, type Reply, restClient } from './support/http.js';
@@ -205,6 +206,25 @@ describe('rate limiting: shared by several instances', () => {
     try {
       await expectSharedLimits(database, { RATE_LIMIT_STORE: 'mysql' });
     } finally {
+      await database.drop();
+    }
+  });
+
+  it.skipIf(inject('mysqlServerUrl') === null)('fails open, and logs it, when the MySQL store fails', async () => {
+    const database = await createTestDatabase('mysql');
+    const server = await startServer(database.url, {
+      ...passwordLimits,
+      RATE_LIMIT_PER_ADDRESS: '2',
+      RATE_LIMIT_STORE: 'mysql',
+    });
+    try {
+      // The counters' table, gone after start: every count fails, and sign-in goes on (unlimited, logged).
+      await sql`drop table rate_limits`.execute(server.app.database.db);
+      const replies = await attempts(5, () => login(server, '127.0.0.2', 'no.such.user', 'whatever1'));
+      expect(statuses(replies)).toEqual([401, 401, 401, 401, 401]);
+      expect(server.logs.some((l) => l.includes('rate-limit store unavailable'))).toBe(true);
+    } finally {
+      await server.close();
       await database.drop();
     }
   });
