@@ -1,14 +1,47 @@
 import { dirname, join } from 'node:path';
 import { DEFAULT_DATABASE_URL } from '@api-users/db';
+import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { KeyError, type KeySettings, parsePrivateKey, parsePublicKeys } from './modules/auth/keys.js';
 import type { RateLimitSettings } from './rate-limit.js';
 
-const seconds = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+/**
+ * Digits only: an empty value (`PORT=`) or a word is refused with the variable named, where coercion would
+ * read them as 0 (a random port, a limit turned off) or NaN.
+ */
+const wholeNumber = (min: number, max: number, fallback: number) => {
+  const range = `must be a whole number from ${min} to ${max}`;
+  return z
+    .string()
+    .regex(/^\d+$/, range)
+    .transform(Number)
+    .pipe(z.number().min(min, range).max(max, range))
+    .default(fallback);
+};
+
+const seconds = wholeNumber;
 
 /** A limit; 0 turns it off. */
-const count = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
+const count = (fallback: number) => wholeNumber(0, 1_000_000, fallback);
+
+/** `true`, `false`, or the proxies' addresses and CIDRs, checked as Fastify will compile them. */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((v, ctx): boolean | string[] => {
+    if (v === 'true' || v === 'false') return v === 'true';
+    const proxies = v.split(',').map((entry) => entry.trim());
+    try {
+      proxyAddr.compile(proxies);
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `true, false, or comma-separated addresses/CIDRs (${err instanceof Error ? err.message : 'refused'})`,
+      });
+      return z.NEVER;
+    }
+    return proxies;
+  });
 
 const secretList = z
   .string()
@@ -33,10 +66,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^(mysql:\/\/|sqlite:)/, 'must start with mysql:// or sqlite:')
     .default(DEFAULT_DATABASE_URL),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  DB_POOL_SIZE: wholeNumber(1, 500, 10),
   DB_STATEMENT_TIMEOUT: seconds(1, 600, 5),
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(5000),
+  PORT: wholeNumber(0, 65535, 5000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_PREVIOUS_SECRETS: secretList,
   JWT_ALGORITHM: z.enum(['HS256', 'HS512']).default('HS256'),
@@ -47,7 +80,7 @@ const EnvSchema = z.object({
   ACCESS_TOKEN_TTL: seconds(60, 3600, 900),
   REFRESH_TOKEN_TTL: seconds(300, 365 * 86400, 30 * 86400),
   SESSION_MAX_AGE: seconds(300, 10 * 365 * 86400, 90 * 86400),
-  BODY_LIMIT: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
+  BODY_LIMIT: wholeNumber(1024, 1_048_576, 16_384),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PURGE_INTERVAL: seconds(0, 86_400, 3600),
   AUDIT_RETENTION: seconds(0, 100 * 365 * 86400, 365 * 86400),
@@ -69,10 +102,7 @@ const EnvSchema = z.object({
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().default('api-users:'),
-  TRUST_PROXY: z
-    .string()
-    .default('false')
-    .transform((v): boolean | string[] => (v === 'true' ? true : v === 'false' ? false : v.split(','))),
+  TRUST_PROXY: trustProxy,
   CORS_ORIGINS: z
     .string()
     .default('')

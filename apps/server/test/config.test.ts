@@ -103,6 +103,39 @@ describe('configuration', () => {
     ]);
   });
 
+  it('refuses an empty or non-whole number by name, instead of reading it as 0 (a random port, a limit off)', () => {
+    for (const [name, value] of [
+      ['PORT', ''],
+      ['PORT', ' 80'],
+      ['RATE_LIMIT_PER_ADDRESS', ''],
+      ['PURGE_INTERVAL', ''],
+      ['DB_POOL_SIZE', '1.5'],
+      ['BODY_LIMIT', '1e5'],
+    ] as const) {
+      expect(problems({ [name]: value }), `${name}=${value}`).toEqual([
+        expect.stringMatching(new RegExp(`^${name}: must be a whole number from \\d+ to \\d+$`)),
+      ]);
+    }
+    expect(loadConfig({ PORT: '0', RATE_LIMIT_PER_ADDRESS: '0' })).toMatchObject({
+      port: 0,
+      rateLimit: { perAddress: 0 },
+    });
+  });
+
+  it('checks TRUST_PROXY as Fastify will read it, naming the variable', () => {
+    expect(problems({ TRUST_PROXY: 'maybe' })).toEqual([
+      'TRUST_PROXY: true, false, or comma-separated addresses/CIDRs (invalid IP address: maybe)',
+    ]);
+    expect(problems({ TRUST_PROXY: '10.0.0.0/33' })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1,loopback' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '::1',
+      'loopback',
+    ]);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({}).trustProxy).toBe(false);
+  });
+
   it('refuses rate limits that would let one address lock an account out', () => {
     for (const [perAccountAddress, perAccount] of [
       ['10', '10'],

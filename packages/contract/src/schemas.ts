@@ -111,18 +111,21 @@ const idCursor = () =>
     .nullish()
     .describe(CURSOR_DESCRIPTION);
 
-export const ListUsersInputSchema = z.strictObject({
-  limit: pageLimit('Users'),
-  cursor: idCursor(),
-  q: inputString()
-    .max(400)
-    .transform((s) => foldText(s.trim()))
-    .pipe(z.string().min(1).max(100))
-    .optional()
-    .describe('Only accounts whose login or name contains this text, ignoring case (1-100 characters)'),
-  role: wholeNumber(1, 2, 'Only accounts of this role: 1 admin, 2 user').optional(),
-  disabled: wireBoolean('Only disabled accounts (true) or only enabled ones (false)').optional(),
-});
+// A first page needs no input at all (`.prefault({})`): over tRPC, `query()` with no argument is `{}`.
+export const ListUsersInputSchema = z
+  .strictObject({
+    limit: pageLimit('Users'),
+    cursor: idCursor(),
+    q: inputString()
+      .max(400)
+      .transform((s) => foldText(s.trim()))
+      .pipe(z.string().min(1).max(100))
+      .optional()
+      .describe('Only accounts whose login or name contains this text, ignoring case (1-100 characters)'),
+    role: wholeNumber(1, 2, 'Only accounts of this role: 1 admin, 2 user').optional(),
+    disabled: wireBoolean('Only disabled accounts (true) or only enabled ones (false)').optional(),
+  })
+  .prefault({});
 
 const userId = () => wholeNumber(1, MAX_ID, 'The id_user');
 
@@ -149,7 +152,9 @@ const sessionCursor = () =>
     .nullish()
     .describe(CURSOR_DESCRIPTION);
 
-export const ListSessionsInputSchema = z.strictObject({ limit: pageLimit('Sessions'), cursor: sessionCursor() });
+export const ListSessionsInputSchema = z
+  .strictObject({ limit: pageLimit('Sessions'), cursor: sessionCursor() })
+  .prefault({});
 
 export const UserSessionsInputSchema = z.strictObject({
   id: userId(),
@@ -192,13 +197,15 @@ export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
 export const LoginFailureSchema = z.enum(['bad_password', 'unknown_login', 'disabled', 'rate_limited']);
 export type LoginFailure = z.infer<typeof LoginFailureSchema>;
 
-export const ListAuditInputSchema = z.strictObject({
-  limit: pageLimit('Events'),
-  cursor: idCursor(),
-  type: AuditEventTypeSchema.optional().describe('Only events of this type'),
-  actor_id: wholeNumber(1, MAX_ID, 'Only events done by this account').optional(),
-  target_id: wholeNumber(1, MAX_ID, 'Only events done to this account').optional(),
-});
+export const ListAuditInputSchema = z
+  .strictObject({
+    limit: pageLimit('Events'),
+    cursor: idCursor(),
+    type: AuditEventTypeSchema.optional().describe('Only events of this type'),
+    actor_id: wholeNumber(1, MAX_ID, 'Only events done by this account').optional(),
+    target_id: wholeNumber(1, MAX_ID, 'Only events done to this account').optional(),
+  })
+  .prefault({});
 
 /** The public view of an account: never a password or hash. Unknown keys are stripped on output. */
 export const UserSchema = z.object({
