@@ -88,7 +88,22 @@ describe('client mistakes at the HTTP level', () => {
     for (const answer of full.body) expect(answer.result.data).toMatchObject({ id_user: user.id_user });
     const over = await batch(TRPC_MAX_BATCH + 1);
     expect(over.status).toBe(400);
-    expect(over.body.error.data).toMatchObject({ code: 'VALIDATION_FAILED', httpStatus: 400 });
+    const why = {
+      code: 'VALIDATION_FAILED',
+      msg: `A tRPC batch holds at most ${TRPC_MAX_BATCH} calls`,
+      httpStatus: 400,
+    };
+    expect(over.body.error.data).toMatchObject(why);
+    const paths = Array(TRPC_MAX_BATCH + 1)
+      .fill('auth.logout')
+      .join(',');
+    const overByPost = await call(server.url, 'POST', `${TRPC_PREFIX}/${paths}?batch=1`, {
+      token: tokens.access_token,
+      json: {},
+    });
+    expect([overByPost.status, overByPost.body.error.data]).toMatchObject([400, why]);
+    // Nothing in that batch ran: the access token still works.
+    expect((await restClient(server.url).call('GET', '/me', { token: tokens.access_token })).status).toBe(200);
   });
 
   it('writes no query string to the logs: no password or token sent in a URL', async () => {

@@ -117,8 +117,7 @@ async function answerQuery(req: TrpcRequest, reply: FastifyReply, deps: Deps, lo
     return false;
   const batch = batchFlag === '1' || batchFlag === 'true';
   const names = req.params.path.split(',').map((path) => queries.get(path));
-  if ((!batch && names.length !== 1) || names.length > TRPC_MAX_BATCH || names.some((name) => name === undefined))
-    return false;
+  if ((!batch && names.length !== 1) || names.some((name) => name === undefined)) return false;
   let input: unknown;
   try {
     input = rawInput === undefined ? undefined : JSON.parse(rawInput);
@@ -189,6 +188,10 @@ export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: 
       method: ['GET', 'POST'],
       url: `${TRPC_PREFIX}/:path`,
       handler: async (req: TrpcRequest, reply) => {
+        // tRPC's own refusal (maxBatchSize) would reach the client as a bare "not valid": say why.
+        if (req.params.path.split(',').length > TRPC_MAX_BATCH) {
+          throw new AppError('VALIDATION_FAILED', `A tRPC batch holds at most ${TRPC_MAX_BATCH} calls`);
+        }
         if (req.method === 'GET' && (await answerQuery(req, reply, deps, log))) return reply;
         await fastifyRequestHandler({ ...trpcOptions, req, res: reply, path: req.params.path });
         return reply;
