@@ -60,6 +60,34 @@ describe('client mistakes at the HTTP level', () => {
     expect(errorLines(server)).toEqual([]);
   });
 
+  it('answers tRPC HEAD with 405 (no body), logging no error', async () => {
+    for (const path of ['auth.setup', 'me.get', 'auth.login', 'auth.setup,me.get?batch=1', 'no.such']) {
+      const reply = await call(server.url, 'HEAD', `${TRPC_PREFIX}/${path}`, { verbatim: true });
+      expect([path, reply.status, reply.body]).toEqual([path, 405, undefined]);
+      expect(reply.headers.get('x-request-id')).toBeTruthy();
+    }
+    expect(errorLines(server)).toEqual([]);
+  });
+
+  it('logs no error for the tRPC mistakes tRPC itself refuses (no such procedure, a query by POST, no JSON)', async () => {
+    const mistakes: [string, string, Parameters<typeof call>[3], number, string][] = [
+      ['POST', 'no.such', { json: {} }, 404, 'NOT_FOUND'],
+      ['GET', 'no.such', {}, 404, 'NOT_FOUND'],
+      ['POST', 'me.get', { json: {} }, 405, 'METHOD_NOT_ALLOWED'],
+      [
+        'POST',
+        'auth.login',
+        { raw: '{"login":"x"}', headers: { 'content-type': 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+    ];
+    for (const [method, path, options, status, code] of mistakes) {
+      expectTrpcError(await call(server.url, method, `${TRPC_PREFIX}/${path}`, options), status, code);
+    }
+    expect(errorLines(server)).toEqual([]);
+  });
+
   it('answers a path parameter past the longest batch with 414 in the error shape, not echoing the URL', async () => {
     const long = '1'.repeat(5000);
     const reply = await call(server.url, 'GET', `${REST_PREFIX}/users/${long}`);
