@@ -71,6 +71,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         'Configure a key for anything but local development.',
     );
   }
+  if (config.trustProxy === true) {
+    fastify.log.warn(
+      'TRUST_PROXY=true takes the client address from the left end of X-Forwarded-For, which any client writes: ' +
+        'per-address rate limits count what it says. Set the addresses or CIDRs of your proxies instead.',
+    );
+  }
   const database = connect(config.databaseUrl, {
     poolSize: config.dbPoolSize,
     statementTimeoutSeconds: config.dbStatementTimeoutSeconds,

@@ -24,12 +24,22 @@ const seconds = wholeNumber;
 /** A limit; 0 turns it off. */
 const count = (fallback: number) => wholeNumber(0, 1_000_000, fallback);
 
-/** `true`, `false`, or the proxies' addresses and CIDRs, checked as Fastify will compile them. */
+/**
+ * `false`, `true` (every hop: the client writes the left end of X-Forwarded-For), or the proxies' addresses
+ * and CIDRs, checked as Fastify will compile them. (Fastify 5 reads no hop count: it would trust no one.)
+ */
 const trustProxy = z
   .string()
   .default('false')
   .transform((v, ctx): boolean | string[] => {
     if (v === 'true' || v === 'false') return v === 'true';
+    if (/^\d+$/.test(v)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a count of proxies is not read (Fastify 5): name their addresses/CIDRs',
+      });
+      return z.NEVER;
+    }
     const proxies = v.split(',').map((entry) => entry.trim());
     try {
       proxyAddr.compile(proxies);

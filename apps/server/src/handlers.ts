@@ -25,7 +25,7 @@ import {
 } from './modules/sessions/sessions.js';
 import { deleteUser, setUserPassword, updateUser } from './modules/users/manage.js';
 import { listUsers, me, setup, userById } from './modules/users/users.js';
-import { accountOf } from './rate-limit.js';
+import { accountOf, RateLimitRefusal } from './rate-limit.js';
 
 /** Operations that take a token always get a caller; the others may get one (`optional`) or none. */
 type CallerFor<K extends OperationName> = Operations[K]['auth'] extends 'access' | 'refresh' ? Caller : Caller | null;
@@ -93,8 +93,9 @@ export function execute<K extends OperationName>(name: K, deps: Deps, request: O
         throw new Error(`${name} answered ${err.code}, which the operation table does not declare`, { cause: err });
       }
       const op: Operation = operations[name];
-      // A refused password attempt, like the others, is in the audit log (without the login it named).
-      if (err instanceof AppError && err.code === 'RATE_LIMITED' && op.rateLimit === 'password') {
+      // A refused password attempt, like the others, is in the audit log (without the login it named): the
+      // first of a run, as RateLimitRefusal says.
+      if (err instanceof RateLimitRefusal && err.firstInWindow && op.rateLimit === 'password') {
         await record(deps.db, deps.clock(), request, { type: 'login_failed', detail: 'rate_limited' });
       }
       throw err;

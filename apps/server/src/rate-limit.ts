@@ -114,10 +114,20 @@ interface Count {
   key: string;
 }
 
-const refusal = (msBeforeNext: number) => {
-  const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return new AppError('RATE_LIMITED', `Too many attempts; try again in ${retryAfter} s`, undefined, retryAfter);
-};
+/**
+ * RATE_LIMITED, saying whether it is the first refusal of its count and key within RATE_LIMIT_WINDOW: only
+ * that one goes in the audit log, so a client hammering at a limit (no password check, no cost to it) cannot
+ * grow the log by a row a request.
+ */
+export class RateLimitRefusal extends AppError {
+  constructor(
+    msBeforeNext: number,
+    readonly firstInWindow: boolean,
+  ) {
+    const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    super('RATE_LIMITED', `Too many attempts; try again in ${retryAfter} s`, undefined, retryAfter);
+  }
+}
 
 /**
  * The limiter on its store. A store that cannot be reached fails open (each miss logged through
@@ -144,6 +154,11 @@ export async function createRateLimiter(
     counter('fail-addr', settings.failuresPerAddress, window),
     counter('fail-acct', settings.failuresPerAccount, window),
   ]);
+  // Refusals already reported within the window, one point per count and key.
+  const reported = await store.counter('refused', 1, settings.windowSeconds).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const [attempts, pair, byAddress, byAccount] = await counters.catch(async (err: unknown) => {
     await store.close();
     throw err;
@@ -151,6 +166,17 @@ export async function createRateLimiter(
 
   /** Whatever a store error did, the request goes on: logged, not limited. */
   const quietly = (action: Promise<unknown>) => action.catch(onStoreError);
+
+  /** Whether `count` refused nothing else within the window (a store error counts as yes: better a row too many). */
+  const firstRefusal = (count: Count) =>
+    reported.consume(keyOf(count.limiter.keyPrefix, count.key)).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof RateLimiterRes) return false;
+        onStoreError(err);
+        return true;
+      },
+    );
 
   /** Spends one point of each count in order; the first refusal gives every point back and throws. */
   async function take(counts: Count[]): Promise<Count[]> {
@@ -166,7 +192,7 @@ export async function createRateLimiter(
         }
         // A refused attempt is not a failure: it must not bring any count closer to its limit.
         await Promise.all([...taken, count].map((c) => quietly(c.limiter.reward(c.key))));
-        throw refusal(err.msBeforeNext);
+        throw new RateLimitRefusal(err.msBeforeNext, await firstRefusal(count));
       }
     }
     return taken;

@@ -1,6 +1,7 @@
+import { TRPC_PREFIX } from '@api-users/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDatabase, lastAuditEvent, type TestDatabase } from './support/databases.js';
-import { type Reply, restClient } from './support/http.js';
+import { call, type Reply, restClient } from './support/http.js';
 import { claimsOf, type OperationClient, operationClient, transports } from './support/operations.js';
 import { startServer, type TestServer, uniqueLogin, useIsolatedServer } from './support/server.js';
 
@@ -176,14 +177,22 @@ describeEachDatabase('audit log', (dialect) => {
     });
   });
 
-  it('records a rate-limited password attempt as a failed sign-in', async () => {
+  it('records a run of rate-limited password attempts as one failed sign-in, over REST and tRPC batches', async () => {
     const database = await createTestDatabase(dialect);
     const server = await startServer(database.url, { RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '1' });
     try {
       const send = operationClient(server.url, 'rest');
       const login = uniqueLogin('limited');
       expect((await send('login', { login, password: 'a wrong password' })).status).toBe(401);
-      expect((await send('login', { login, password: 'a wrong password' })).status).toBe(429);
+      for (let i = 0; i < 5; i++)
+        expect((await send('login', { login, password: 'a wrong password' })).status).toBe(429);
+      // Twenty refused calls in one request: the refusals cost the client nothing, and add nothing more.
+      const batch = Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [i, { login, password: 'a wrong password' }]),
+      );
+      const paths = Array(20).fill('auth.login').join(',');
+      const refused = await call(server.url, 'POST', `${TRPC_PREFIX}/${paths}?batch=1`, { json: batch });
+      expect(refused.status).toBe(429);
       const admin = uniqueLogin('limited.admin');
       await send('register', { user_name: 'Admin', login: admin, password: PASSWORD, user_role: 1 });
       const token = (await send('login', { login: admin, password: PASSWORD })).body.access_token;
@@ -216,5 +225,24 @@ describeEachDatabase('client addresses behind a trusted proxy', (dialect) => {
     });
     expect(signedIn.status).toBe(200);
     expect((await lastAuditEvent(server.database.url))?.client_address).toBe('10.1.2.3');
+  });
+
+  it('warns at start that TRUST_PROXY=true believes what the client writes', () => {
+    expect(server.logs.filter((line) => line.includes('TRUST_PROXY=true takes the client address'))).toHaveLength(1);
+  });
+});
+
+describeEachDatabase('client addresses behind a proxy named by its address', (dialect) => {
+  const server = useIsolatedServer(dialect, { TRUST_PROXY: '127.0.0.1' });
+
+  it('takes the address that proxy saw, not one the client wrote before it, and warns of nothing', async () => {
+    const api = restClient(server.url);
+    const login = uniqueLogin('hop');
+    // The client wrote 6.6.6.6; the proxy (this loopback connection) appended the address it saw.
+    const headers = { 'x-forwarded-for': '6.6.6.6, 10.9.8.7' };
+    const json = { user_name: 'Hop', login, password: PASSWORD };
+    expect((await api.call('POST', '/register', { json, headers })).status).toBe(201);
+    expect((await lastAuditEvent(server.database.url))?.client_address).toBe('10.9.8.7');
+    expect(server.logs.some((line) => line.includes('TRUST_PROXY=true'))).toBe(false);
   });
 });

@@ -133,6 +133,7 @@ describe('configuration', () => {
       'loopback',
     ]);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(problems({ TRUST_PROXY: '1' })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
     expect(loadConfig({}).trustProxy).toBe(false);
   });
 
