@@ -18,8 +18,10 @@ const mysql = url.startsWith('mysql://');
 const q = (sql) => (mysql ? sql : sql.replaceAll('`', '"'));
 
 const GUARD = q(
-  'select `sessions`.`revoked_at`, `users`.`user_role`, `users`.`disabled`, exists (select `jti` from `revoked_tokens` where `jti` = ?) as `token_revoked` from `sessions` inner join `users` on `users`.`id_user` = `sessions`.`user_id` where `sessions`.`sid` = ? and `sessions`.`user_id` = ?',
+  'select `sessions`.`revoked_at`, `sessions`.`expires_at`, `sessions`.`created_at`, `users`.`user_role`, `users`.`disabled`, exists (select `jti` from `revoked_tokens` where `jti` = ?) as `token_revoked` from `sessions` inner join `users` on `users`.`id_user` = `sessions`.`user_id` where `sessions`.`sid` = ? and `sessions`.`user_id` = ?',
 );
+/** The server's default SESSION_MAX_AGE (90 days), which its guard also checks. */
+const SESSION_MAX_AGE_MS = 90 * 86400 * 1000;
 const COLUMNS = '`id_user`, `user_name`, `login`, `user_role`, `created_at`, `disabled`';
 const BY_ID = q(`select ${COLUMNS} from \`users\` where \`id_user\` = ?`);
 const FIRST_PAGE = q(`select ${COLUMNS} from \`users\` order by \`id_user\` limit ?`);
@@ -81,7 +83,9 @@ async function guard(req, reply) {
     return false;
   }
   const [row] = await db.all(GUARD, [claims.jti, claims.sid, Number(claims.sub)]);
-  if (!row || row.revoked_at !== null || row.token_revoked || row.disabled) {
+  const now = Date.now();
+  const aged = (r) => Number(r.expires_at) <= now || Number(r.created_at) <= now - SESSION_MAX_AGE_MS;
+  if (!row || row.revoked_at !== null || row.token_revoked || row.disabled || aged(row)) {
     refuse(reply, 401, 'TOKEN_REVOKED', 'The token has been revoked');
     return false;
   }

@@ -90,7 +90,8 @@ export async function revocationCheckCost(url, claims, { n = 5000, inFlight = 10
   const { db } = connect(url);
   try {
     const check = async () => {
-      if ((await currentRole({ db }, claims, Number(claims.sub))) === undefined) throw new Error('session not live');
+      const deps = { db, clock: Date.now, config: { sessionMaxAgeSeconds: 90 * 86400 } };
+      if ((await currentRole(deps, claims, Number(claims.sub))) === undefined) throw new Error('session not live');
     };
     return {
       sequentialUs: await timePerCall(check, n, 500),

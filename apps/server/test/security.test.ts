@@ -106,6 +106,26 @@ describeEachDatabase('security', (dialect) => {
     expect((await api.call('GET', '/users', { token: rotated.body.access_token })).body.code).toBe('TOKEN_REVOKED');
   });
 
+  it('stops an access token when its session passes SESSION_MAX_AGE or expires, as the session list shows', async () => {
+    const api = restClient(server.url);
+    const { db } = server.app.database;
+    for (const age of [
+      // Signed in 90 days and a minute ago (the default SESSION_MAX_AGE), no refresh tried since.
+      { created_at: Date.now() - (90 * 86400 + 60) * 1000 },
+      // A session whose refresh token has expired.
+      { expires_at: Date.now() - 1000 },
+    ]) {
+      const { tokens } = await api.signUp(uniqueLogin('outlived'));
+      const me = () => api.call('GET', '/me/sessions', { token: tokens.access_token });
+      const { sid } = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] ?? '', 'base64url').toString());
+      expect((await me()).body.items.map((session: { id: string }) => session.id)).toEqual([sid]);
+      await db.updateTable('sessions').set(age).where('sid', '=', sid).execute();
+      // Gone from the list the user sees, so its tokens are refused too (before: working, and not endable).
+      const refused = await me();
+      expect([refused.status, refused.body.code]).toEqual([401, 'TOKEN_REVOKED']);
+    }
+  });
+
   it('sends security headers, and CORS headers only to allowed origins', async () => {
     const allowed = await fetch(`${server.url}${REST_PREFIX}/users`, {
       method: 'OPTIONS',

@@ -3,6 +3,7 @@ import { type Database, prepared } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
+import { earliestLiveSignIn } from '../sessions/sessions.js';
 import { roleOf } from '../users/users.js';
 import type { Claims } from './tokens.js';
 
@@ -55,6 +56,8 @@ const sessionState = prepared((db: Kysely<Database>, v: { jti: string; sid: stri
     .innerJoin('users', 'users.id_user', 'sessions.user_id')
     .select((eb) => [
       'sessions.revoked_at',
+      'sessions.expires_at',
+      'sessions.created_at',
       'users.user_role',
       'users.disabled',
       eb.exists(eb.selectFrom('revoked_tokens').select('jti').where('jti', '=', v.jti)).as('token_revoked'),
@@ -64,17 +67,20 @@ const sessionState = prepared((db: Kysely<Database>, v: { jti: string; sid: stri
 );
 
 /**
- * The user's role now, or undefined when the token may not be used: its session ended or is gone, the
- * token itself was revoked, or the user no longer exists or is disabled. One statement, as this runs on
+ * The user's role now, or undefined when the token may not be used: its session ended, expired, passed
+ * SESSION_MAX_AGE or is gone (the sessions a user sees and can end are exactly the ones whose tokens work),
+ * the token itself was revoked, or the user no longer exists or is disabled. One statement, as this runs on
  * every request (bench/micro.mjs measures it).
  * @public imported by bench/micro.mjs from the build
  */
 export async function currentRole(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db' | 'clock'> & { config: Pick<Deps['config'], 'sessionMaxAgeSeconds'> },
   claims: Pick<Claims, 'sid' | 'jti'>,
   userId: number,
 ): Promise<UserRole | undefined> {
   const [row] = await sessionState(deps.db, { jti: claims.jti, sid: claims.sid, userId });
   if (!row || row.revoked_at !== null || row.token_revoked || row.disabled) return undefined;
+  const now = deps.clock();
+  if (Number(row.expires_at) <= now || Number(row.created_at) <= earliestLiveSignIn(deps.config, now)) return undefined;
   return roleOf(row.user_role);
 }

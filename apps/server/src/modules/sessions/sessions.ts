@@ -92,14 +92,18 @@ export async function endSessionsOf(db: Kysely<Database>, userId: number, now: n
   await query.where('revoked_at', 'is', null).execute();
 }
 
-/** A user's sessions that still work: not ended, not expired, not past SESSION_MAX_AGE. */
+/** The earliest sign-in a session may have and still work at `now` (SESSION_MAX_AGE). */
+export const earliestLiveSignIn = (config: Pick<SessionConfig, 'sessionMaxAgeSeconds'>, now: number): number =>
+  now - config.sessionMaxAgeSeconds * 1000;
+
+/** A user's sessions that still work: not ended, not expired, not past SESSION_MAX_AGE (as the guard holds). */
 function liveSessions(db: Kysely<Database>, config: SessionConfig, userId: number, now: number) {
   return db
     .selectFrom('sessions')
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', now)
-    .where('created_at', '>', now - config.sessionMaxAgeSeconds * 1000);
+    .where('created_at', '>', earliestLiveSignIn(config, now));
 }
 
 const iso = (ms: number): string => new Date(Number(ms)).toISOString();
