@@ -50,7 +50,7 @@ export function accountView(me: User): HTMLElement {
   };
   onSubmit(form, async (data) => {
     changed.textContent = '';
-    // The SDK keeps the fresh pair the server answers with; the other sessions have ended.
+    // The SDK keeps the pair of the new session the server answers with; every earlier session has ended.
     await api.me.changePassword({
       current_password: text(data, 'current_password'),
       new_password: text(data, 'new_password'),

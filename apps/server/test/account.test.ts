@@ -127,7 +127,7 @@ describeEachDatabase('account and admin operations', (dialect) => {
       expect(left.map((s: { id: string }) => s.id)).toEqual([sid(laptop)]);
     });
 
-    it('changes the caller’s password: checked, ruled, other sessions ended, a fresh pair', async () => {
+    it('changes the caller’s password: checked, ruled, every session ended, a new one’s pair', async () => {
       const { login } = await newUser('password');
       const mine = await signIn(login);
       const elsewhere = await signIn(login);
@@ -150,8 +150,16 @@ describeEachDatabase('account and admin operations', (dialect) => {
       const changed = await change(PASSWORD, 'a brand new passphrase');
       expect(changed.status).toBe(200);
       expect(changed.body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String) });
-      expect(claimsOf(changed.body.access_token).sid).toBe(sid(mine));
-      expect(await codeOf(send('getMe', undefined, { token: elsewhere.access_token }))).toBe('401 TOKEN_REVOKED');
+      // A new session: no token issued before the change works, the caller's own included (a thief's copy).
+      expect(claimsOf(changed.body.access_token).sid).not.toBe(sid(mine));
+      for (const token of [mine.access_token, elsewhere.access_token]) {
+        expect(await codeOf(send('getMe', undefined, { token }))).toBe('401 TOKEN_REVOKED');
+      }
+      expect(await codeOf(send('refresh', undefined, { token: mine.refresh_token }))).toBe('401 TOKEN_REVOKED');
+      const sessions = (await send('listMySessions', undefined, { token: changed.body.access_token })).body.items;
+      expect(sessions.map((s: { id: string; current: boolean }) => [s.id, s.current])).toEqual([
+        [claimsOf(changed.body.access_token).sid, true],
+      ]);
       expect(await codeOf(send('getMe', undefined, { token: changed.body.access_token }))).toBe('200 ok');
       expect(await codeOf(send('refresh', undefined, { token: changed.body.refresh_token }))).toBe('200 ok');
       expect(await codeOf(send('login', { login, password: PASSWORD }))).toBe('401 BAD_CREDENTIALS');

@@ -102,13 +102,14 @@ describeEachDatabase('audit log', (dialect) => {
       const s3 = await login(userLogin);
       const changed = await step(
         send('changePassword', { current_password: PASSWORD, new_password: NEW_PASSWORD }, as(s3.body.access_token)),
-        () => [{ type: 'password_changed', ...self, session_id: sidOf(s3) }],
+        (answer) => [{ type: 'password_changed', ...self, session_id: sidOf(answer) }],
       );
+      expect(sidOf(changed)).not.toBe(sidOf(s3));
       await step(send('logout', undefined, as(changed.body.access_token)), () => [
-        { type: 'logout', ...self, session_id: sidOf(s3) },
+        { type: 'logout', ...self, session_id: sidOf(changed) },
       ]);
       await step(send('logoutRefresh', undefined, as(changed.body.refresh_token)), () => [
-        { type: 'logout2', ...self, session_id: sidOf(s3) },
+        { type: 'logout2', ...self, session_id: sidOf(changed) },
       ]);
       await step(send('updateUser', { id: user, user_role: 1 }, asAdmin), () => [
         { type: 'role_changed', ...byAdmin, detail: 'admin' },

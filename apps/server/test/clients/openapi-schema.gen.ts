@@ -203,7 +203,7 @@ export interface paths {
         put?: never;
         /**
          * Change the caller’s password
-         * @description Checks the current password (a wrong one costs and answers as at sign-in: 401 BAD_CREDENTIALS), applies the password rules to the new one, ends every other session of the account and answers a fresh pair for this one (its previous refresh token is spent).
+         * @description Checks the current password (a wrong one costs and answers as at sign-in: 401 BAD_CREDENTIALS), applies the password rules to the new one, ends every session of the account, this one too (no token issued before the change works), and answers the pair of a new session.
          */
         post: operations["changePassword"];
         delete?: never;

@@ -197,8 +197,9 @@ export async function logoutRefresh(deps: Deps, caller: Caller, client: Client):
 
 /**
  * The current password is checked as at sign-in (same verify, same answer for a wrong one); the new one must
- * pass the password rules. Every other session ends, and this one gets a fresh pair (its previous refresh
- * token is spent), all in one transaction with the audit event.
+ * pass the password rules. Every session ends, the caller's too, so no token issued before the change works
+ * (a thief's copy included), and the answer is the pair of a new session, as at sign-in: all in one
+ * transaction with the audit event.
  */
 export async function changePassword(
   deps: Deps,
@@ -218,14 +219,15 @@ export async function changePassword(
   const self = { actorId: caller.userId, targetId: caller.userId };
   if (!user || !ok) return refusePassword(deps, started, now, client, { ...self, detail: 'bad_password' });
   const password_hash = await deps.passwords.hash(input.new_password);
-  const { sid } = caller.claims;
-  const refreshJti = await inTransaction(deps.db, async (trx) => {
-    const rotated = await rotateSession(trx, deps.config, sid, client, now);
-    if (rotated === null) throw new AppError('TOKEN_REVOKED', 'The session has ended');
+  const session = await inTransaction(deps.db, async (trx) => {
+    if (!(await endSession(trx, caller.claims.sid, now, caller.userId))) {
+      throw new AppError('TOKEN_REVOKED', 'The session has ended');
+    }
     await trx.updateTable('users').set({ password_hash }).where('id_user', '=', caller.userId).execute();
-    await endSessionsOf(trx, caller.userId, now, sid);
-    await record(trx, now, client, { type: 'password_changed', ...self, sessionId: sid });
-    return rotated;
+    await endSessionsOf(trx, caller.userId, now);
+    const opened = await startSession(trx, deps.config, caller.userId, client, now);
+    await record(trx, now, client, { type: 'password_changed', ...self, sessionId: opened.sid });
+    return opened;
   });
-  return deps.tokens.issuePair({ userId: caller.userId, role: roleOf(user.user_role), sid, refreshJti }, now);
+  return deps.tokens.issuePair({ userId: caller.userId, role: roleOf(user.user_role), ...session }, now);
 }
