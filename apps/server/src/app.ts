@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { operationNames, operations } from '@api-users/contract';
 import { type ConnectOptions, connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -117,7 +118,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (config.corsOrigins.length > 0) {
     await fastify.register(cors, {
       origin: config.corsOrigins,
-      methods: ['GET', 'POST', 'DELETE'],
+      // tRPC's GET and POST, and every method of a REST operation in the table (PATCH included).
+      methods: [...new Set(['GET', 'POST', ...operationNames.map((name) => operations[name].method)])],
       allowedHeaders: ['authorization', 'content-type'],
       exposedHeaders: ['www-authenticate', 'retry-after', 'x-request-id'],
       maxAge: 600,

@@ -132,6 +132,13 @@ describeEachDatabase('security', (dialect) => {
       headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
     });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    // Every method the REST table uses may be sent from an allowed origin: PATCH /users/:id too.
+    expect(allowed.headers.get('access-control-allow-methods')?.split(/, */).sort()).toEqual([
+      'DELETE',
+      'GET',
+      'PATCH',
+      'POST',
+    ]);
     const denied = await fetch(`${server.url}/healthz`, { headers: { origin: 'https://evil.example' } });
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
     expect(denied.headers.get('x-content-type-options')).toBe('nosniff');
