@@ -84,7 +84,10 @@ function fromWire(err: unknown): unknown {
   if (err.cause instanceof ApiError || err.cause?.name === 'AbortError') return err.cause;
   const data: unknown = err.data;
   const status = httpStatusOf(data, err.meta?.response);
-  return errorFromBody(status, data) ?? invalidResponse(status, `${status} is not a tRPC answer (${err.message})`, err);
+  // An answer in the REST error shape, not tRPC's envelope (a base URL with a path too many reaches the API's
+  // own 404): the same ApiError REST would give.
+  const body = errorFromBody(status, data) ?? errorFromBody(status, err.meta?.responseJSON);
+  return body ?? invalidResponse(status, `${status} is not a tRPC answer (${err.message})`, err);
 }
 
 /** The status the API put in the error data, else the one the response came with, else 0. */

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, type ClientOptions, createTrpcClient } from '../src/index.js';
+import { ApiError, type ClientOptions, createTrpcClient, REST_PREFIX, TRPC_PREFIX } from '../src/index.js';
 import { apiUrl, PASSWORD, uniqueLogin } from './support/helpers.js';
 import { freePort } from './support/server.js';
 import { type Calls, transports } from './support/transports.js';
@@ -106,6 +106,21 @@ describe('ApiError, the same on both transports', () => {
       expect(err.msg).toContain(`Cannot reach the API at ${baseUrl}/`);
       expect(err.cause).toBeInstanceOf(Error);
     }
+  });
+
+  it('the API’s own NOT_FOUND, naming the route, when the base URL has a path too many', async () => {
+    const baseUrl = `${apiUrl()}${REST_PREFIX}`;
+    const [rest, trpc] = await failOnBoth({ baseUrl }, (api) => api.login({ login: 'nobody', password: PASSWORD }));
+    expect(rest).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+      msg: `No route POST ${REST_PREFIX}${REST_PREFIX}/login`,
+    });
+    expect(trpc).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+      msg: `No route POST ${REST_PREFIX}${TRPC_PREFIX}/auth.login`,
+    });
   });
 
   it('passes an abort on as it is', async () => {
