@@ -210,16 +210,15 @@ describe('rate limiting: shared by several instances', () => {
     }
   });
 
-  it.skipIf(inject('mysqlServerUrl') === null)('fails open, and logs it, when the MySQL store fails', async () => {
-    const database = await createTestDatabase('mysql');
-    const server = await startServer(database.url, {
-      ...passwordLimits,
-      RATE_LIMIT_PER_ADDRESS: '2',
-      RATE_LIMIT_STORE: 'mysql',
-    });
+  /** A store that fails after start: every count fails, and sign-in goes on (unlimited, and logged). */
+  async function expectFailOpen(
+    database: TestDatabase,
+    env: Record<string, string>,
+    breakStore = async (_: TestServer) => {},
+  ) {
+    const server = await startServer(database.url, { ...passwordLimits, RATE_LIMIT_PER_ADDRESS: '2', ...env });
     try {
-      // The counters' table, gone after start: every count fails, and sign-in goes on (unlimited, logged).
-      await sql`drop table rate_limits`.execute(server.app.database.db);
+      await breakStore(server);
       const replies = await attempts(5, () => login(server, '127.0.0.2', 'no.such.user', 'whatever1'));
       expect(statuses(replies)).toEqual([401, 401, 401, 401, 401]);
       expect(server.logs.some((l) => l.includes('rate-limit store unavailable'))).toBe(true);
@@ -227,23 +226,19 @@ describe('rate limiting: shared by several instances', () => {
       await server.close();
       await database.drop();
     }
+  }
+
+  it.skipIf(inject('mysqlServerUrl') === null)('fails open, and logs it, when the MySQL store fails', async () => {
+    // The counters' table, gone after start.
+    await expectFailOpen(await createTestDatabase('mysql'), { RATE_LIMIT_STORE: 'mysql' }, async (server) => {
+      await sql`drop table rate_limits`.execute(server.app.database.db);
+    });
   });
 
   it('fails open, and logs it, when Redis cannot be reached', async () => {
-    const database = await createTestDatabase('sqlite');
-    const server = await startServer(database.url, {
-      ...passwordLimits,
-      RATE_LIMIT_PER_ADDRESS: '2',
+    await expectFailOpen(await createTestDatabase('sqlite'), {
       RATE_LIMIT_STORE: 'redis',
       REDIS_URL: 'redis://127.0.0.1:1',
     });
-    try {
-      const replies = await attempts(5, () => login(server, '127.0.0.2', 'no.such.user', 'whatever1'));
-      expect(statuses(replies)).toEqual([401, 401, 401, 401, 401]);
-      expect(server.logs.some((l) => l.includes('rate-limit store unavailable'))).toBe(true);
-    } finally {
-      await server.close();
-      await database.drop();
-    }
   });
 });
