@@ -39,6 +39,8 @@ export interface App {
   fastify: FastifyInstance;
   database: DatabaseHandle;
   deps: Deps;
+  /** From now on /readyz answers 503 (a load balancer takes the instance out); requests are still served. */
+  startDraining(): void;
 }
 
 /** Composition root: opens the database, applies migrations and wires the plugins and both transports onto one Fastify. */
@@ -130,7 +132,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await fastify.register(shutdownGate);
   await fastify.register(securityHeaders);
   await fastify.register(errorHandlers);
-  await fastify.register(health, { db: database.db });
+  let draining = false;
+  await fastify.register(health, { db: database.db, draining: () => draining });
 
   const stopPurge = schedulePurge(deps, config.purgeIntervalSeconds, fastify.log);
   fastify.addHook('onClose', async () => stopPurge());
@@ -155,5 +158,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     links: { docs: DOCS_PREFIX, openapi: OPENAPI_PATH, ...(servesDashboard ? { dashboard: DASHBOARD_PATH } : {}) },
   });
   await registerTrpc(fastify, deps, (err) => fastify.log.error({ err }, 'tRPC request failed'));
-  return { fastify, database, deps };
+  const startDraining = () => {
+    draining = true;
+  };
+  return { fastify, database, deps, startDraining };
 }

@@ -95,6 +95,7 @@ const EnvSchema = z.object({
   PURGE_INTERVAL: seconds(0, 86_400, 3600),
   AUDIT_RETENTION: seconds(0, 100 * 365 * 86400, 365 * 86400),
   USERS_READABLE_BY: z.enum(['everyone', 'admins']).default('everyone'),
+  SHUTDOWN_DELAY: seconds(0, 600, 0),
   SHUTDOWN_TIMEOUT: seconds(1, 600, 10),
   HEADERS_TIMEOUT: seconds(1, 600, 10),
   REQUEST_TIMEOUT: seconds(1, 600, 30),
@@ -152,6 +153,8 @@ export interface Config {
   /** Who may list and read other accounts: anyone signed in (the original's rule), or admins only. */
   usersReadableBy: 'everyone' | 'admins';
   /** Seconds a SIGTERM may take to drain requests before the process exits anyway. */
+  /** Seconds from SIGTERM during which /readyz answers 503 and requests are still served, before closing. */
+  shutdownDelaySeconds: number;
   shutdownTimeoutSeconds: number;
   /** Seconds a client may take over one request, and may leave its connection idle. */
   timeouts: {
@@ -228,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     purgeIntervalSeconds: e.PURGE_INTERVAL,
     auditRetentionSeconds: e.AUDIT_RETENTION,
     usersReadableBy: e.USERS_READABLE_BY,
+    shutdownDelaySeconds: e.SHUTDOWN_DELAY,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     timeouts: {
       headers: e.HEADERS_TIMEOUT,

@@ -3,14 +3,10 @@ import { ConfigError, loadConfig } from './config.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { fastify } = await buildApp(config);
+  const app = await buildApp(config);
+  const { fastify } = app;
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      fastify.log.warn(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
+  const close = (signal: string) => {
     fastify.log.info(`${signal}: draining requests and closing the database`);
     setTimeout(() => {
       fastify.log.error('shutdown timed out: exiting');
@@ -23,6 +19,18 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
+  };
+  const stop = (signal: string) => {
+    if (stopping) {
+      fastify.log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    app.startDraining();
+    const delay = config.shutdownDelaySeconds;
+    if (delay === 0) return close(signal);
+    fastify.log.info(`${signal}: /readyz answers 503; still serving for SHUTDOWN_DELAY (${delay} s), then closing`);
+    setTimeout(() => close(signal), delay * 1000);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -95,6 +95,27 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('answers /readyz 503 for SHUTDOWN_DELAY after SIGTERM while still serving, then drains and exits 0', async () => {
+    const database = await createTestDatabase('sqlite');
+    const server = await spawnServer({ DATABASE_URL: database.url, SHUTDOWN_DELAY: '2' });
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      const signalledAt = Date.now();
+      server.child.kill('SIGTERM');
+      await server.logged('/readyz answers 503');
+      // The load balancer's health check sees the instance leave; requests it still sends are served.
+      const ready = await fetch(`${server.url}/readyz`);
+      expect([ready.status, ((await ready.json()) as { code: string }).code]).toEqual([503, 'SHUTTING_DOWN']);
+      expect((await fetch(`${server.url}${REST_PREFIX}/setup`)).status).toBe(200);
+      expect(await server.exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(2000);
+      expect(server.output()).toContain('SIGTERM: draining requests');
+    } finally {
+      server.child.kill('SIGKILL');
+      await database.drop();
+    }
+  });
+
   it('exits 1 at once on a second SIGTERM, or when draining outlasts SHUTDOWN_TIMEOUT', async () => {
     const database = await createTestDatabase('sqlite');
     for (const second of [true, false]) {

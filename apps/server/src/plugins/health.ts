@@ -3,10 +3,19 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Kysely, sql } from 'kysely';
 
-/** `/healthz` answers while the process runs; `/readyz` only while the database answers too. */
-async function health(fastify: FastifyInstance, { db }: { db: Kysely<Database> }): Promise<void> {
+interface HealthOptions {
+  db: Kysely<Database>;
+  /** True once shutdown has begun: a load balancer should stop sending requests here. */
+  draining: () => boolean;
+}
+
+/** `/healthz` answers while the process runs; `/readyz` only while the database answers and no shutdown has begun. */
+async function health(fastify: FastifyInstance, { db, draining }: HealthOptions): Promise<void> {
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (_req, reply) => {
+    if (draining()) {
+      return reply.code(503).send({ code: 'SHUTTING_DOWN', msg: 'This instance is shutting down' });
+    }
     try {
       await sql`select 1`.execute(db);
       return { status: 'ok' };
