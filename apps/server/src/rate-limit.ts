@@ -153,13 +153,10 @@ export async function createRateLimiter(
     counter('fail-acct-addr', settings.failuresPerAccountAddress, window),
     counter('fail-addr', settings.failuresPerAddress, window),
     counter('fail-acct', settings.failuresPerAccount, window),
+    // Refusals already reported within the window, one point per count and key.
+    store.counter('refused', 1, settings.windowSeconds),
   ]);
-  // Refusals already reported within the window, one point per count and key.
-  const reported = await store.counter('refused', 1, settings.windowSeconds).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
-  const [attempts, pair, byAddress, byAccount] = await counters.catch(async (err: unknown) => {
+  const [attempts, pair, byAddress, byAccount, reported] = await counters.catch(async (err: unknown) => {
     await store.close();
     throw err;
   });

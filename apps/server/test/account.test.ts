@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
-import { claimsOf, type OperationClient, operationClient, transports } from './support/operations.js';
+import { type OperationClient, operationClient, transports } from './support/operations.js';
 import { uniqueLogin, useIsolatedServer } from './support/server.js';
+import { claimsOf } from './support/tokens.js';
 
 const PASSWORD = 'a fine long password';
 

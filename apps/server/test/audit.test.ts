@@ -2,8 +2,9 @@ import { TRPC_PREFIX } from '@api-users/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDatabase, lastAuditEvent, type TestDatabase } from './support/databases.js';
 import { call, type Reply, restClient } from './support/http.js';
-import { claimsOf, type OperationClient, operationClient, transports } from './support/operations.js';
+import { type OperationClient, operationClient, transports } from './support/operations.js';
 import { startServer, type TestServer, uniqueLogin, useIsolatedServer } from './support/server.js';
+import { claimsOf } from './support/tokens.js';
 
 const PASSWORD = 'a fine long password';
 const NEW_PASSWORD = 'changed by its owner';

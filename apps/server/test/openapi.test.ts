@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { buildOpenApiDocument, DOCS_PREFIX, OPENAPI_PATH, type OpenApiDocument } from '../src/adapters/openapi.js';
 import { type Reply, restClient } from './support/http.js';
 import { uniqueLogin, useIsolatedServer } from './support/server.js';
+import { claimsOf } from './support/tokens.js';
 
 const document = buildOpenApiDocument();
 
@@ -118,7 +119,7 @@ describe('live responses match the document', () => {
   const asAdmin = async () => ({ token: (await adminPair()).access_token });
   /** A plain account of its own, for the operations that change or remove one. */
   const someone = async () => (await api.signUp(uniqueLogin('openapi.someone'), password)).user.id_user as number;
-  const sid = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).sid;
+  const sid = (token: string) => claimsOf(token).sid;
   const tooLarge = { json: { login: 'someone', password: 'x'.repeat(20_000) } };
   const plainText = { raw: 'hello', headers: { 'content-type': 'text/plain' } };
   const newUser = () => ({ user_name: 'Someone New', login: uniqueLogin('openapi'), password });

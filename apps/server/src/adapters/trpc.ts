@@ -116,12 +116,18 @@ type TrpcRequest = FastifyRequest<{ Params: { path: string }; Querystring: { bat
  * instead (the @trpc/client tests hold the two paths to one format); anything else (mutations, streamed
  * batches, unknown procedures, input that is not JSON) goes to tRPC. Returns false when it did not answer.
  */
-async function answerQuery(req: TrpcRequest, reply: FastifyReply, deps: Deps, log: (err: unknown) => void) {
+async function answerQuery(
+  req: TrpcRequest,
+  paths: string[],
+  reply: FastifyReply,
+  deps: Deps,
+  log: (err: unknown) => void,
+) {
   const { batch: batchFlag, input: rawInput } = req.query;
   if (req.headers['trpc-accept'] !== undefined || (rawInput !== undefined && typeof rawInput !== 'string'))
     return false;
   const batch = batchFlag === '1' || batchFlag === 'true';
-  const names = req.params.path.split(',').map((path) => queries.get(path));
+  const names = paths.map((path) => queries.get(path));
   if ((!batch && names.length !== 1) || names.some((name) => name === undefined)) return false;
   let input: unknown;
   try {
@@ -196,10 +202,11 @@ export async function registerTrpc(app: FastifyInstance, deps: Deps, log: (err: 
       exposeHeadRoute: false,
       handler: async (req: TrpcRequest, reply) => {
         // tRPC's own refusal (maxBatchSize) would reach the client as a bare "not valid": say why.
-        if (req.params.path.split(',').length > TRPC_MAX_BATCH) {
+        const paths = req.params.path.split(',');
+        if (paths.length > TRPC_MAX_BATCH) {
           throw new AppError('VALIDATION_FAILED', `A tRPC batch holds at most ${TRPC_MAX_BATCH} calls`);
         }
-        if (req.method === 'GET' && (await answerQuery(req, reply, deps, log))) return reply;
+        if (req.method === 'GET' && (await answerQuery(req, paths, reply, deps, log))) return reply;
         await fastifyRequestHandler({ ...trpcOptions, req, res: reply, path: req.params.path });
         return reply;
       },

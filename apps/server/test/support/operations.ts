@@ -56,7 +56,3 @@ export function operationClient(base: string, transport: Transport) {
 }
 
 export type OperationClient = ReturnType<typeof operationClient>;
-
-/** The claims of a token (not verified: the tests only read what the server put in). */
-export const claimsOf = (token: string): { sub: string; sid: string; role: number; jti: string } =>
-  JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
