@@ -11,7 +11,9 @@ import Fastify from 'fastify';
 import { requireFromDb, requireFromServer, SERVER_DIR } from './lib.mjs';
 
 const { createVerifier } = requireFromServer('fast-jwt');
-const { API_SECURITY_HEADERS } = await import(pathToFileURL(join(SERVER_DIR, 'dist/plugins/security-headers.js')).href);
+const { API_SECURITY_HEADERS } = await import(
+  pathToFileURL(join(SERVER_DIR, 'dist/http/plugins/security-headers.js')).href
+);
 const env = process.env;
 const url = env.DATABASE_URL ?? '';
 const mysql = url.startsWith('mysql://');

@@ -63,7 +63,6 @@ export async function jwtCost(secret) {
     ['ES256', { ...base, signingKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }],
   ]) {
     const service = createTokenService(await createKeyRing(settings), {
-      jwt: settings,
       accessTtlSeconds: 900,
       refreshTtlSeconds: 86_400,
     });
@@ -128,9 +127,8 @@ export async function pagingCost(url, depth) {
 export async function filterCost(url, depth, rows) {
   const { listUsers } = await import(pathToFileURL(join(SERVER_DIR, 'dist/modules/users/users.js')).href);
   const { db } = connect(url);
-  const deps = { db, config: { usersReadableBy: 'everyone' } };
-  const admin = { userId: 1, role: 1 };
-  const page = (input) => () => listUsers(deps, { limit: 50, ...input }, admin);
+  const ctx = { db, config: { usersReadableBy: 'everyone' }, caller: { userId: 1, role: 1 } };
+  const page = (input) => () => listUsers(ctx, { limit: 50, ...input });
   const last = `u${String(rows - 10).padStart(8, '0')}`;
   const cases = [
     ['role=2, page 1', { role: 2 }],

@@ -5,7 +5,7 @@ import { connect, migrateToLatest } from '@api-users/db';
 import { read } from 'read';
 import type { z } from 'zod';
 import { ConfigError, loadConfig } from './config.js';
-import { AppError } from './errors.js';
+import { AppError } from './core/errors.js';
 import { createPasswordHasher } from './modules/auth/passwords.js';
 import { CommandError, createAdmin, promoteAdmin } from './modules/users/commands.js';
 

@@ -2,8 +2,9 @@ import { dirname, join } from 'node:path';
 import { DEFAULT_DATABASE_URL } from '@api-users/db';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
+import type { Settings } from './core/context.js';
+import type { RateLimitSettings } from './http/rate-limit.js';
 import { KeyError, type KeySettings, parsePrivateKey, parsePublicKeys } from './modules/auth/keys.js';
-import type { RateLimitSettings } from './rate-limit.js';
 
 /**
  * Digits only: an empty value (`PORT=`) or a word is refused with the variable named, where coercion would
@@ -121,7 +122,7 @@ const EnvSchema = z.object({
     .pipe(z.array(z.url('each origin must be a URL such as https://app.example.com'))),
 });
 
-export interface Config {
+export interface Config extends Settings {
   env: 'development' | 'test' | 'production';
   databaseUrl: string;
   dbPoolSize: number;
@@ -135,10 +136,6 @@ export interface Config {
     /** The `aud` of every new token, then required of every access token. */
     audience?: string;
   };
-  accessTtlSeconds: number;
-  refreshTtlSeconds: number;
-  /** Seconds after sign-in past which a session cannot be refreshed, however often it was rotated. */
-  sessionMaxAgeSeconds: number;
   bodyLimit: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   rateLimit: RateLimitSettings;
@@ -148,13 +145,9 @@ export interface Config {
   corsOrigins: string[];
   /** Seconds between purges of expired sessions and revocations; 0 turns the job off. */
   purgeIntervalSeconds: number;
-  /** Seconds an audit event is kept before the purge deletes it; 0 keeps events for ever. */
-  auditRetentionSeconds: number;
-  /** Who may list and read other accounts: anyone signed in (the original's rule), or admins only. */
-  usersReadableBy: 'everyone' | 'admins';
-  /** Seconds a SIGTERM may take to drain requests before the process exits anyway. */
   /** Seconds from SIGTERM during which /readyz answers 503 and requests are still served, before closing. */
   shutdownDelaySeconds: number;
+  /** Seconds a SIGTERM may take to drain requests before the process exits anyway. */
   shutdownTimeoutSeconds: number;
   /** Seconds a client may take over one request, and may leave its connection idle. */
   timeouts: {

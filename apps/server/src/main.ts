@@ -1,5 +1,5 @@
-import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { buildApp } from './http/app.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildOpenApiDocument } from './adapters/openapi.js';
+import { buildOpenApiDocument } from './http/adapters/openapi.js';
 
 /**
  * Writes the committed copy of the OpenAPI document (apps/server/openapi.json) for publishing. The `openapi`

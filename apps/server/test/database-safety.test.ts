@@ -2,7 +2,7 @@ import { connect } from '@api-users/db';
 import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import { describe, expect, inject, it } from 'vitest';
-import { describeError } from '../src/errors.js';
+import { describeError } from '../src/http/errors.js';
 import { createTestDatabase, describeEachDatabase, rowCounts, type TestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { startServer, type TestServer, uniqueLogin } from './support/server.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
-import { DASHBOARD_PATH } from '../src/adapters/dashboard.js';
-import { DOCS_PREFIX, OPENAPI_PATH } from '../src/adapters/openapi.js';
+import { DASHBOARD_PATH } from '../src/http/adapters/dashboard.js';
+import { DOCS_PREFIX, OPENAPI_PATH } from '../src/http/adapters/openapi.js';
 
 /** What a browser sends for a page it navigates to. */
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8';

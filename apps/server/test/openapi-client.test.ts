@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { REST_PREFIX } from '@api-users/contract';
 import createClient from 'openapi-fetch';
 import { expect, it } from 'vitest';
-import { OPENAPI_PATH } from '../src/adapters/openapi.js';
+import { OPENAPI_PATH } from '../src/http/adapters/openapi.js';
 import type { paths } from './clients/openapi-schema.gen.js';
 import { describeEachDatabase } from './support/databases.js';
 import { uniqueLogin, useIsolatedServer } from './support/server.js';

@@ -12,7 +12,7 @@ import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { calculateJwkThumbprint, createLocalJWKSet, type JWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer } from '../../../test-support/spawn-server.js';
-import { JWKS_PATH } from '../src/adapters/jwks.js';
+import { JWKS_PATH } from '../src/http/adapters/jwks.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
 import { call, restClient } from './support/http.js';
 import { startServer, TEST_SECRET, type TestServer, uniqueLogin } from './support/server.js';

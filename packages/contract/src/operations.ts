@@ -70,6 +70,8 @@ export interface Operation {
   /** The role the caller must have, read from the database at the time of the request (not from the token). */
   role?: 'admin';
   rateLimit?: RateLimit;
+  /** After it the caller is signed out: a client forgets its stored tokens, even when the server could not be told. */
+  signsOut?: true;
   summary: string;
   description: string;
   input: z.ZodType;
@@ -138,6 +140,7 @@ export const operations = {
     method: 'DELETE',
     path: '/logout',
     auth: 'access',
+    signsOut: true,
     summary: 'Revoke the access token',
     description: 'Revokes the access token sent; its session and refresh token stay valid.',
     input: NoInputSchema,
@@ -151,6 +154,7 @@ export const operations = {
     method: 'DELETE',
     path: '/logout2',
     auth: 'refresh',
+    signsOut: true,
     summary: 'End the session',
     description: 'Revokes the refresh token sent, ending its session: the access tokens issued in it stop working too.',
     input: NoInputSchema,

@@ -33,6 +33,13 @@ const wireBoolean = (description: string) =>
     .register(wireTypes, { type: 'boolean' });
 
 /**
+ * The name of each schema that documents show as a component of its own (OpenAPI `components.schemas`): the
+ * operations' bodies and answers. A registry of its own, not zod's global one, so that converting any other
+ * schema to JSON Schema inlines these as it always did.
+ */
+export const schemaNames = z.registry<{ id: string }>();
+
+/**
  * Every string input starts here. A lone UTF-16 surrogate (JSON allows `"\ud800"`) is no character: the
  * databases store it differently (SQLite keeps it, MySQL refuses or replaces it) and hashing turns it into
  * U+FFFD, so it is refused before anything else. (`\p{Cs}` matches only unpaired surrogates under the u flag.)
@@ -85,20 +92,24 @@ export const UserNameSchema = inputString()
 export const NewPasswordSchema = inputString().min(8).max(128);
 export const PasswordSchema = inputString().min(1).max(128);
 
-export const RegisterInputSchema = z.strictObject({
-  user_name: UserNameSchema,
-  login: LoginSchema,
-  password: NewPasswordSchema,
-  user_role: UserRoleSchema.optional(),
-});
+export const RegisterInputSchema = z
+  .strictObject({
+    user_name: UserNameSchema,
+    login: LoginSchema,
+    password: NewPasswordSchema,
+    user_role: UserRoleSchema.optional(),
+  })
+  .register(schemaNames, { id: 'RegisterInput' });
 
-export const LoginInputSchema = z.strictObject({
-  login: LoginSchema,
-  password: PasswordSchema,
-});
+export const LoginInputSchema = z
+  .strictObject({
+    login: LoginSchema,
+    password: PasswordSchema,
+  })
+  .register(schemaNames, { id: 'LoginInput' });
 
 /** Operations whose input is only their token take no body (an empty object is accepted too). */
-export const NoInputSchema = z.strictObject({}).optional();
+export const NoInputSchema = z.strictObject({}).optional().register(schemaNames, { id: 'NoInput' });
 
 const pageLimit = (what: string) => wholeNumber(1, 100, `${what} per page`).prefault(20);
 
@@ -131,19 +142,25 @@ const userId = () => wholeNumber(1, MAX_ID, 'The id_user');
 
 export const UserByIdInputSchema = z.strictObject({ id: userId() });
 
-export const UpdateUserInputSchema = z.strictObject({
-  id: userId(),
-  user_name: UserNameSchema.optional(),
-  user_role: UserRoleSchema.optional(),
-  disabled: z.boolean().optional().describe('A disabled account cannot sign in; disabling it ends its sessions'),
-});
+export const UpdateUserInputSchema = z
+  .strictObject({
+    id: userId(),
+    user_name: UserNameSchema.optional(),
+    user_role: UserRoleSchema.optional(),
+    disabled: z.boolean().optional().describe('A disabled account cannot sign in; disabling it ends its sessions'),
+  })
+  .register(schemaNames, { id: 'UpdateUserInput' });
 
-export const ChangePasswordInputSchema = z.strictObject({
-  current_password: PasswordSchema,
-  new_password: NewPasswordSchema,
-});
+export const ChangePasswordInputSchema = z
+  .strictObject({
+    current_password: PasswordSchema,
+    new_password: NewPasswordSchema,
+  })
+  .register(schemaNames, { id: 'ChangePasswordInput' });
 
-export const SetPasswordInputSchema = z.strictObject({ id: userId(), new_password: NewPasswordSchema });
+export const SetPasswordInputSchema = z
+  .strictObject({ id: userId(), new_password: NewPasswordSchema })
+  .register(schemaNames, { id: 'SetPasswordInput' });
 
 /** Sessions come newest first; their cursor is the sign-in time and id of the last one shown. */
 const sessionCursor = () =>
@@ -193,10 +210,6 @@ export const AuditEventTypeSchema = z.enum([
 ]);
 export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
 
-/** Why a password was refused: the `detail` of a `login_failed` event. */
-export const LoginFailureSchema = z.enum(['bad_password', 'unknown_login', 'disabled', 'rate_limited']);
-export type LoginFailure = z.infer<typeof LoginFailureSchema>;
-
 export const ListAuditInputSchema = z
   .strictObject({
     limit: pageLimit('Events'),
@@ -208,30 +221,36 @@ export const ListAuditInputSchema = z
   .prefault({});
 
 /** The public view of an account: never a password or hash. Unknown keys are stripped on output. */
-export const UserSchema = z.object({
-  id_user: z.number().int(),
-  user_name: z.string(),
-  login: z.string(),
-  user_role: UserRoleSchema,
-  created_at: z.iso.datetime(),
-  disabled: z.boolean(),
-});
+export const UserSchema = z
+  .object({
+    id_user: z.number().int(),
+    user_name: z.string(),
+    login: z.string(),
+    user_role: UserRoleSchema,
+    created_at: z.iso.datetime(),
+    disabled: z.boolean(),
+  })
+  .register(schemaNames, { id: 'User' });
 export type User = z.infer<typeof UserSchema>;
 
-export const UserPageSchema = z.object({
-  items: z.array(UserSchema),
-  next_cursor: z.string().nullable(),
-});
+export const UserPageSchema = z
+  .object({
+    items: z.array(UserSchema),
+    next_cursor: z.string().nullable(),
+  })
+  .register(schemaNames, { id: 'UserPage' });
 
-export const TokenPairSchema = z.object({
-  access_token: z.string(),
-  refresh_token: z.string(),
-  token_type: z.literal('Bearer'),
-  expires_in: z.number().int().describe('Seconds until the access token expires'),
-});
+export const TokenPairSchema = z
+  .object({
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int().describe('Seconds until the access token expires'),
+  })
+  .register(schemaNames, { id: 'TokenPair' });
 export type TokenPair = z.infer<typeof TokenPairSchema>;
 
-export const MessageSchema = z.object({ msg: z.string() });
+export const MessageSchema = z.object({ msg: z.string() }).register(schemaNames, { id: 'Message' });
 
 /**
  * The claims of our tokens; nothing personal and nothing secret. `iss` and `aud` are there when the server
@@ -252,22 +271,28 @@ export const TokenClaimsSchema = z.object({
 export type TokenClaims = z.infer<typeof TokenClaimsSchema>;
 
 /** RFC 7662's request, as JSON: the API takes no form bodies. */
-export const IntrospectInputSchema = z.strictObject({
-  token: z.string().min(1).max(4096),
-  token_type_hint: z
-    .enum(['access_token', 'refresh_token'])
-    .optional()
-    .describe('Accepted for RFC 7662 clients and ignored: only access tokens can be active'),
-});
+export const IntrospectInputSchema = z
+  .strictObject({
+    token: z.string().min(1).max(4096),
+    token_type_hint: z
+      .enum(['access_token', 'refresh_token'])
+      .optional()
+      .describe('Accepted for RFC 7662 clients and ignored: only access tokens can be active'),
+  })
+  .register(schemaNames, { id: 'IntrospectInput' });
 
 /** RFC 7662's answer: the claims of a live access token, or only `active: false`. */
-export const IntrospectionSchema = z.discriminatedUnion('active', [
-  z.object({ active: z.literal(false) }),
-  z.object({ active: z.literal(true), ...TokenClaimsSchema.shape, type: z.literal('access') }),
-]);
+export const IntrospectionSchema = z
+  .discriminatedUnion('active', [
+    z.object({ active: z.literal(false) }),
+    z.object({ active: z.literal(true), ...TokenClaimsSchema.shape, type: z.literal('access') }),
+  ])
+  .register(schemaNames, { id: 'Introspection' });
 export type Introspection = z.infer<typeof IntrospectionSchema>;
 
-export const EndedSessionsSchema = z.object({ ended: z.number().int().describe('How many sessions were ended') });
+export const EndedSessionsSchema = z
+  .object({ ended: z.number().int().describe('How many sessions were ended') })
+  .register(schemaNames, { id: 'EndedSessions' });
 
 /** One sign-in of an account: a device, as it was seen at sign-in and at its last refresh. */
 export const SessionSchema = z.object({
@@ -283,10 +308,12 @@ export const SessionSchema = z.object({
 });
 export type Session = z.infer<typeof SessionSchema>;
 
-export const SessionPageSchema = z.object({
-  items: z.array(SessionSchema),
-  next_cursor: z.string().nullable(),
-});
+export const SessionPageSchema = z
+  .object({
+    items: z.array(SessionSchema),
+    next_cursor: z.string().nullable(),
+  })
+  .register(schemaNames, { id: 'SessionPage' });
 
 export const AuditEventSchema = z.object({
   id: z.number().int(),
@@ -305,11 +332,15 @@ export const AuditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 
-export const AuditPageSchema = z.object({
-  items: z.array(AuditEventSchema),
-  next_cursor: z.string().nullable(),
-});
+export const AuditPageSchema = z
+  .object({
+    items: z.array(AuditEventSchema),
+    next_cursor: z.string().nullable(),
+  })
+  .register(schemaNames, { id: 'AuditPage' });
 
-export const SetupSchema = z.object({
-  first_run: z.boolean().describe('True while there is no account: the first one registered may make itself admin'),
-});
+export const SetupSchema = z
+  .object({
+    first_run: z.boolean().describe('True while there is no account: the first one registered may make itself admin'),
+  })
+  .register(schemaNames, { id: 'Setup' });

@@ -19,7 +19,6 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/api-users.sqlite';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
-  dialect: Dialect;
 }
 
 export interface ConnectOptions {
@@ -83,6 +82,8 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 }
 
 type Callback = (err: Error | null, result?: unknown) => void;
+/** kysely's pool callback as its driver uses it: no connection comes with an error. */
+type ConnectionCallback = (error: unknown, connection?: MysqlPoolConnection) => void;
 
 /**
  * The session settings of a new MySQL connection: lock waits (row and metadata locks) and statements are
@@ -133,15 +134,17 @@ function preparedStatementPool(pool: Pool, options: ConnectOptions): MysqlPool {
     });
   };
   return {
-    getConnection(callback) {
+    getConnection(kyselyCallback) {
+      // kysely's type asks for a connection even with an error; its driver reads none then.
+      const callback = kyselyCallback as ConnectionCallback;
       pool.getConnection((err, raw) => {
-        if (err) return callback(err, raw as unknown as MysqlPoolConnection);
+        if (err) return callback(err);
         const known = adapted.get(raw);
         if (known) return callback(null, known);
         setUp(raw, (setUpErr) => {
           if (setUpErr) {
             raw.destroy();
-            return callback(setUpErr, undefined as unknown as MysqlPoolConnection);
+            return callback(setUpErr);
           }
           // One wrapper per connection: kysely keys its own per-connection state on the object it gets.
           const connection = {
@@ -158,8 +161,7 @@ function preparedStatementPool(pool: Pool, options: ConnectOptions): MysqlPool {
 }
 
 export function connect(url: string, options: ConnectOptions = {}): DatabaseHandle {
-  const dialect = dialectOf(url);
-  if (dialect === 'mysql') {
+  if (dialectOf(url) === 'mysql') {
     const pool = createPool({
       uri: url,
       connectionLimit: options.poolSize ?? 10,
@@ -173,10 +175,7 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
       // Prepared statements kept per connection; the server caps them for all clients together.
       maxPreparedStatements: STATEMENT_CACHE_SIZE,
     });
-    return {
-      db: new Kysely<Database>({ dialect: new MysqlDialect({ pool: preparedStatementPool(pool, options) }) }),
-      dialect,
-    };
+    return { db: new Kysely<Database>({ dialect: new MysqlDialect({ pool: preparedStatementPool(pool, options) }) }) };
   }
   const path = url.slice('sqlite:'.length);
   if (path !== ':memory:') {
@@ -190,6 +189,5 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
   sqlite.pragma(`busy_timeout = ${(options.statementTimeoutSeconds ?? 5) * 1000}`);
   return {
     db: new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(sqlite) }) }),
-    dialect,
   };
 }

@@ -1,6 +1,5 @@
 import { type Kysely, type Migration, Migrator, MysqlAdapter, sql } from 'kysely';
 import { isUnavailable } from './errors.js';
-import { nameForSearch } from './search.js';
 
 /** MySQL gets an explicit engine and a binary utf8mb4 collation; SQLite needs no table options. */
 const tableOptions = (db: Kysely<unknown>) =>
@@ -124,6 +123,13 @@ const migrations: Record<string, Migration> = {
   },
 };
 
+/**
+ * `users.user_name_search` as this migration defined it (NFKC, lower case, 255 code points). A copy, not the
+ * app's `nameForSearch`: a migration must do the same thing on every database whatever the app becomes.
+ */
+const searchCopy0003 = (name: string): string =>
+  Array.from(name.normalize('NFKC').toLowerCase()).slice(0, 255).join('');
+
 /** Fills the search copy of every existing name, a batch of rows at a time. */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run on a database of any schema type
 async function backfillNameSearch(db: Kysely<any>): Promise<void> {
@@ -138,7 +144,7 @@ async function backfillNameSearch(db: Kysely<any>): Promise<void> {
     for (const row of rows) {
       await db
         .updateTable('users')
-        .set({ user_name_search: nameForSearch(row.user_name) })
+        .set({ user_name_search: searchCopy0003(row.user_name) })
         .where('id_user', '=', row.id_user)
         .execute();
     }

@@ -1,4 +1,4 @@
-import { type Introspection, IntrospectionSchema, operations } from '@api-users/contract';
+import { type Introspection, IntrospectionSchema, operations, REST_PREFIX } from '@api-users/contract';
 import { endpoint } from './client-options.js';
 import { invalidResponse } from './errors.js';
 import { apiFetch, type Fetch, readRestAnswer } from './fetch.js';
@@ -16,7 +16,7 @@ export interface IntrospectorOptions {
  * offline verification is not enough (an admin action, a payment), not on every request.
  */
 export function createIntrospector(options: IntrospectorOptions): (token: string) => Promise<Introspection> {
-  const url = endpoint(options.baseUrl, '/api/v1') + operations.introspect.path;
+  const url = endpoint(options.baseUrl, REST_PREFIX) + operations.introspect.path;
   const fetchJson = apiFetch(options.fetch);
   return async (token) => {
     const res = await fetchJson(url, {

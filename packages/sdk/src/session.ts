@@ -1,4 +1,11 @@
-import { type OperationName, operations, refusesToken, type TokenPair, TokenPairSchema } from '@api-users/contract';
+import {
+  type Operation,
+  type OperationName,
+  operations,
+  refusesToken,
+  type TokenPair,
+  TokenPairSchema,
+} from '@api-users/contract';
 import { ApiError } from './errors.js';
 import type { TokenStore, Tokens } from './token-store.js';
 
@@ -19,9 +26,8 @@ export interface Session {
   signOut(sendLogoutRefresh: Send): Promise<void>;
 }
 
-// Named here so that renaming one in the contract breaks this file's type check instead of its behaviour.
+// Named here so that renaming it in the contract breaks this file's type check instead of its behaviour.
 const REFRESH: OperationName = 'refresh';
-const SIGN_OUT: ReadonlySet<OperationName> = new Set<OperationName>(['logout', 'logoutRefresh']);
 
 /**
  * The refresh under way for each store, shared by every client using that store. The server takes a second
@@ -108,7 +114,7 @@ export function createSession({ tokenStore: store, onSessionExpired, sendRefresh
         return output;
       } finally {
         // Forgotten even when the server could not be told: the caller asked to sign out.
-        if (SIGN_OUT.has(name)) await store.clear();
+        if ((operations[name] as Operation).signsOut) await store.clear();
       }
     },
     async signOut(sendLogoutRefresh) {

@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import type { Dialect } from '@api-users/db';
 import { afterAll, beforeAll } from 'vitest';
 import { TEST_SECRET } from '../../../../test-support/spawn-server.js';
-import { type App, type AppOptions, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { type App, type AppOptions, buildApp } from '../../src/http/app.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
 export { TEST_SECRET };

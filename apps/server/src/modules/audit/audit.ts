@@ -1,8 +1,7 @@
-import type { AuditEventType, OutputOf, ParsedInputOf } from '@api-users/contract';
+import type { AuditEventType } from '@api-users/contract';
 import type { Database } from '@api-users/db';
 import type { Kysely } from 'kysely';
-import type { Client } from '../../client.js';
-import type { Deps } from '../../deps.js';
+import type { Client, Handler } from '../../core/context.js';
 import { pageOf } from '../paging.js';
 
 /** One event: what happened, who did it to which account, in which session. Never a secret. */
@@ -40,8 +39,8 @@ export async function record(db: Kysely<Database>, now: number, origin: Origin, 
 }
 
 /** Newest first, keyset-paged on the id; each filter has an index of its own. */
-export async function listAudit(deps: Deps, input: ParsedInputOf<'listAudit'>): Promise<OutputOf<'listAudit'>> {
-  let query = deps.db
+export const listAudit: Handler<'listAudit'> = async (ctx, input) => {
+  let query = ctx.db
     .selectFrom('audit_events')
     .selectAll()
     .orderBy('id', 'desc')
@@ -68,4 +67,4 @@ export async function listAudit(deps: Deps, input: ParsedInputOf<'listAudit'>): 
     }),
     (row) => String(row.id),
   );
-}
+};

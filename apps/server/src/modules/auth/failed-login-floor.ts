@@ -1,5 +1,6 @@
 import type { Database } from '@api-users/db';
 import type { Kysely } from 'kysely';
+import type { FailedLoginFloor } from '../../core/context.js';
 import { slowestLegacyVerifyMs } from './legacy-hashes.js';
 
 /**
@@ -12,15 +13,6 @@ import { slowestLegacyVerifyMs } from './legacy-hashes.js';
  * a minute passes without one. With no legacy hash stored (never imported, or every one replaced at its
  * owner's first login) there is no floor and refusals come as fast as argon2 allows.
  */
-export interface FailedLoginFloor {
-  /** The floor in ms; 0 while no legacy hash is stored. */
-  readonly ms: number;
-  /** For a refused login begun at `startedAt` (a `performance.now()` reading): resolves once the floor has passed. */
-  wait(startedAt: number): Promise<void>;
-  /** Looks again whether any legacy hash is stored (also done every `recheckSeconds`). */
-  refresh(): Promise<void>;
-  stop(): void;
-}
 
 /** The floor over the calibration run: room for the noise of a busy machine. */
 const MARGIN = 1.5;

@@ -1,22 +1,10 @@
-import type { AuthKind, UserRole } from '@api-users/contract';
+import type { AuthKind, TokenClaims, UserRole } from '@api-users/contract';
 import { type Database, prepared } from '@api-users/db';
 import type { Kysely } from 'kysely';
-import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import type { Caller, Deps, Settings } from '../../core/context.js';
+import { refuse } from '../../core/errors.js';
 import { earliestLiveSignIn } from '../sessions/sessions.js';
 import { roleOf } from '../users/users.js';
-import type { Claims } from './tokens.js';
-
-/**
- * The caller an operation sees: the verified claims of the token it sent. For an access token, `role` is the
- * one the database holds now, so a demotion counts at once; a refresh token's is its claim until the
- * refresh reads the database.
- */
-export interface Caller {
-  userId: number;
-  role: UserRole;
-  claims: Claims;
-}
 
 /** RFC 6750 with RFC 7235's grammar: the scheme is case-insensitive, one or more spaces before the token. */
 const BEARER = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i;
@@ -31,10 +19,10 @@ export async function authenticate(deps: Deps, header: string | undefined, kind:
   if (kind === 'none') return null;
   if (header === undefined || header === '') {
     if (kind === 'optional') return null;
-    throw new AppError('AUTH_REQUIRED', 'Send a bearer token in the Authorization header');
+    throw refuse('authRequired');
   }
   const token = BEARER.exec(header)?.[1];
-  if (!token) throw new AppError('INVALID_TOKEN', 'The Authorization header must be "Bearer <token>"');
+  if (!token) throw refuse('notBearer');
   if (kind !== 'refresh') return verifyAccessToken(deps, token);
   const claims = await deps.tokens.verify(token, 'refresh');
   return { userId: Number(claims.sub), role: claims.role, claims };
@@ -45,7 +33,7 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Call
   const claims = await deps.tokens.verify(token, 'access');
   const userId = Number(claims.sub);
   const role = await currentRole(deps, claims, userId);
-  if (role === undefined) throw new AppError('TOKEN_REVOKED', 'The token has been revoked');
+  if (role === undefined) throw refuse('tokenRevoked');
   return { userId, role, claims };
 }
 
@@ -74,8 +62,8 @@ const sessionState = prepared((db: Kysely<Database>, v: { jti: string; sid: stri
  * @public imported by bench/micro.mjs from the build
  */
 export async function currentRole(
-  deps: Pick<Deps, 'db' | 'clock'> & { config: Pick<Deps['config'], 'sessionMaxAgeSeconds'> },
-  claims: Pick<Claims, 'sid' | 'jti'>,
+  deps: Pick<Deps, 'db' | 'clock'> & { config: Pick<Settings, 'sessionMaxAgeSeconds'> },
+  claims: Pick<TokenClaims, 'sid' | 'jti'>,
   userId: number,
 ): Promise<UserRole | undefined> {
   const [row] = await sessionState(deps.db, { jti: claims.jti, sid: claims.sid, userId });

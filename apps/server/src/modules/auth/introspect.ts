@@ -1,6 +1,6 @@
-import { errorStatus, type OutputOf, type ParsedInputOf } from '@api-users/contract';
-import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import { errorStatus } from '@api-users/contract';
+import type { Handler } from '../../core/context.js';
+import { AppError } from '../../core/errors.js';
 import { verifyAccessToken } from './guard.js';
 
 /**
@@ -9,9 +9,9 @@ import { verifyAccessToken } from './guard.js';
  * ours.
  * Refresh tokens are never active here: they are for this service alone, not for the services that ask.
  */
-export async function introspect(deps: Deps, input: ParsedInputOf<'introspect'>): Promise<OutputOf<'introspect'>> {
+export const introspect: Handler<'introspect'> = async (ctx, input) => {
   try {
-    const { claims, role } = await verifyAccessToken(deps, input.token);
+    const { claims, role } = await verifyAccessToken(ctx, input.token);
     // The role the user has now, as every operation of this service uses it, not the one the token was issued with.
     return { ...claims, role, type: 'access', active: true };
   } catch (err) {
@@ -19,4 +19,4 @@ export async function introspect(deps: Deps, input: ParsedInputOf<'introspect'>)
     if (err instanceof AppError && errorStatus[err.code] === 401) return { active: false };
     throw err;
   }
-}
+};

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseOptions } from '@node-rs/argon2';
+import type { PasswordHasher } from '../../core/context.js';
 import { Argon2Pool } from './argon2-pool.js';
 import { isLegacyHash, verifyLegacyHash } from './legacy-hashes.js';
 
@@ -14,19 +15,6 @@ export const OWASP_ARGON2: Argon2Params = { memoryCost: 19_456, timeCost: 2, par
 
 /** The numeric value of @node-rs/argon2's const enum Algorithm.Argon2id (const enums cannot cross module bounds). */
 const ARGON2ID = 2;
-
-export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  /**
-   * Checks a password against a stored hash. With no stored hash (unknown login) it verifies against a
-   * throwaway hash, so both answers take the same time and the same path.
-   */
-  verify(stored: string | null, password: string): Promise<boolean>;
-  /** True when the stored hash was made with other parameters than the current ones, or is a legacy hash. */
-  needsRehash(stored: string): boolean;
-  /** Stops the hashing threads. */
-  close(): Promise<void>;
-}
 
 /** Hashing threads: as many as libuv's default pool, which argon2's own async functions would use. */
 const HASHING_THREADS = 4;

@@ -1,4 +1,4 @@
-import type { Deps } from '../../deps.js';
+import type { Deps, Settings } from '../../core/context.js';
 import { CLOCK_TOLERANCE_MS } from './tokens.js';
 
 /** Rows deleted per statement: small enough that no purge holds locks long enough to stall sign-ins. */
@@ -7,7 +7,7 @@ const BATCH = 500;
 /** How long an ended session is kept after its revocation (its access tokens are refused either way). */
 const KEEP_REVOKED_MS = 24 * 3600 * 1000;
 
-type PurgeDeps = Pick<Deps, 'db' | 'clock'> & { config: Pick<Deps['config'], 'auditRetentionSeconds'> };
+type PurgeDeps = Pick<Deps, 'db' | 'clock'> & { config: Pick<Settings, 'auditRetentionSeconds'> };
 
 /**
  * Deletes revocation rows whose token has expired anyway, sessions that expired or ended a day ago, and audit
@@ -74,7 +74,7 @@ async function inBatches<Id extends string | number>(
 
 /** Runs the purge every `intervalSeconds` (0: never), off the request path; a failed run is logged and retried next time. */
 export function schedulePurge(
-  deps: PurgeDeps & Pick<Deps, 'inFlight'>,
+  deps: PurgeDeps & { inFlight: { track<T>(run: () => Promise<T>): Promise<T> } },
   intervalSeconds: number,
   log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void },
 ): () => void {

@@ -1,30 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { type TokenClaims, TokenClaimsSchema, type TokenPair } from '@api-users/contract';
+import { type TokenClaims, TokenClaimsSchema } from '@api-users/contract';
 import { createSigner, createVerifier, TokenError } from 'fast-jwt';
-import type { Config } from '../../config.js';
-import { AppError } from '../../errors.js';
+import type { SessionRef, Settings, TokenService, TokenType } from '../../core/context.js';
+import { AppError, refuse } from '../../core/errors.js';
 import type { KeyRing } from './keys.js';
 
-type TokenType = 'access' | 'refresh';
 /** What fast-jwt's verifier answers with `complete: true`. */
 interface Decoded {
   header: { kid?: string; typ?: string };
   payload: unknown;
 }
-export type Claims = TokenClaims;
 
-interface SessionRef {
-  userId: number;
-  role: 1 | 2;
-  sid: string;
-  /** The id the refresh token of the pair gets; the session row remembers it. */
-  refreshJti: string;
-}
-
-export interface TokenService {
-  issuePair(session: SessionRef, nowMs: number): TokenPair;
-  /** Verifies signature, algorithm, time claims, type, issuer and audience; throws the AppError to answer with. */
-  verify(token: string, expected: TokenType): Promise<Claims>;
+/** Where tokens are issued for and how long they live. */
+export interface TokenSettings extends Pick<Settings, 'accessTtlSeconds' | 'refreshTtlSeconds'> {
+  /** The `iss` of every new token, then required of every access token. */
+  issuer?: string | undefined;
+  /** The `aud` of every new token, then required of every access token. */
+  audience?: string | undefined;
 }
 
 /**
@@ -36,11 +28,8 @@ export const CLOCK_TOLERANCE_MS = 5_000;
 /** RFC 9068 names access tokens `at+jwt`, so no other JWT can pass for one; refresh tokens are plain JWTs. */
 const TYP: Record<TokenType, string> = { access: 'at+jwt', refresh: 'JWT' };
 
-export function createTokenService(
-  keys: KeyRing,
-  config: Pick<Config, 'jwt' | 'accessTtlSeconds' | 'refreshTtlSeconds'>,
-): TokenService {
-  const { issuer, audience } = config.jwt;
+export function createTokenService(keys: KeyRing, config: TokenSettings): TokenService {
+  const { issuer, audience } = config;
   const { signing } = keys;
   const signer = (type: TokenType) =>
     createSigner({
@@ -69,7 +58,7 @@ export function createTokenService(
    * ones other services see; a refresh token is held to its session row instead, so that setting or changing
    * JWT_ISSUER or JWT_AUDIENCE signs nobody out: their next refresh brings access tokens with the new values.
    */
-  const followsCurrentRules = (typ: unknown, claims: Claims) =>
+  const followsCurrentRules = (typ: unknown, claims: TokenClaims) =>
     typ === TYP[claims.type] &&
     (claims.type === 'refresh' ||
       ((issuer === undefined || claims.iss === issuer) &&
@@ -92,16 +81,16 @@ export function createTokenService(
   };
 
   /** The claims of a verified token, if they follow the rules of its key; frozen, as callers share them. */
-  const checkClaims = ({ header, payload }: Decoded): Claims => {
+  const checkClaims = ({ header, payload }: Decoded): TokenClaims => {
     const claims = TokenClaimsSchema.safeParse(payload);
     const { kid, typ } = header;
     const legacy = kid !== undefined && keys.verification.get(kid)?.legacy === true;
     if (!claims.success || !(legacy ? typ === 'JWT' : followsCurrentRules(typ, claims.data))) {
-      throw new AppError('INVALID_TOKEN', 'The token is not valid');
+      throw refuse('invalidToken');
     }
     return Object.freeze(claims.data);
   };
-  const checked = new WeakMap<Decoded, Claims>();
+  const checked = new WeakMap<Decoded, TokenClaims>();
 
   return {
     issuePair(s, nowMs) {
@@ -118,9 +107,9 @@ export function createTokenService(
         decoded = await verifier(raw);
       } catch (err) {
         if (err instanceof TokenError && err.code === TokenError.codes.expired) {
-          throw new AppError('TOKEN_EXPIRED', 'The token has expired');
+          throw refuse('tokenExpired');
         }
-        throw new AppError('INVALID_TOKEN', 'The token is not valid');
+        throw refuse('invalidToken');
       }
       // fast-jwt answers a cached token with the object it cached (after checking its times again), so the
       // claims of a token seen before need no second parse; any other object is parsed.

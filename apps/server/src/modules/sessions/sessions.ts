@@ -2,15 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { OutputOf, ParsedInputOf, Session } from '@api-users/contract';
 import { type Database, inTransaction } from '@api-users/db';
 import type { Kysely, Selectable } from 'kysely';
-import type { Client } from '../../client.js';
-import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import type { Client, Deps, Handler, Settings } from '../../core/context.js';
+import { refuse } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
-import type { Caller } from '../auth/guard.js';
 import { pageOf } from '../paging.js';
-import { userNotFound } from '../users/users.js';
+import { assertUserExists } from '../users/users.js';
 
-type SessionConfig = Pick<Deps['config'], 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'>;
+type SessionConfig = Pick<Settings, 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'>;
 
 /** A new session for a sign-in, remembering the client; returns what its token pair needs. */
 export async function startSession(
@@ -170,8 +168,8 @@ async function endEach(
   });
 }
 
-export const listMySessions = (deps: Deps, caller: Caller, input: ParsedInputOf<'listMySessions'>) =>
-  sessionPage(deps, caller.userId, caller.claims.sid, input);
+export const listMySessions: Handler<'listMySessions'> = (ctx, input) =>
+  sessionPage(ctx, ctx.caller.userId, ctx.caller.claims.sid, input);
 
 /** Ends one live session of `target`, recording who ended it. */
 async function endOne(
@@ -184,42 +182,28 @@ async function endOne(
   const now = deps.clock();
   return inTransaction(deps.db, async (trx) => {
     if (!(await endSession(trx, sid, now, target))) {
-      throw new AppError('NOT_FOUND', 'No live session of that account has that id');
+      throw refuse('noSuchSession');
     }
     await record(trx, now, client, { type: 'session_ended', actorId: actor, targetId: target, sessionId: sid });
     return { ended: 1 };
   });
 }
 
-export const endMySession = (deps: Deps, caller: Caller, client: Client, input: ParsedInputOf<'endMySession'>) =>
-  endOne(deps, caller.userId, input.sid, caller.userId, client);
+export const endMySession: Handler<'endMySession'> = (ctx, input) =>
+  endOne(ctx, ctx.caller.userId, input.sid, ctx.caller.userId, ctx.client);
 
-export const endUserSession = (deps: Deps, caller: Caller, client: Client, input: ParsedInputOf<'endUserSession'>) =>
-  endOne(deps, input.id, input.sid, caller.userId, client);
+export const endUserSession: Handler<'endUserSession'> = (ctx, input) =>
+  endOne(ctx, input.id, input.sid, ctx.caller.userId, ctx.client);
 
-export const endMyOtherSessions = (deps: Deps, caller: Caller, client: Client) =>
-  endEach(deps, caller.userId, caller.userId, client, caller.claims.sid);
+export const endMyOtherSessions: Handler<'endMyOtherSessions'> = (ctx) =>
+  endEach(ctx, ctx.caller.userId, ctx.caller.userId, ctx.client, ctx.caller.claims.sid);
 
-async function assertUserExists(deps: Deps, id: number): Promise<void> {
-  const user = await deps.db.selectFrom('users').select('id_user').where('id_user', '=', id).executeTakeFirst();
-  if (!user) throw userNotFound(id);
-}
+export const listUserSessions: Handler<'listUserSessions'> = async (ctx, input) => {
+  await assertUserExists(ctx.db, input.id);
+  return sessionPage(ctx, input.id, ctx.caller.claims.sid, input);
+};
 
-export async function listUserSessions(
-  deps: Deps,
-  caller: Caller,
-  input: ParsedInputOf<'listUserSessions'>,
-): Promise<OutputOf<'listUserSessions'>> {
-  await assertUserExists(deps, input.id);
-  return sessionPage(deps, input.id, caller.claims.sid, input);
-}
-
-export async function endUserSessions(
-  deps: Deps,
-  caller: Caller,
-  client: Client,
-  input: ParsedInputOf<'endUserSessions'>,
-): Promise<OutputOf<'endUserSessions'>> {
-  await assertUserExists(deps, input.id);
-  return endEach(deps, input.id, caller.userId, client);
-}
+export const endUserSessions: Handler<'endUserSessions'> = async (ctx, input) => {
+  await assertUserExists(ctx.db, input.id);
+  return endEach(ctx, input.id, ctx.caller.userId, ctx.client);
+};

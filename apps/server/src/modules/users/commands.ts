@@ -1,10 +1,10 @@
 import { ADMIN } from '@api-users/contract';
 import { type Database, inTransaction, isUniqueViolation } from '@api-users/db';
 import type { Kysely } from 'kysely';
+import type { PasswordHasher } from '../../core/context.js';
 import { type Origin, record } from '../audit/audit.js';
-import { assertAcceptablePassword } from '../auth/password-policy.js';
-import type { PasswordHasher } from '../auth/passwords.js';
 import { insertUser, newUserRow } from './create.js';
+import { assertAcceptablePassword } from './password-policy.js';
 
 /** How the audit log names changes made by the command line: no client address, no actor. */
 const CLI_ORIGIN: Origin = { userAgent: 'api-users admin CLI' };

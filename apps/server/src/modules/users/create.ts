@@ -1,7 +1,7 @@
 import type { UserRole } from '@api-users/contract';
 import { type Database, nameForSearch } from '@api-users/db';
 import type { Insertable, Kysely } from 'kysely';
-import type { PasswordHasher } from '../auth/passwords.js';
+import type { PasswordHasher } from '../../core/context.js';
 
 export type NewUserRow = Insertable<Database['users']> & { created_at: number };
 

@@ -1,9 +1,8 @@
-import { ADMIN, type OutputOf, type ParsedInputOf, USER, type User, type UserRole } from '@api-users/contract';
+import { ADMIN, USER, type User, type UserRole } from '@api-users/contract';
 import { type Database, prepared } from '@api-users/db';
 import type { Kysely, Selectable } from 'kysely';
-import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
-import type { Caller } from '../auth/guard.js';
+import type { Caller, Deps, Handler } from '../../core/context.js';
+import { refuse, userNotFound } from '../../core/errors.js';
 import { pageOf } from '../paging.js';
 
 /** The columns that make up the public view; the hash is never selected with them. */
@@ -24,13 +23,10 @@ export function toUser(row: PublicRow): User {
   };
 }
 
-/** The answer for an account id that names no account, wherever one is looked up. */
-export const userNotFound = (id: number) => new AppError('NOT_FOUND', `No user with id ${id}`);
-
 /** USERS_READABLE_BY=admins: only admins read other accounts. */
-function assertMayRead(deps: Deps, caller: Caller, id?: number): void {
-  if (deps.config.usersReadableBy === 'admins' && caller.role !== ADMIN && id !== caller.userId) {
-    throw new AppError('FORBIDDEN', 'Only admins may read other accounts');
+function assertMayRead(ctx: Deps & { caller: Caller }, id?: number): void {
+  if (ctx.config.usersReadableBy === 'admins' && ctx.caller.role !== ADMIN && id !== ctx.caller.userId) {
+    throw refuse('othersReadOnlyByAdmins');
   }
 }
 
@@ -66,13 +62,9 @@ const usersPage = prepared((db: Kysely<Database>, v: ListValues) => {
   return query;
 });
 
-export async function listUsers(
-  deps: Deps,
-  input: ParsedInputOf<'listUsers'>,
-  caller: Caller,
-): Promise<OutputOf<'listUsers'>> {
-  assertMayRead(deps, caller);
-  const rows = await usersPage(deps.db, {
+export const listUsers: Handler<'listUsers'> = async (ctx, input) => {
+  assertMayRead(ctx);
+  const rows = await usersPage(ctx.db, {
     take: input.limit + 1,
     after: input.cursor ? Number(input.cursor) : undefined,
     role: input.role,
@@ -80,33 +72,39 @@ export async function listUsers(
     q: input.q,
   });
   return pageOf(rows, input.limit, toUser, (row) => String(row.id_user));
-}
+};
 
 const userRow = prepared((db: Kysely<Database>, v: { id: number }) =>
   db.selectFrom('users').select(publicColumns).where('id_user', '=', v.id),
 );
 
-async function publicUser(deps: Deps, id: number): Promise<User | undefined> {
-  const [row] = await userRow(deps.db, { id });
+async function publicUser(db: Kysely<Database>, id: number): Promise<User | undefined> {
+  const [row] = await userRow(db, { id });
   return row && toUser(row);
 }
 
-export async function userById(deps: Deps, input: ParsedInputOf<'userById'>, caller: Caller): Promise<User> {
-  assertMayRead(deps, caller, input.id);
-  const user = await publicUser(deps, input.id);
+export const userById: Handler<'userById'> = async (ctx, input) => {
+  assertMayRead(ctx, input.id);
+  const user = await publicUser(ctx.db, input.id);
   if (!user) throw userNotFound(input.id);
   return user;
-}
+};
 
 /** The caller's own account. The guard has just seen it exist; one deleted since is a revoked token. */
-export async function me(deps: Deps, caller: Caller): Promise<User> {
-  const user = await publicUser(deps, caller.userId);
-  if (!user) throw new AppError('TOKEN_REVOKED', 'The token has been revoked');
+export const getMe: Handler<'getMe'> = async (ctx) => {
+  const user = await publicUser(ctx.db, ctx.caller.userId);
+  if (!user) throw refuse('tokenRevoked');
   return user;
-}
+};
 
 /** Whether there is no account yet (the dashboard's first-run form). */
-export async function setup(deps: Deps): Promise<OutputOf<'setup'>> {
-  const anyone = await deps.db.selectFrom('users').select('id_user').limit(1).executeTakeFirst();
+export const setup: Handler<'setup'> = async (ctx) => {
+  const anyone = await ctx.db.selectFrom('users').select('id_user').limit(1).executeTakeFirst();
   return { first_run: anyone === undefined };
+};
+
+/** Throws NOT_FOUND unless there is an account with this id. */
+export async function assertUserExists(db: Kysely<Database>, id: number): Promise<void> {
+  const user = await db.selectFrom('users').select('id_user').where('id_user', '=', id).executeTakeFirst();
+  if (!user) throw userNotFound(id);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { AppError } from '../../errors.js';
+import { refuse } from '../../core/errors.js';
 
 /** Shipped beside src/ and dist/ alike: ../../../assets from either. */
 const LIST_URL = new URL('../../../assets/common-passwords.txt', import.meta.url);
@@ -48,14 +48,13 @@ function isSequential(chars: number[]): boolean {
  * the password came in, which a refusal names.
  */
 export function assertAcceptablePassword(password: string, field = 'password'): void {
-  const refuse = (message: string) =>
-    new AppError('VALIDATION_FAILED', 'The request is not valid', [{ path: field, message }]);
+  const refuseAs = (message: string) => refuse('invalidRequest', [{ path: field, message }]);
   const lower = password.toLowerCase();
   if (commonPasswords().has(lower)) {
-    throw refuse('This password is one of the most commonly used; choose another');
+    throw refuseAs('This password is one of the most commonly used; choose another');
   }
   const chars = Array.from(lower, (c) => c.codePointAt(0) as number);
   if (isRepetitive(chars) || isSequential(chars)) {
-    throw refuse('This password is a repeated or sequential pattern (like aaaaaaaa or 12345678); choose another');
+    throw refuseAs('This password is a repeated or sequential pattern (like aaaaaaaa or 12345678); choose another');
   }
 }

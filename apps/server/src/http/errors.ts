@@ -1,47 +1,25 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { type ErrorBody, type ErrorCode, errorStatus, type Issue, refusesToken } from '@api-users/contract';
+import { type ErrorBody, type ErrorCode, errorStatus, refusesToken } from '@api-users/contract';
 import { isUnavailable } from '@api-users/db';
 import { ZodError } from 'zod';
-
-/** An error meant for the client: its code, status and message are sent as they are. */
-export class AppError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: ErrorCode,
-    readonly msg: string,
-    readonly issues?: Issue[],
-    /** For RATE_LIMITED: seconds until a new attempt may succeed (the Retry-After header). */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(msg);
-    this.status = errorStatus[code];
-  }
-}
-
-export const validationError = (err: ZodError): AppError =>
-  new AppError(
-    'VALIDATION_FAILED',
-    'The request is not valid',
-    err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
-  );
+import { AppError, type RefusalName, refusals, refuse, validationError } from '../core/errors.js';
 
 /**
  * Client errors raised by Fastify or a plugin, by their status: a bad body, a path @fastify/static refuses
  * (`..`, `%00`), a path parameter past its length. Any other 4xx is answered as a plain bad request.
  */
-const clientErrors: Record<number, [ErrorCode, string]> = {
-  400: ['VALIDATION_FAILED', 'The request is not valid'],
+const clientErrors: Record<number, RefusalName> = {
+  400: 'invalidRequest',
   // @fastify/static's refusal of a path outside its root: there is no such file to serve.
-  403: ['NOT_FOUND', 'No such file'],
-  404: ['NOT_FOUND', 'No such route'],
-  405: ['METHOD_NOT_ALLOWED', 'This route does not take that method'],
-  408: ['REQUEST_TIMEOUT', 'The request took too long to arrive'],
-  413: ['PAYLOAD_TOO_LARGE', 'The request body is too large'],
-  414: ['URI_TOO_LONG', 'The URL is too long'],
-  415: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
+  403: 'noFile',
+  404: 'noRoute',
+  405: 'wrongMethod',
+  408: 'requestTimeout',
+  413: 'tooLarge',
+  414: 'uriTooLong',
+  415: 'notJson',
 };
-const BAD_REQUEST = clientErrors[400] as [ErrorCode, string];
 
 export interface DescribedError {
   status: number;
@@ -73,11 +51,10 @@ export function describeError(err: unknown): DescribedError {
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   if (err instanceof ZodError) return validationError(err);
-  if (isUnavailable(err)) return new AppError('DB_UNAVAILABLE', 'The database is unavailable; try again shortly');
+  if (isUnavailable(err)) return refuse('dbUnavailable');
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const [code, msg] = clientErrors[status] ?? BAD_REQUEST;
-    return new AppError(code, msg);
+    return refuse(clientErrors[status] ?? 'invalidRequest');
   }
   return undefined;
 }
@@ -90,9 +67,9 @@ function wwwAuthenticate(code: ErrorCode): string | undefined {
 }
 
 /** Errors Node's HTTP parser raises itself, and our answer to each; anything else is broken HTTP. */
-const nodeClientErrors: Record<string, [ErrorCode, string]> = {
-  HPE_HEADER_OVERFLOW: ['HEADERS_TOO_LARGE', 'The request headers are too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: ['REQUEST_TIMEOUT', 'The request took too long to arrive'],
+const nodeClientErrors: Record<string, RefusalName> = {
+  HPE_HEADER_OVERFLOW: 'headersTooLarge',
+  ERR_HTTP_REQUEST_TIMEOUT: 'requestTimeout',
 };
 
 /**
@@ -107,7 +84,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
     socket.destroy();
     return;
   }
-  const [code, msg] = nodeClientErrors[err.code ?? ''] ?? ['VALIDATION_FAILED', 'The request is not valid HTTP'];
+  const [code, msg] = refusals[nodeClientErrors[err.code ?? ''] ?? 'invalidHttp'];
   const body = JSON.stringify({ code, msg } satisfies ErrorBody);
   const status = errorStatus[code];
   socket.end(

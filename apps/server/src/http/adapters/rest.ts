@@ -1,9 +1,8 @@
 import { type Operation, operationNames, operations, REST_PREFIX, takesBody } from '@api-users/contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { refuse } from '../../core/errors.js';
 import { clientOf } from '../client.js';
-import type { Deps } from '../deps.js';
-import { AppError } from '../errors.js';
-import { execute } from '../handlers.js';
+import { execute, type Runtime } from '../execute.js';
 
 /** POST and PATCH carry their input in the body; every method may carry path parameters; GET and DELETE a query. */
 function rawInput(op: Operation, req: FastifyRequest): unknown {
@@ -14,9 +13,8 @@ function rawInput(op: Operation, req: FastifyRequest): unknown {
   if (typeof body !== 'object' || Array.isArray(body)) return body;
   const repeated = Object.keys(params).filter((key) => Object.hasOwn(body, key));
   if (repeated.length > 0) {
-    throw new AppError(
-      'VALIDATION_FAILED',
-      'The request is not valid',
+    throw refuse(
+      'invalidRequest',
       repeated.map((path) => ({ path, message: 'Given in the URL path; the body must not repeat it' })),
     );
   }
@@ -24,14 +22,14 @@ function rawInput(op: Operation, req: FastifyRequest): unknown {
 }
 
 /** One REST route per operation of the table; errors go through the app's error handler. */
-export function registerRestRoutes(app: FastifyInstance, deps: Deps): void {
+export function registerRestRoutes(app: FastifyInstance, runtime: Runtime): void {
   for (const name of operationNames) {
     const op: Operation = operations[name];
     app.route({
       method: op.method,
       url: REST_PREFIX + op.path,
       handler: async (req, reply) => {
-        const output = await execute(name, deps, {
+        const output = await execute(name, runtime, {
           authorization: req.headers.authorization,
           input: rawInput(op, req),
           ...clientOf(req),

@@ -9,7 +9,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
-import { AppError } from './errors.js';
+import { AppError } from '../core/errors.js';
 
 export interface RateLimitSettings {
   /** `memory` (one instance), or shared by every instance: `redis`, or `mysql` (the app's MySQL database). */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { KeyRing } from '../modules/auth/keys.js';
+import type { KeyRing } from '../../modules/auth/keys.js';
 
 /** At the root, outside /api/v1, where verifiers look for it (RFC 8414 names this path). */
 export const JWKS_PATH = '/.well-known/jwks.json';

@@ -1,15 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
-
-/** Who is calling, as sessions and the audit log remember it; never a credential. */
-export interface Client {
-  /** The client's address, as Fastify resolved it (TRUST_PROXY decides whether X-Forwarded-For counts). */
-  ip: string;
-  /** The `User-Agent` header, cut to what the database keeps. */
-  userAgent: string | undefined;
-  /** The request id of the logs and the `x-request-id` header. */
-  requestId: string;
-}
+import type { Client } from '../core/context.js';
 
 /** Characters of a user agent and of a client address kept: their columns' lengths. */
 const USER_AGENT_LENGTH = 255;

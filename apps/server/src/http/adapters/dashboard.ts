@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 export const DASHBOARD_PATH = '/dashboard/';
 
 /** apps/dashboard/dist, from apps/server/src/adapters or apps/server/dist/adapters alike. */
-const DASHBOARD_DIST = fileURLToPath(new URL('../../../dashboard/dist/', import.meta.url));
+const DASHBOARD_DIST = fileURLToPath(new URL('../../../../dashboard/dist/', import.meta.url));
 
 /**
  * Serves the built dashboard (apps/dashboard) at /dashboard/. Without a build there is nothing to serve

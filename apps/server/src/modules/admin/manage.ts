@@ -1,14 +1,12 @@
-import { ADMIN, type OutputOf, type ParsedInputOf, USER, type User } from '@api-users/contract';
+import { ADMIN, USER, type User } from '@api-users/contract';
 import { type Database, inTransaction, nameForSearch } from '@api-users/db';
 import type { Kysely } from 'kysely';
-import type { Client } from '../../client.js';
-import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import type { Handler } from '../../core/context.js';
+import { refuse, userNotFound } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
-import type { Caller } from '../auth/guard.js';
-import { assertAcceptablePassword } from '../auth/password-policy.js';
 import { endSessionsOf } from '../sessions/sessions.js';
-import { publicColumns, toUser, userNotFound } from './users.js';
+import { assertAcceptablePassword } from '../users/password-policy.js';
+import { publicColumns, toUser } from '../users/users.js';
 
 /**
  * Takes the admins lock for the rest of the transaction: an UPDATE of its row, which the next transaction to
@@ -40,24 +38,20 @@ async function assertNotLastAdmin(
     .where('id_user', '!=', target.id_user)
     .limit(1)
     .executeTakeFirst();
-  if (!other) throw new AppError('LAST_ADMIN', 'This is the last enabled admin; make another admin first');
+  if (!other) throw refuse('lastAdmin');
 }
 
 /**
  * Renames, re-roles, disables or enables an account, with its audit events in the same transaction. Demoting
  * or disabling ends its sessions, so its tokens stop working on every instance at once.
  */
-export async function updateUser(
-  deps: Deps,
-  input: ParsedInputOf<'updateUser'>,
-  caller: Caller,
-  client: Client,
-): Promise<User> {
+export const updateUser: Handler<'updateUser'> = async (ctx, input) => {
+  const { caller, client } = ctx;
   const { id, ...change } = input;
-  const now = deps.clock();
+  const now = ctx.clock();
   const demotes = change.user_role === USER;
   const disables = change.disabled === true;
-  return inTransaction(deps.db, async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     if (demotes || disables) await lockAdmins(trx);
     const before = await trx.selectFrom('users').select(publicColumns).where('id_user', '=', id).executeTakeFirst();
     if (!before) throw userNotFound(id);
@@ -95,17 +89,13 @@ export async function updateUser(
     if ((demotes && was.user_role === ADMIN) || (disables && !was.disabled)) await endSessionsOf(trx, id, now);
     return after;
   });
-}
+};
 
 /** Removes the account; its sessions go with it (foreign key), its audit events stay. */
-export async function deleteUser(
-  deps: Deps,
-  input: ParsedInputOf<'deleteUser'>,
-  caller: Caller,
-  client: Client,
-): Promise<OutputOf<'deleteUser'>> {
-  const now = deps.clock();
-  await inTransaction(deps.db, async (trx) => {
+export const deleteUser: Handler<'deleteUser'> = async (ctx, input) => {
+  const { caller, client } = ctx;
+  const now = ctx.clock();
+  await inTransaction(ctx.db, async (trx) => {
     await lockAdmins(trx);
     const target = await trx
       .selectFrom('users')
@@ -118,19 +108,15 @@ export async function deleteUser(
     await record(trx, now, client, { type: 'deleted', actorId: caller.userId, targetId: input.id });
   });
   return { msg: `User ${input.id} deleted` };
-}
+};
 
 /** An admin sets a password (the password rules apply); every session of the account ends. */
-export async function setUserPassword(
-  deps: Deps,
-  input: ParsedInputOf<'setUserPassword'>,
-  caller: Caller,
-  client: Client,
-): Promise<OutputOf<'setUserPassword'>> {
+export const setUserPassword: Handler<'setUserPassword'> = async (ctx, input) => {
+  const { caller, client } = ctx;
   assertAcceptablePassword(input.new_password, 'new_password');
-  const password_hash = await deps.passwords.hash(input.new_password);
-  const now = deps.clock();
-  await inTransaction(deps.db, async (trx) => {
+  const password_hash = await ctx.passwords.hash(input.new_password);
+  const now = ctx.clock();
+  await inTransaction(ctx.db, async (trx) => {
     const updated = await trx
       .updateTable('users')
       .set({ password_hash })
@@ -141,4 +127,4 @@ export async function setUserPassword(
     await record(trx, now, client, { type: 'password_set', actorId: caller.userId, targetId: input.id });
   });
   return { msg: 'Password set; the account’s sessions have ended' };
-}
+};

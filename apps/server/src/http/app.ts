@@ -4,21 +4,22 @@ import { type ConnectOptions, connect, type DatabaseHandle, migrateToLatest } fr
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { Deps, PasswordHasher } from '../core/context.js';
+import { startFailedLoginFloor } from '../modules/auth/failed-login-floor.js';
+import { createKeyRing } from '../modules/auth/keys.js';
+import { createPasswordHasher } from '../modules/auth/passwords.js';
+import { schedulePurge } from '../modules/auth/purge.js';
+import { createTokenService } from '../modules/auth/tokens.js';
 import { DASHBOARD_PATH, registerDashboard } from './adapters/dashboard.js';
 import { registerJwks } from './adapters/jwks.js';
 import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApi } from './adapters/openapi.js';
 import { registerRestRoutes } from './adapters/rest.js';
 import { registerTrpc, TRPC_MAX_PATH_LENGTH } from './adapters/trpc.js';
-import type { Config } from './config.js';
-import type { Deps } from './deps.js';
 import { answerClientError } from './errors.js';
+import type { Runtime } from './execute.js';
 import { InFlight } from './in-flight.js';
 import { loggerOptions } from './logging.js';
-import { startFailedLoginFloor } from './modules/auth/failed-login-floor.js';
-import { createKeyRing } from './modules/auth/keys.js';
-import { createPasswordHasher, type PasswordHasher } from './modules/auth/passwords.js';
-import { schedulePurge } from './modules/auth/purge.js';
-import { createTokenService } from './modules/auth/tokens.js';
 import errorHandlers, { answerFrameworkError } from './plugins/error-handlers.js';
 import health from './plugins/health.js';
 import { home } from './plugins/home.js';
@@ -106,16 +107,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   );
   fastify.addHook('onClose', () => rateLimiter.close());
 
+  const { issuer, audience } = config.jwt;
   const deps: Deps = {
     db: database.db,
     clock: Date.now,
-    tokens: createTokenService(keys, config),
+    tokens: createTokenService(keys, { ...config, issuer, audience }),
     passwords,
     failedLogins,
-    rateLimiter,
-    inFlight,
     config,
   };
+  const runtime: Runtime = { deps, rateLimiter, inFlight };
 
   if (config.corsOrigins.length > 0) {
     await fastify.register(cors, {
@@ -135,10 +136,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let draining = false;
   await fastify.register(health, { db: database.db, draining: () => draining });
 
-  const stopPurge = schedulePurge(deps, config.purgeIntervalSeconds, fastify.log);
+  const stopPurge = schedulePurge({ ...deps, inFlight }, config.purgeIntervalSeconds, fastify.log);
   fastify.addHook('onClose', async () => stopPurge());
 
-  registerRestRoutes(fastify, deps);
+  registerRestRoutes(fastify, runtime);
   registerJwks(fastify, keys);
   let servesDashboard = false;
   // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
@@ -157,7 +158,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await fastify.register(home, {
     links: { docs: DOCS_PREFIX, openapi: OPENAPI_PATH, ...(servesDashboard ? { dashboard: DASHBOARD_PATH } : {}) },
   });
-  await registerTrpc(fastify, deps, (err) => fastify.log.error({ err }, 'tRPC request failed'));
+  await registerTrpc(fastify, runtime, (err) => fastify.log.error({ err }, 'tRPC request failed'));
   const startDraining = () => {
     draining = true;
   };

@@ -1,4 +1,3 @@
-import * as contract from '@api-users/contract';
 import {
   type AuthKind,
   ErrorBodySchema,
@@ -11,6 +10,7 @@ import {
   pathParameters,
   REST_PREFIX,
   routers,
+  schemaNames,
   TRPC_PREFIX,
   takesBody,
   wireTypes,
@@ -54,11 +54,11 @@ const toJsonSchemaOptions = {
   },
 } satisfies Parameters<typeof z.toJSONSchema>[1];
 
-/** Component names are the contract's export names less `Schema` (UserSchema → User), so they stay stable. */
+/** A component's name, as the contract names the schema (`schemaNames`). */
 function componentName(schema: z.ZodType): string {
-  const exported = Object.entries(contract).find(([, value]) => value === schema);
-  if (!exported) throw new Error('Every schema in the operation table must be exported by the contract');
-  return exported[0].replace(/Schema$/, '');
+  const name = schemaNames.get(schema)?.id;
+  if (!name) throw new Error('Every body and answer schema of the operation table must be in schemaNames');
+  return name;
 }
 
 /**

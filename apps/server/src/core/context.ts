@@ -1,0 +1,112 @@
+import type {
+  OperationName,
+  Operations,
+  OutputOf,
+  ParsedInputOf,
+  TokenClaims,
+  TokenPair,
+  UserRole,
+} from '@api-users/contract';
+import type { Database } from '@api-users/db';
+import type { Kysely } from 'kysely';
+
+/**
+ * What every layer shares: the dependencies handlers run on (ports, implemented by the modules and wired by
+ * the composition root in http/app.ts), and the shape of a handler. Imports no module, so nothing can cycle
+ * through it.
+ */
+
+/** Who is calling, as sessions and the audit log remember it; never a credential. */
+export interface Client {
+  /** The client's address, as Fastify resolved it (TRUST_PROXY decides whether X-Forwarded-For counts). */
+  ip: string;
+  /** The `User-Agent` header, cut to what the database keeps. */
+  userAgent: string | undefined;
+  /** The request id of the logs and the `x-request-id` header. */
+  requestId: string;
+}
+
+/**
+ * The caller an operation sees: the verified claims of the token it sent. For an access token, `role` is the
+ * one the database holds now, so a demotion counts at once; a refresh token's is its claim until the
+ * refresh reads the database.
+ */
+export interface Caller {
+  userId: number;
+  role: UserRole;
+  claims: TokenClaims;
+}
+
+/** The session a token pair is issued for. */
+export interface SessionRef {
+  userId: number;
+  role: UserRole;
+  sid: string;
+  /** The id the refresh token of the pair gets; the session row remembers it. */
+  refreshJti: string;
+}
+
+export type TokenType = 'access' | 'refresh';
+
+export interface TokenService {
+  issuePair(session: SessionRef, nowMs: number): TokenPair;
+  /** Verifies signature, algorithm, time claims, type, issuer and audience; throws the AppError to answer with. */
+  verify(token: string, expected: TokenType): Promise<TokenClaims>;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /**
+   * Checks a password against a stored hash. With no stored hash (unknown login) it verifies against a
+   * throwaway hash, so both answers take the same time and the same path.
+   */
+  verify(stored: string | null, password: string): Promise<boolean>;
+  /** True when the stored hash was made with other parameters than the current ones, or is a legacy hash. */
+  needsRehash(stored: string): boolean;
+  /** Stops the hashing threads. */
+  close(): Promise<void>;
+}
+
+/** The least time a refused password takes to answer (modules/auth/failed-login-floor.ts says why). */
+export interface FailedLoginFloor {
+  /** The floor now, in ms; 0 when no legacy hash is stored. */
+  readonly ms: number;
+  /** Resolves no sooner than the floor after `startedAt` (a `performance.now()`). */
+  wait(startedAt: number): Promise<void>;
+  /** Checks again whether any legacy hash is stored. */
+  refresh(): Promise<void>;
+  stop(): void;
+}
+
+/** The settings handlers read (a part of the configuration). */
+export interface Settings {
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  /** Seconds after sign-in past which a session cannot be refreshed, however often it was rotated. */
+  sessionMaxAgeSeconds: number;
+  /** Who may list and read other accounts: anyone signed in (the original's rule), or admins only. */
+  usersReadableBy: 'everyone' | 'admins';
+  /** Seconds an audit event is kept before the purge deletes it; 0 keeps events for ever. */
+  auditRetentionSeconds: number;
+}
+
+/** What the handlers need from the outside world; built once in the composition root. */
+export interface Deps {
+  db: Kysely<Database>;
+  clock: () => number;
+  tokens: TokenService;
+  passwords: PasswordHasher;
+  failedLogins: FailedLoginFloor;
+  config: Settings;
+}
+
+/** Operations that take a token always get a caller; the others may get one (`optional`) or none. */
+type CallerFor<K extends OperationName> = Operations[K]['auth'] extends 'access' | 'refresh' ? Caller : Caller | null;
+
+/** What a handler knows besides its input: the dependencies, who sent the request, and from where. */
+export type Context<K extends OperationName> = Deps & { caller: CallerFor<K>; client: Client };
+
+/** The one shape of every operation's handler: its context and its input, as the contract parsed it. */
+export type Handler<K extends OperationName> = (ctx: Context<K>, input: ParsedInputOf<K>) => Promise<OutputOf<K>>;
+
+export type Handlers = { [K in OperationName]: Handler<K> };

@@ -1,0 +1,76 @@
+import { type ErrorCode, errorStatus, type Issue } from '@api-users/contract';
+import type { ZodError } from 'zod';
+
+/** An error meant for the client: its code, status and message are sent as they are. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly msg: string,
+    readonly issues?: Issue[],
+    /** For RATE_LIMITED: seconds until a new attempt may succeed (the Retry-After header). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(msg);
+    this.status = errorStatus[code];
+  }
+}
+
+type Refusal = readonly [ErrorCode, string];
+
+/** Every refusal the service answers with, each sentence written once; raise one with `refuse(name)`. */
+export const refusals = {
+  // Input
+  invalidRequest: ['VALIDATION_FAILED', 'The request is not valid'],
+  invalidJson: ['VALIDATION_FAILED', 'The request body is not valid JSON'],
+  invalidHttp: ['VALIDATION_FAILED', 'The request is not valid HTTP'],
+  tooLarge: ['PAYLOAD_TOO_LARGE', 'The request body is too large'],
+  notJson: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
+  uriTooLong: ['URI_TOO_LONG', 'The URL is too long'],
+  headersTooLarge: ['HEADERS_TOO_LARGE', 'The request headers are too large'],
+  requestTimeout: ['REQUEST_TIMEOUT', 'The request took too long to arrive'],
+  // Routing
+  noRoute: ['NOT_FOUND', 'No such route'],
+  noFile: ['NOT_FOUND', 'No such file'],
+  noProcedure: ['NOT_FOUND', 'No such procedure'],
+  wrongMethod: ['METHOD_NOT_ALLOWED', 'This route does not take that method'],
+  wrongTrpcMethod: ['METHOD_NOT_ALLOWED', 'Queries take GET and mutations take POST'],
+  // Tokens
+  authRequired: ['AUTH_REQUIRED', 'Send a bearer token in the Authorization header'],
+  notBearer: ['INVALID_TOKEN', 'The Authorization header must be "Bearer <token>"'],
+  invalidToken: ['INVALID_TOKEN', 'The token is not valid'],
+  tokenExpired: ['TOKEN_EXPIRED', 'The token has expired'],
+  tokenRevoked: ['TOKEN_REVOKED', 'The token has been revoked'],
+  sessionEnded: ['TOKEN_REVOKED', 'The session has ended'],
+  sessionOfDisabled: ['TOKEN_REVOKED', 'The account is disabled; the session has ended'],
+  refreshReused: ['TOKEN_REVOKED', 'This refresh token was already used; the session has been ended'],
+  sessionTooOld: ['TOKEN_EXPIRED', 'The session has reached its maximum age; sign in again'],
+  // Accounts
+  badCredentials: ['BAD_CREDENTIALS', 'Wrong login or password'],
+  accountDisabled: ['ACCOUNT_DISABLED', 'This account is disabled; an admin can enable it'],
+  loginTaken: ['LOGIN_TAKEN', 'That login is already taken'],
+  adminsOnly: ['FORBIDDEN', 'This operation is for admins'],
+  onlyAdminCreatesAdmin: ['FORBIDDEN', 'Only an admin can create an admin account'],
+  othersReadOnlyByAdmins: ['FORBIDDEN', 'Only admins may read other accounts'],
+  lastAdmin: ['LAST_ADMIN', 'This is the last enabled admin; make another admin first'],
+  noSuchSession: ['NOT_FOUND', 'No live session of that account has that id'],
+  // Service
+  dbUnavailable: ['DB_UNAVAILABLE', 'The database is unavailable; try again shortly'],
+} as const satisfies Record<string, Refusal>;
+
+export type RefusalName = keyof typeof refusals;
+
+/** The error of a refusal of the table, with the fields a validation refusal names. */
+export const refuse = (name: RefusalName, issues?: Issue[]): AppError => {
+  const [code, msg] = refusals[name];
+  return new AppError(code, msg, issues);
+};
+
+/** An account id that names no account, wherever one is looked up. */
+export const userNotFound = (id: number): AppError => new AppError('NOT_FOUND', `No user with id ${id}`);
+
+export const validationError = (err: ZodError): AppError =>
+  refuse(
+    'invalidRequest',
+    err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+  );

@@ -1,0 +1,93 @@
+import {
+  ADMIN,
+  errorCodesOf,
+  type Operation,
+  type OperationName,
+  type OutputOf,
+  operations,
+} from '@api-users/contract';
+import type { Client, Context, Deps, Handler } from '../core/context.js';
+import { AppError, refuse, validationError } from '../core/errors.js';
+import { record } from '../modules/audit/audit.js';
+import { authenticate } from '../modules/auth/guard.js';
+import { handlers } from '../modules/handlers.js';
+import type { InFlight } from './in-flight.js';
+import { accountOf, type RateLimiter, RateLimitRefusal } from './rate-limit.js';
+
+/** What running an operation needs besides the handlers' dependencies. */
+export interface Runtime {
+  deps: Deps;
+  rateLimiter: RateLimiter;
+  inFlight: InFlight;
+}
+
+/** Each operation's error codes, looked up on every error answer. */
+const declaredErrors = new Map(
+  Object.entries(operations).map(([name, op]) => [name, new Set(errorCodesOf(op as Operation))]),
+);
+
+export interface OperationRequest extends Client {
+  /** The `Authorization` header as sent. */
+  authorization: string | undefined;
+  /** The input before validation: a JSON body, or query and path parameters. */
+  input: unknown;
+}
+
+/**
+ * Runs one operation the same way for every transport: the per-address rate limit, the token (so an
+ * anonymous caller learns nothing about the input rules), the role, input validation, the handler (under
+ * the password-failure limits where the table says `password`), and the output schema, which strips
+ * anything not in the contract before it can reach the wire. An error the table does not declare for the
+ * operation is a bug, answered as one.
+ */
+export function execute<K extends OperationName>(
+  name: K,
+  runtime: Runtime,
+  request: OperationRequest,
+): Promise<OutputOf<K>> {
+  return runtime.inFlight.track(async () => {
+    try {
+      return await run(name, runtime, request);
+    } catch (err) {
+      if (err instanceof AppError && !declaredErrors.get(name)?.has(err.code)) {
+        throw new Error(`${name} answered ${err.code}, which the operation table does not declare`, { cause: err });
+      }
+      // A refused password attempt, like the others, is in the audit log (without the login it named): the
+      // first of a run, as RateLimitRefusal says.
+      if (
+        err instanceof RateLimitRefusal &&
+        err.firstInWindow &&
+        (operations[name] as Operation).rateLimit === 'password'
+      ) {
+        const { db, clock } = runtime.deps;
+        await record(db, clock(), request, { type: 'login_failed', detail: 'rate_limited' });
+      }
+      throw err;
+    }
+  });
+}
+
+async function run<K extends OperationName>(
+  name: K,
+  { deps, rateLimiter }: Runtime,
+  request: OperationRequest,
+): Promise<OutputOf<K>> {
+  const op: Operation = operations[name];
+  if (op.rateLimit) await rateLimiter.attempt(name, request.ip);
+  const caller = await authenticate(deps, request.authorization, op.auth);
+  if (op.role === 'admin' && caller?.role !== ADMIN) throw refuse('adminsOnly');
+  const input = op.input.safeParse(request.input);
+  if (!input.success) throw validationError(input.error);
+  const handler: Handler<K> = handlers[name];
+  const { ip, userAgent, requestId } = request;
+  // The guard returned a caller wherever the table asks for one; the schema of operation K parsed the input.
+  const ctx = { ...deps, caller, client: { ip, userAgent, requestId } } as Context<K>;
+  const handle = () => handler(ctx, input.data as Parameters<Handler<K>>[1]);
+  const result =
+    op.rateLimit === 'password'
+      ? await rateLimiter.guardPassword(name, accountOf(input.data, caller), request.ip, handle)
+      : await handle();
+  const output = op.output.safeParse(result);
+  if (!output.success) throw new Error(`${name}: handler output does not match the contract`, { cause: output.error });
+  return output.data as OutputOf<K>;
+}

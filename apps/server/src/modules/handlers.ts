@@ -1,0 +1,42 @@
+import type { Handlers } from '../core/context.js';
+import { deleteUser, setUserPassword, updateUser } from './admin/manage.js';
+import { listAudit } from './audit/audit.js';
+import { changePassword, login, logout, logoutRefresh, refresh, register } from './auth/auth.js';
+import { introspect } from './auth/introspect.js';
+import {
+  endMyOtherSessions,
+  endMySession,
+  endUserSession,
+  endUserSessions,
+  listMySessions,
+  listUserSessions,
+} from './sessions/sessions.js';
+import { getMe, listUsers, setup, userById } from './users/users.js';
+
+/**
+ * Every operation's handler, each exported under its operation's name: the type fails to check until an
+ * operation added to the table has one.
+ */
+export const handlers: Handlers = {
+  register,
+  login,
+  refresh,
+  logout,
+  logoutRefresh,
+  introspect,
+  listUsers,
+  userById,
+  getMe,
+  changePassword,
+  listMySessions,
+  endMySession,
+  endMyOtherSessions,
+  updateUser,
+  deleteUser,
+  setUserPassword,
+  listUserSessions,
+  endUserSessions,
+  endUserSession,
+  listAudit,
+  setup,
+};
