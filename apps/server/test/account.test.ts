@@ -128,6 +128,31 @@ describeEachDatabase('account and admin operations', (dialect) => {
       expect(left.map((s: { id: string }) => s.id)).toEqual([sid(laptop)]);
     });
 
+    it('renames the caller’s own account, recorded once, and nothing else about it', async () => {
+      const { id, login } = await newUser('rename');
+      const mine = { token: (await signIn(login)).access_token };
+      const before = (await send('getMe', undefined, mine)).body;
+      const renamed = await send('updateMe', { user_name: '  Ådne Ø. Brekke  ' }, mine);
+      expect(renamed.status).toBe(200);
+      expect(renamed.body).toEqual({ ...before, user_name: 'Ådne Ø. Brekke' });
+      expect((await send('getMe', undefined, mine)).body).toEqual(renamed.body);
+      // The new name is found by search, folded as every name is.
+      const found = await send('listUsers', { q: 'ådne ø' }, mine);
+      expect(found.body.items.map((u: { id_user: number }) => u.id_user)).toContain(id);
+      // The same name again changes nothing and records nothing.
+      expect((await send('updateMe', { user_name: 'Ådne Ø. Brekke' }, mine)).status).toBe(200);
+      const events = await send('listAudit', { type: 'renamed', target_id: id }, await asAdmin());
+      expect(events.body.items.map((e: { actor_id: number; target_id: number }) => [e.actor_id, e.target_id])).toEqual([
+        [id, id],
+      ]);
+      // Only the name: a role or another field is refused, and so is a name no one could read.
+      for (const input of [{ user_name: 'x', user_role: 1 }, { user_name: '' }, { user_name: 'a\u0000b' }, {}]) {
+        expect(await codeOf(send('updateMe', input as never, mine))).toBe('400 VALIDATION_FAILED');
+      }
+      expect((await send('getMe', undefined, mine)).body).toEqual(renamed.body);
+      expect(await codeOf(send('updateMe', { user_name: 'Anonymous' }))).toBe('401 AUTH_REQUIRED');
+    });
+
     it('changes the caller’s password: checked, ruled, every session ended, a new one’s pair', async () => {
       const { login } = await newUser('password');
       const mine = await signIn(login);

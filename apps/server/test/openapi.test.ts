@@ -40,6 +40,7 @@ const expectedStatuses: Record<OperationName, number[]> = {
   listUsers: [200, 400, 401, 403, 500, 503],
   userById: [200, 400, 401, 403, 404, 500, 503],
   getMe: [200, 400, 401, 500, 503],
+  updateMe: [200, 400, 401, 413, 415, 500, 503],
   changePassword: [200, 400, 401, 413, 415, 429, 500, 503],
   listMySessions: [200, 400, 401, 500, 503],
   endMySession: [200, 400, 401, 404, 413, 415, 500, 503],
@@ -191,6 +192,13 @@ describe('live responses match the document', () => {
       async () => api.call('GET', '/me', await asUser()),
       async () => api.call('GET', '/me?unexpected=1', await asUser()),
       () => api.call('GET', '/me'),
+    ],
+    updateMe: [
+      async () => api.call('PATCH', '/me', { json: { user_name: 'Renamed' }, ...(await asUser()) }),
+      async () => api.call('PATCH', '/me', { json: { user_role: 1 }, ...(await asUser()) }),
+      () => api.call('PATCH', '/me', { json: { user_name: 'Renamed' } }),
+      () => api.call('PATCH', '/me', tooLarge),
+      () => api.call('PATCH', '/me', plainText),
     ],
     changePassword: [
       async () =>

@@ -151,6 +151,10 @@ export const UpdateUserInputSchema = z
   })
   .register(schemaNames, { id: 'UpdateUserInput' });
 
+export const UpdateMeInputSchema = z
+  .strictObject({ user_name: UserNameSchema })
+  .register(schemaNames, { id: 'UpdateMeInput' });
+
 export const ChangePasswordInputSchema = z
   .strictObject({
     current_password: PasswordSchema,
@@ -203,6 +207,7 @@ export const AuditEventTypeSchema = z.enum([
   'password_changed',
   'password_set',
   'role_changed',
+  'renamed',
   'disabled',
   'enabled',
   'deleted',

@@ -37,6 +37,11 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     const user = await me.register({ user_name: 'Account Owner', login, password: PASSWORD });
     await me.login({ login, password: PASSWORD });
     expect(await me.getMe()).toEqual(user);
+    expect(await me.updateMe({ user_name: 'Account Owner, Renamed' })).toEqual({
+      ...user,
+      user_name: 'Account Owner, Renamed',
+    });
+    await me.updateMe({ user_name: user.user_name });
     expect(await me.userById({ id: user.id_user })).toEqual(user);
     // What a page's next_cursor says goes back in as it is, null included.
     expect((await me.listUsers({ q: login.toUpperCase(), cursor: null })).items).toEqual([user]);

@@ -21,7 +21,7 @@ describe('types from the contract', () => {
     // A page's next_cursor goes back in as it came (null on the first page too).
     expectTypeOf<{ cursor: string | null }>().toExtend<NonNullable<Parameters<typeof rest.users.list>[0]>>();
     expectTypeOf<keyof RestClient['me']>().toEqualTypeOf<
-      'get' | 'changePassword' | 'sessions' | 'endSession' | 'endOtherSessions'
+      'get' | 'update' | 'changePassword' | 'sessions' | 'endSession' | 'endOtherSessions'
     >();
     expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
       'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'introspect' | 'setup'
@@ -32,6 +32,8 @@ describe('types from the contract', () => {
     expectTypeOf<keyof RestClient['audit']>().toEqualTypeOf<'list'>();
     expectTypeOf(rest.users.list).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();
     expectTypeOf(rest.users.byId).returns.resolves.toEqualTypeOf<User>();
+    expectTypeOf(rest.me.update).parameter(0).toEqualTypeOf<{ user_name: string }>();
+    expectTypeOf(rest.me.update).returns.resolves.toEqualTypeOf<User>();
     expectTypeOf(rest.auth.login).parameter(0).toEqualTypeOf<{ login: string; password: string }>();
     expectTypeOf(rest.auth.refresh).returns.resolves.toHaveProperty('refresh_token').toBeString();
     // Never called: only its type errors matter.

@@ -11,6 +11,7 @@ import {
   listMySessions,
   listUserSessions,
 } from './sessions/sessions.js';
+import { updateMe } from './users/profile.js';
 import { getMe, listUsers, setup, userById } from './users/users.js';
 
 /**
@@ -27,6 +28,7 @@ export const handlers: Handlers = {
   listUsers,
   userById,
   getMe,
+  updateMe,
   changePassword,
   listMySessions,
   endMySession,

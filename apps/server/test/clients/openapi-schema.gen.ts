@@ -189,7 +189,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename the caller’s own account
+         * @description Changes the caller’s `user_name` (login and role stay as they are; only an admin changes a role) and answers the account as it is now. A change is in the audit log as `renamed`.
+         */
+        patch: operations["updateMe"];
         trace?: never;
     };
     "/me/password": {
@@ -386,6 +390,10 @@ export interface components {
              */
             token_type_hint?: "access_token" | "refresh_token";
         };
+        UpdateMeInput: {
+            /** @description Trimmed and NFC-normalised, then 1-128 characters, none of them control or formatting characters */
+            user_name: string;
+        };
         ChangePasswordInput: {
             current_password: string;
             new_password: string;
@@ -479,7 +487,7 @@ export interface components {
                 /** Format: date-time */
                 at: string;
                 /** @enum {string} */
-                type: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "disabled" | "enabled" | "deleted" | "session_ended";
+                type: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended";
                 /** @description Who did it (null: nobody signed in, or the admin CLI) */
                 actor_id: number | null;
                 /** @description The account it was done to */
@@ -2124,6 +2132,140 @@ export interface operations {
             };
         };
     };
+    updateMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMeInput"];
+            };
+        };
+        responses: {
+            /** @description Rename the caller’s own account */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
     changePassword: {
         parameters: {
             query?: never;
@@ -3317,7 +3459,7 @@ export interface operations {
                 /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
                 cursor?: string | null;
                 /** @description Only events of this type */
-                type?: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "disabled" | "enabled" | "deleted" | "session_ended";
+                type?: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended";
                 /** @description Only events done by this account */
                 actor_id?: number;
                 /** @description Only events done to this account */
