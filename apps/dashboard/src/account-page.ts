@@ -6,8 +6,23 @@ import { describeError, field, formError, onSubmit, text } from './forms.js';
 import { sessionsTable } from './sessions.js';
 import { newPasswordField, userDetails } from './views.js';
 
-/** The signed-in account: its details, a password change, and its sessions (end one, or all but this tab's). */
+/** The signed-in account: its details, its name, a password change, and its sessions (end one, or all but this tab's). */
 export function accountView(me: User): HTMLElement {
+  const details = h('div', {}, userDetails(me));
+  const renamed = h('p', { class: 'success', role: 'status' });
+  const renameForm = h(
+    'form',
+    { class: 'card', novalidate: true },
+    field('Name', h('input', { name: 'user_name', autocomplete: 'name', value: me.user_name })),
+    formError(),
+    h('button', { type: 'submit' }, 'Rename'),
+  );
+  onSubmit(renameForm, async (data) => {
+    renamed.textContent = '';
+    const now = await api.me.update({ user_name: text(data, 'user_name') });
+    details.replaceChildren(userDetails(now));
+    renamed.textContent = `Your name is now ${now.user_name}.`;
+  });
   const changed = h('p', { class: 'success', role: 'status' });
   const form = h(
     'form',
@@ -64,7 +79,10 @@ export function accountView(me: User): HTMLElement {
     'section',
     {},
     h('h1', {}, 'My account'),
-    userDetails(me),
+    details,
+    h('h2', {}, 'Name'),
+    renameForm,
+    renamed,
     h('h2', {}, 'Change password'),
     form,
     changed,

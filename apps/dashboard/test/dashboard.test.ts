@@ -275,6 +275,17 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
   it('changes the admin’s own password and ends her other sessions on her account page', async () => {
     await page.click('header a[href="#/me"]');
     await page.locator('h1', { hasText: 'My account' }).waitFor();
+    await page.fill('input[name="user_name"]', '');
+    await page.click('button:text-is("Rename")');
+    await errorFor(page, 'user_name').filter({ hasText: /./ }).waitFor();
+    await page.fill('input[name="user_name"]', 'Ada, Countess of Lovelace');
+    await page.click('button:text-is("Rename")');
+    await page.locator('.success', { hasText: 'Your name is now Ada, Countess of Lovelace.' }).waitFor();
+    await page.locator('dd', { hasText: 'Ada, Countess of Lovelace' }).waitFor();
+    const { access_token } = (await tokensIn(page)) as Tokens;
+    expect(((await (await rest('GET', '/me', access_token)).json()) as { user_name: string }).user_name).toBe(
+      'Ada, Countess of Lovelace',
+    );
     await page.fill('input[name="current_password"]', 'not my password');
     await page.fill('input[name="new_password"]', ADA_NEW);
     await page.click('button:text-is("Change password")');

@@ -201,6 +201,12 @@ describeEachDatabase('account and admin operations', (dialect) => {
       const renamed = await patch({ user_name: '  Ådne Ørsted  ' });
       expect(renamed).toMatchObject({ status: 200, body: { id_user: user.id, user_name: 'Ådne Ørsted' } });
       expect((await patch({})).body).toEqual(renamed.body);
+      expect((await patch({ user_name: 'Ådne Ørsted' })).body).toEqual(renamed.body);
+      // One rename, one event, the admin its actor.
+      const renames = await send('listAudit', { type: 'renamed', target_id: user.id }, admin);
+      expect(renames.body.items.map((e: { actor_id: number }) => e.actor_id)).toEqual([
+        Number(claimsOf(admin.token).sub),
+      ]);
 
       // Promotion counts at once for the token already held; demotion ends the sessions.
       expect((await patch({ user_role: 1 })).body.user_role).toBe(1);

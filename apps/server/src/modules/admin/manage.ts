@@ -76,6 +76,7 @@ export const updateUser: Handler<'updateUser'> = async (ctx, input) => {
         .execute();
     }
     const event = { actorId: caller.userId, targetId: id };
+    if (after.user_name !== was.user_name) await record(trx, now, client, { type: 'renamed', ...event });
     if (after.user_role !== was.user_role) {
       await record(trx, now, client, {
         type: 'role_changed',
