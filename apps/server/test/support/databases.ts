@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Dialect } from '@api-users/db';
 import { createConnection } from 'mysql2/promise';
-import { describe, inject } from 'vitest';
+import { afterAll, describe, inject } from 'vitest';
 // The type of `inject('mysqlServerUrl')`, for suites of other packages that use these helpers.
 import type {} from './global-setup.js';
 
@@ -50,67 +50,72 @@ export function describeEachDatabase(title: string, suite: (dialect: Dialect) =>
   describe.skipIf(!mysql)(`${title} [mysql]`, () => suite('mysql'));
 }
 
-/** The password hash stored for a login, read over a connection of its own. */
-export async function storedHash(url: string, login: string): Promise<string> {
-  const { db } = connect(url);
-  try {
-    const row = await db
-      .selectFrom('users')
-      .select('password_hash')
-      .where('login', '=', login)
-      .executeTakeFirstOrThrow();
-    return row.password_hash;
-  } finally {
-    await db.destroy();
-  }
-}
+const TABLES = ['users', 'sessions', 'revoked_tokens', 'admin_bootstrap', 'flask_import', 'audit_events'] as const;
+type Db = ReturnType<typeof connect>['db'];
 
 /** Row counts of every table, to show a rejected request wrote nothing. */
-export async function rowCounts(url: string): Promise<Record<string, number>> {
-  const { db } = connect(url);
-  try {
-    const counts: Record<string, number> = {};
-    for (const table of [
-      'users',
-      'sessions',
-      'revoked_tokens',
-      'admin_bootstrap',
-      'flask_import',
-      'audit_events',
-    ] as const) {
-      const row = await db
+async function countRows(db: Db): Promise<Record<(typeof TABLES)[number], number>> {
+  const counts = await Promise.all(
+    TABLES.map((table) =>
+      db
         .selectFrom(table)
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      counts[table] = Number(row.n);
-    }
-    return counts;
-  } finally {
-    await db.destroy();
-  }
+        .executeTakeFirstOrThrow(),
+    ),
+  );
+  return Object.fromEntries(TABLES.map((table, i) => [table, Number(counts[i]?.n)])) as Record<
+    (typeof TABLES)[number],
+    number
+  >;
 }
 
 /** The newest audit event, to check what a request recorded. */
-export async function lastAuditEvent(url: string) {
+const newestAuditEvent = (db: Db) =>
+  db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
+
+/** How many audit events of each type there are. */
+async function auditEventsByType(db: Db): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select((eb) => ['type', eb.fn.countAll<number>().as('n')])
+    .groupBy('type')
+    .execute();
+  return Object.fromEntries(rows.map((row) => [row.type, Number(row.n)]));
+}
+
+/** The password hash stored for a login. */
+const hashOf = async (db: Db, login: string): Promise<string> =>
+  (await db.selectFrom('users').select('password_hash').where('login', '=', login).executeTakeFirstOrThrow())
+    .password_hash;
+
+/**
+ * Reads a suite's database over one connection of its own, opened at first use and closed after the suite:
+ * what a request wrote, checked without the server's help.
+ */
+export function databaseReader(url: () => string) {
+  let handle: Db | undefined;
+  const db = () => {
+    handle ??= connect(url()).db;
+    return handle;
+  };
+  afterAll(() => handle?.destroy());
+  return {
+    rowCounts: () => countRows(db()),
+    lastAuditEvent: () => newestAuditEvent(db()),
+    auditCountsByType: () => auditEventsByType(db()),
+  };
+}
+
+/** Runs one read over a connection of its own (for databases made within a test). */
+async function once<T>(url: string, read: (db: Db) => Promise<T>): Promise<T> {
   const { db } = connect(url);
   try {
-    return await db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return await read(db);
   } finally {
     await db.destroy();
   }
 }
 
-/** How many audit events of each type there are. */
-export async function auditCountsByType(url: string): Promise<Record<string, number>> {
-  const { db } = connect(url);
-  try {
-    const rows = await db
-      .selectFrom('audit_events')
-      .select((eb) => ['type', eb.fn.countAll<number>().as('n')])
-      .groupBy('type')
-      .execute();
-    return Object.fromEntries(rows.map((row) => [row.type, Number(row.n)]));
-  } finally {
-    await db.destroy();
-  }
-}
+export const rowCounts = (url: string) => once(url, countRows);
+export const lastAuditEvent = (url: string) => once(url, newestAuditEvent);
+export const storedHash = (url: string, login: string) => once(url, (db) => hashOf(db, login));
