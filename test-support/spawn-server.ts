@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { TEST_SETTINGS } from './settings.js';
+
 /**
  * The built server as a process of its own, as production runs it: for the server's tests that need real
- * signals, and for the suites of the SDK, the dashboard and the release. Imported by relative path, not as a
- * package: a published package (the SDK) must not depend, even for development, on an unpublished one.
+ * signals, and for the suites of the SDK, the dashboard and the release.
  */
 const SERVER_MAIN = fileURLToPath(new URL('../apps/server/dist/main.js', import.meta.url));
-
-export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
 /** A port nothing listens on right now: the server takes no PORT=0, so one is picked for it. */
 export const freePort = (): Promise<number> =>
@@ -53,15 +52,9 @@ export async function spawnServer(env: Record<string, string | undefined> = {}):
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const settings: Record<string, string | undefined> = {
     PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
-    JWT_SECRET: TEST_SECRET,
+    ...TEST_SETTINGS,
     HOST: '127.0.0.1',
     PORT: String(port),
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_PER_ADDRESS: '0',
-    RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
-    RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
-    RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
     ...(dir ? { DATABASE_URL: `sqlite:${join(dir, 'api.sqlite')}` } : {}),
     ...env,
   };

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium } from '../../test-support/chromium.js';
+import { uniqueLogin } from '../../test-support/settings.js';
 import { type ServerProcess, spawnServer } from '../../test-support/spawn-server.js';
 import { tarballProblems } from './support/tarball.js';
 import { type Registry, startRegistry } from './support/verdaccio.js';
@@ -75,8 +75,6 @@ const entriesOf = (project: string): string[] =>
   Object.keys(JSON.parse(readFileSync(join(project, 'node_modules', SDK, 'package.json'), 'utf8')).exports).map(
     (subpath) => SDK + subpath.slice(1),
   );
-
-const uniqueLogin = (prefix: string) => `${prefix}.${randomBytes(5).toString('hex')}`;
 
 /**
  * The release as users get it: `pnpm release` publishes to a real registry (Verdaccio, proxying the npm

@@ -1,11 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { REST_PREFIX } from '@api-users/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium } from '../../../test-support/chromium.js';
-import { type RunningServer, startServer } from './support/server.js';
+import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 
+const DASHBOARD_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));
 const README_SCREENSHOT = fileURLToPath(new URL('../screenshot.png', import.meta.url));
 /** As in src/api.ts (which needs a browser to be imported). */
@@ -25,7 +26,7 @@ interface Tokens {
 }
 
 describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server', () => {
-  let server: RunningServer;
+  let server: ServerProcess;
   let browser: Browser;
   /** The admin's tab, shared by the scenarios in order: sign in, browse, create, sign out. */
   let page: Page;
@@ -70,7 +71,10 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
 
   beforeAll(async () => {
     mkdirSync(RESULTS, { recursive: true });
-    server = await startServer();
+    // The built server serving the built dashboard, as `pnpm start` runs it.
+    if (!existsSync(DASHBOARD_INDEX))
+      throw new Error(`${DASHBOARD_INDEX} is missing: run \`pnpm exec turbo run build\``);
+    server = await spawnServer({ LOG_LEVEL: 'warn' });
     browser = await launchChromium();
     page = await newPage();
   });

@@ -5,6 +5,7 @@ import { createIntrospector } from '@api-users/sdk/server';
 import type { FastifyInstance } from 'fastify';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { uniqueLogin } from '../../../test-support/settings.js';
 import { freePort, type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../server/test/support/databases.js';
 import { buildResourceServer } from '../src/app.js';
@@ -18,8 +19,6 @@ const CACHE_MAX_AGE_MS = 1000;
 const pkcs8 = (key: KeyObject) => String(key.export({ type: 'pkcs8', format: 'pem' }));
 const spki = (key: KeyObject) => String(createPublicKey(key).export({ type: 'spki', format: 'pem' }));
 const kidOf = (key: KeyObject) => calculateJwkThumbprint(createPublicKey(key).export({ format: 'jwk' }) as JWK);
-let logins = 0;
-const uniqueLogin = () => `resource.${process.pid}.${Date.now()}.${logins++}`;
 
 describeEachDatabase('a resource server that trusts our access tokens', (dialect) => {
   const first = generateKeyPairSync('ed25519').privateKey;
@@ -66,7 +65,7 @@ describeEachDatabase('a resource server that trusts our access tokens', (dialect
   /** A new account signed in through the SDK; returns its client and token pair. */
   const signUp = async () => {
     const client = createClient({ baseUrl: `http://127.0.0.1:${port}` });
-    const login = uniqueLogin();
+    const login = uniqueLogin('resource');
     await client.auth.register({ user_name: 'Resource User', login, password: PASSWORD });
     return { client, tokens: await client.auth.login({ login, password: PASSWORD }) };
   };

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDatabase, lastAuditEvent, type TestDatabase } from './support/databases.js';
 import { call, type Reply, restClient } from './support/http.js';
 import { type OperationClient, operationClient, transports } from './support/operations.js';
-import { startServer, type TestServer, uniqueLogin, useIsolatedServer } from './support/server.js';
+import {
+  isolatedServerForTest,
+  startServer,
+  type TestServer,
+  uniqueLogin,
+  useIsolatedServer,
+} from './support/server.js';
 import { claimsOf } from './support/tokens.js';
 
 const PASSWORD = 'a fine long password';
@@ -180,30 +186,23 @@ describeEachDatabase('audit log', (dialect) => {
   });
 
   it('records a run of rate-limited password attempts as one failed sign-in, over REST and tRPC batches', async () => {
-    const database = await createTestDatabase(dialect);
-    const server = await startServer(database.url, { RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '1' });
-    try {
-      const send = operationClient(server.url, 'rest');
-      const login = uniqueLogin('limited');
-      expect((await send('login', { login, password: 'a wrong password' })).status).toBe(401);
-      for (let i = 0; i < 5; i++)
-        expect((await send('login', { login, password: 'a wrong password' })).status).toBe(429);
-      // Twenty refused calls in one request: the refusals cost the client nothing, and add nothing more.
-      const batch = Object.fromEntries(
-        Array.from({ length: 20 }, (_, i) => [i, { login, password: 'a wrong password' }]),
-      );
-      const paths = Array(20).fill('auth.login').join(',');
-      const refused = await call(server.url, 'POST', `${TRPC_PREFIX}/${paths}?batch=1`, { json: batch });
-      expect(refused.status).toBe(429);
-      const admin = uniqueLogin('limited.admin');
-      await send('register', { user_name: 'Admin', login: admin, password: PASSWORD, user_role: 1 });
-      const token = (await send('login', { login: admin, password: PASSWORD })).body.access_token;
-      const failures = await send('listAudit', { type: 'login_failed' }, { token });
-      expect(failures.body.items.map((e: Expected) => e.detail)).toEqual(['rate_limited', 'unknown_login']);
-    } finally {
-      await server.close();
-      await database.drop();
-    }
+    const server = await isolatedServerForTest(dialect, { RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '1' });
+    const send = operationClient(server.url, 'rest');
+    const login = uniqueLogin('limited');
+    expect((await send('login', { login, password: 'a wrong password' })).status).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await send('login', { login, password: 'a wrong password' })).status).toBe(429);
+    // Twenty refused calls in one request: the refusals cost the client nothing, and add nothing more.
+    const batch = Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [i, { login, password: 'a wrong password' }]),
+    );
+    const paths = Array(20).fill('auth.login').join(',');
+    const refused = await call(server.url, 'POST', `${TRPC_PREFIX}/${paths}?batch=1`, { json: batch });
+    expect(refused.status).toBe(429);
+    const admin = uniqueLogin('limited.admin');
+    await send('register', { user_name: 'Admin', login: admin, password: PASSWORD, user_role: 1 });
+    const token = (await send('login', { login: admin, password: PASSWORD })).body.access_token;
+    const failures = await send('listAudit', { type: 'login_failed' }, { token });
+    expect(failures.body.items.map((e: Expected) => e.detail)).toEqual(['rate_limited', 'unknown_login']);
   });
 });
 

@@ -1,11 +1,11 @@
 import { connect } from '@api-users/db';
 import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { describeError } from '../src/http/errors.js';
-import { createTestDatabase, describeEachDatabase, rowCounts, type TestDatabase } from './support/databases.js';
+import { describeEachDatabase, rowCounts, type TestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
-import { startServer, type TestServer, uniqueLogin } from './support/server.js';
+import { isolatedServerForTest, type TestServer, uniqueLogin } from './support/server.js';
 
 const mysqlUrl = inject('mysqlServerUrl');
 
@@ -28,70 +28,59 @@ function expectCleanLogs(server: TestServer, password: string) {
 
 describe.skipIf(mysqlUrl === null)('a MySQL session with NO_BACKSLASH_ESCAPES [mysql]', () => {
   it('stores quotes, backslashes and an injection payload exactly as sent, in every string field', async () => {
-    const database = await createTestDatabase('mysql');
-    const server = await startServer(
-      database.url,
+    const server = await isolatedServerForTest(
+      'mysql',
       {},
       { database: { sessionStatements: ["SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')"] } },
     );
-    try {
-      const { mode } = await sql<{ mode: string }>`select @@sql_mode as mode`
-        .execute(server.app.database.db)
-        .then((r) => r.rows[0] ?? { mode: '' });
-      expect(mode).toContain('NO_BACKSLASH_ESCAPES');
+    const { database } = server;
+    const { mode } = await sql<{ mode: string }>`select @@sql_mode as mode`
+      .execute(server.app.database.db)
+      .then((r) => r.rows[0] ?? { mode: '' });
+    expect(mode).toContain('NO_BACKSLASH_ESCAPES');
 
-      const api = restClient(server.url);
-      const victim = await api.signUp(uniqueLogin('victim'));
-      const payloads = [
-        // The reviewer's payload: under this mode, client-side escaping let it insert an admin row with the victim's hash.
-        `p',0x70776e31,(select h from(select password_hash h from users where id_user=${victim.user.id_user})t),1,0)#`,
-        'back\\slash \\\' o\'brien \\\\ "quoted" \\',
-        "'; drop table users; -- \\",
-      ];
-      const expected = [{ user_name: victim.user.user_name, login: victim.user.login, user_role: 2 }];
-      for (const payload of payloads) {
-        const login = uniqueLogin('quote');
-        // As user_name and as password: accepted, stored and checked exactly.
-        const reg = await api.register({ user_name: payload, login, password: `${payload} long enough` });
-        expect(reg.status).toBe(201);
-        expect(reg.body.user_name).toBe(payload);
-        expected.push({ user_name: payload, login, user_role: 2 });
-        expect((await api.login(login, `${payload} long enough`)).status).toBe(200);
-        expect((await api.login(login, `${payload} long enougH`)).status).toBe(401);
-        // As a login: refused by validation before any SQL, on register and login alike.
-        const before = await rowCounts(database.url);
-        expect(
-          (await api.register({ user_name: 'Someone', login: payload, password: 'a fine long password' })).status,
-        ).toBe(400);
-        expect((await api.login(payload, 'a fine long password')).status).toBe(400);
-        expect(await rowCounts(database.url)).toEqual(before);
-      }
-      expect(await storedUsers(server)).toEqual(expected);
-    } finally {
-      await server.close();
-      await database.drop();
+    const api = restClient(server.url);
+    const victim = await api.signUp(uniqueLogin('victim'));
+    const payloads = [
+      // The reviewer's payload: under this mode, client-side escaping let it insert an admin row with the victim's hash.
+      `p',0x70776e31,(select h from(select password_hash h from users where id_user=${victim.user.id_user})t),1,0)#`,
+      'back\\slash \\\' o\'brien \\\\ "quoted" \\',
+      "'; drop table users; -- \\",
+    ];
+    const expected = [{ user_name: victim.user.user_name, login: victim.user.login, user_role: 2 }];
+    for (const payload of payloads) {
+      const login = uniqueLogin('quote');
+      // As user_name and as password: accepted, stored and checked exactly.
+      const reg = await api.register({ user_name: payload, login, password: `${payload} long enough` });
+      expect(reg.status).toBe(201);
+      expect(reg.body.user_name).toBe(payload);
+      expected.push({ user_name: payload, login, user_role: 2 });
+      expect((await api.login(login, `${payload} long enough`)).status).toBe(200);
+      expect((await api.login(login, `${payload} long enougH`)).status).toBe(401);
+      // As a login: refused by validation before any SQL, on register and login alike.
+      const before = await rowCounts(database.url);
+      expect(
+        (await api.register({ user_name: 'Someone', login: payload, password: 'a fine long password' })).status,
+      ).toBe(400);
+      expect((await api.login(payload, 'a fine long password')).status).toBe(400);
+      expect(await rowCounts(database.url)).toEqual(before);
     }
+    expect(await storedUsers(server)).toEqual(expected);
   });
 });
 
 describe.skipIf(mysqlUrl === null)('a slow statement [mysql]', () => {
   it('is cut off at DB_STATEMENT_TIMEOUT with an error that answers 503 DB_UNAVAILABLE', async () => {
-    const database = await createTestDatabase('mysql');
-    const server = await startServer(database.url, { DB_STATEMENT_TIMEOUT: '1' });
-    try {
-      const slow = sql`select count(*) as n from information_schema.columns a, information_schema.columns b,
-                       information_schema.columns c`;
-      const started = Date.now();
-      const err = await slow.execute(server.app.database.db).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(Date.now() - started).toBeLessThan(4000);
-      expect(describeError(err)).toMatchObject({ status: 503, body: { code: 'DB_UNAVAILABLE' } });
-    } finally {
-      await server.close();
-      await database.drop();
-    }
+    const server = await isolatedServerForTest('mysql', { DB_STATEMENT_TIMEOUT: '1' });
+    const slow = sql`select count(*) as n from information_schema.columns a, information_schema.columns b,
+                     information_schema.columns c`;
+    const started = Date.now();
+    const err = await slow.execute(server.app.database.db).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(describeError(err)).toMatchObject({ status: 503, body: { code: 'DB_UNAVAILABLE' } });
   });
 });
 
@@ -121,99 +110,83 @@ async function holdLock(database: TestDatabase, login: string): Promise<() => Pr
 
 describeEachDatabase('database errors', (dialect) => {
   it('answers 503 DB_UNAVAILABLE within DB_STATEMENT_TIMEOUT while a lock is held, and recovers', async () => {
-    const database = await createTestDatabase(dialect);
-    const server = await startServer(database.url, { DB_STATEMENT_TIMEOUT: '1' });
+    const server = await isolatedServerForTest(dialect, { DB_STATEMENT_TIMEOUT: '1' });
+    const { database } = server;
+    const api = restClient(server.url);
+    const login = uniqueLogin('locked');
+    const password = 'a password held up by a lock';
+    const release = await holdLock(database, login);
     try {
-      const api = restClient(server.url);
-      const login = uniqueLogin('locked');
-      const password = 'a password held up by a lock';
-      const release = await holdLock(database, login);
-      try {
-        const started = Date.now();
-        const res = await api.register({ user_name: 'Locked Out', login, password });
-        expect(res.status).toBe(503);
-        expect(res.body.code).toBe('DB_UNAVAILABLE');
-        // The bound is 1 s; the default lock wait is 50 s on MySQL, and the old busy timeout 5 s on SQLite.
-        expect(Date.now() - started).toBeLessThan(4000);
-      } finally {
-        await release();
-      }
-      expect((await api.register({ user_name: 'Locked Out', login, password })).status).toBe(201);
-      expectCleanLogs(server, password);
+      const started = Date.now();
+      const res = await api.register({ user_name: 'Locked Out', login, password });
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('DB_UNAVAILABLE');
+      // The bound is 1 s; the default lock wait is 50 s on MySQL, and the old busy timeout 5 s on SQLite.
+      expect(Date.now() - started).toBeLessThan(4000);
     } finally {
-      await server.close();
-      await database.drop();
+      await release();
     }
+    expect((await api.register({ user_name: 'Locked Out', login, password })).status).toBe(201);
+    expectCleanLogs(server, password);
   });
 
   it('logs a failed statement without its values: no password or hash in any log line', async () => {
-    const database = await createTestDatabase(dialect);
-    const server = await startServer(database.url);
-    try {
-      const { db } = server.app.database;
-      await (dialect === 'mysql'
-        ? sql`create trigger refuse_users before insert on users for each row
-              signal sqlstate '45000' set message_text = 'refused by the test trigger'`
-        : sql`create trigger refuse_users before insert on users
-              begin select raise(abort, 'refused by the test trigger'); end`
-      ).execute(db);
-      const password = 'a password that must stay secret';
-      const res = await restClient(server.url).register({
-        user_name: 'Refused',
-        login: uniqueLogin('refused'),
-        password,
-      });
-      expect(res.status).toBe(500);
-      expect(res.body).toEqual({ code: 'INTERNAL', msg: 'Internal server error' });
-      const logged = server.logs.filter((line) => line.includes('refused by the test trigger'));
-      expect(logged).toHaveLength(1);
-      // MySQL errors carry their SQL: with placeholders only, the values having travelled apart.
-      if (dialect === 'mysql') expect(logged[0]).toContain('values (?, ?, ?, ?, ?, ?)');
-      expectCleanLogs(server, password);
-    } finally {
-      await server.close();
-      await database.drop();
-    }
+    const server = await isolatedServerForTest(dialect);
+    const { db } = server.app.database;
+    await (dialect === 'mysql'
+      ? sql`create trigger refuse_users before insert on users for each row
+            signal sqlstate '45000' set message_text = 'refused by the test trigger'`
+      : sql`create trigger refuse_users before insert on users
+            begin select raise(abort, 'refused by the test trigger'); end`
+    ).execute(db);
+    const password = 'a password that must stay secret';
+    const res = await restClient(server.url).register({
+      user_name: 'Refused',
+      login: uniqueLogin('refused'),
+      password,
+    });
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ code: 'INTERNAL', msg: 'Internal server error' });
+    const logged = server.logs.filter((line) => line.includes('refused by the test trigger'));
+    expect(logged).toHaveLength(1);
+    // MySQL errors carry their SQL: with placeholders only, the values having travelled apart.
+    if (dialect === 'mysql') expect(logged[0]).toContain('values (?, ?, ?, ?, ?, ?)');
+    expectCleanLogs(server, password);
   });
 });
 
 describe.skipIf(mysqlUrl === null)('a deadlock [mysql]', () => {
   it('is retried: the request that InnoDB chose as the victim still succeeds, once', async () => {
-    const database = await createTestDatabase('mysql');
-    const server = await startServer(database.url);
+    const server = await isolatedServerForTest('mysql');
+    const { database } = server;
     const other = await createConnection({ uri: database.url });
-    try {
-      const api = restClient(server.url);
-      const admin = await api.signUp(uniqueLogin('deadlock.admin'), 'a fine long password', 1);
-      const target = await api.signUp(uniqueLogin('deadlock.target'));
-      const id = target.user.id_user;
-      await other.query('CREATE TABLE ballast (n INT)');
+    onTestFinished(() => other.end());
+    const api = restClient(server.url);
+    const admin = await api.signUp(uniqueLogin('deadlock.admin'), 'a fine long password', 1);
+    const target = await api.signUp(uniqueLogin('deadlock.target'));
+    const id = target.user.id_user;
+    await other.query('CREATE TABLE ballast (n INT)');
 
-      // The other transaction holds the target's session rows and is the heavier one (InnoDB rolls back the
-      // lighter side of a deadlock), so the server's transaction is the one chosen to fail.
-      await other.query('BEGIN');
-      await other.query(`INSERT INTO ballast (n) VALUES ${Array.from({ length: 500 }, (_, n) => `(${n})`).join(',')}`);
-      await other.execute('SELECT sid FROM sessions WHERE user_id = ? FOR UPDATE', [id]);
-      // Setting a password locks the user's row, then waits for those session rows...
-      const answer = api.call('POST', `/users/${id}/password`, {
-        token: admin.tokens.access_token,
-        json: { new_password: 'the new long password' },
-      });
-      await waitForLockWait(other, database);
-      // ...and the other transaction now asks for the user's row: a cycle.
-      await other.execute('SELECT id_user FROM users WHERE id_user = ? FOR UPDATE', [id]);
-      await other.query('ROLLBACK');
+    // The other transaction holds the target's session rows and is the heavier one (InnoDB rolls back the
+    // lighter side of a deadlock), so the server's transaction is the one chosen to fail.
+    await other.query('BEGIN');
+    await other.query(`INSERT INTO ballast (n) VALUES ${Array.from({ length: 500 }, (_, n) => `(${n})`).join(',')}`);
+    await other.execute('SELECT sid FROM sessions WHERE user_id = ? FOR UPDATE', [id]);
+    // Setting a password locks the user's row, then waits for those session rows...
+    const answer = api.call('POST', `/users/${id}/password`, {
+      token: admin.tokens.access_token,
+      json: { new_password: 'the new long password' },
+    });
+    await waitForLockWait(other, database);
+    // ...and the other transaction now asks for the user's row: a cycle.
+    await other.execute('SELECT id_user FROM users WHERE id_user = ? FOR UPDATE', [id]);
+    await other.query('ROLLBACK');
 
-      const res = await answer;
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect((await api.login(target.user.login, 'the new long password')).status).toBe(200);
-      const [events] = await other.query("SELECT COUNT(*) AS n FROM audit_events WHERE type = 'password_set'");
-      expect(events).toEqual([{ n: 1 }]);
-    } finally {
-      await other.end();
-      await server.close();
-      await database.drop();
-    }
+    const res = await answer;
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await api.login(target.user.login, 'the new long password')).status).toBe(200);
+    const [events] = await other.query("SELECT COUNT(*) AS n FROM audit_events WHERE type = 'password_set'");
+    expect(events).toEqual([{ n: 1 }]);
   });
 });
 

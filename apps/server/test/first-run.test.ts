@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { DASHBOARD_PATH } from '../src/http/adapters/dashboard.js';
 import { DOCS_PREFIX, OPENAPI_PATH } from '../src/http/adapters/openapi.js';
@@ -65,31 +65,25 @@ describe('first run', () => {
 describe('logs by NODE_ENV', () => {
   it('are JSON, one object a line, in production', async () => {
     const server = await spawnServer({ NODE_ENV: 'production' });
-    try {
-      await server.logged(READY);
-      const lines = server.output().trim().split('\n');
-      expect(lines.length).toBeGreaterThan(1);
-      for (const line of lines) expect(JSON.parse(line)).toMatchObject({ level: expect.any(Number) });
-    } finally {
-      await server.stop();
-    }
+    onTestFinished(() => server.stop());
+    await server.logged(READY);
+    const lines = server.output().trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ level: expect.any(Number) });
   });
 
   it('are readable lines, not JSON, in development', async () => {
     const server = await spawnServer({ NODE_ENV: 'development' });
-    try {
-      await server.logged(READY);
-      const lines = server.output().trim().split('\n');
-      for (const line of lines) expect(() => JSON.parse(line), line).toThrow();
-      // pino-pretty's layout: time, level, pid, message.
-      expect(server.output()).toMatch(
-        new RegExp(
-          `^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] INFO \\(\\d+\\): ${READY}API documentation ${server.url}/docs`,
-          'm',
-        ),
-      );
-    } finally {
-      await server.stop();
-    }
+    onTestFinished(() => server.stop());
+    await server.logged(READY);
+    const lines = server.output().trim().split('\n');
+    for (const line of lines) expect(() => JSON.parse(line), line).toThrow();
+    // pino-pretty's layout: time, level, pid, message.
+    expect(server.output()).toMatch(
+      new RegExp(
+        `^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] INFO \\(\\d+\\): ${READY}API documentation ${server.url}/docs`,
+        'm',
+      ),
+    );
   });
 });

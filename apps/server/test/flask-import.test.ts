@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect, type Dialect, migrateToLatest } from '@api-users/db';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { type ImportReport, importFlaskUsers, NO_PASSWORD } from '../src/modules/flask-import/import.js';
 import { openSource, parseSourceUrl } from '../src/modules/flask-import/source.js';
 import {
@@ -315,29 +315,23 @@ describeEachDatabase('what Flask allowed that our rules now do too', (dialect: D
 
   it('names up to 128 characters, as the Flask table had', async () => {
     const server = await startServer(database.url);
-    try {
-      const api = restClient(server.url);
-      const ok = await api.register({ user_name: 'L'.repeat(128), login: 'long.name', password: 'a long enough one' });
-      expect([ok.status, ok.body.user_name]).toEqual([201, 'L'.repeat(128)]);
-      const tooLong = await api.register({ user_name: 'L'.repeat(129), login: 'longer.name', password: 'a long one' });
-      expect([tooLong.status, tooLong.body.code]).toEqual([400, 'VALIDATION_FAILED']);
-    } finally {
-      await server.close();
-    }
+    onTestFinished(() => server.close());
+    const api = restClient(server.url);
+    const ok = await api.register({ user_name: 'L'.repeat(128), login: 'long.name', password: 'a long enough one' });
+    expect([ok.status, ok.body.user_name]).toEqual([201, 'L'.repeat(128)]);
+    const tooLong = await api.register({ user_name: 'L'.repeat(129), login: 'longer.name', password: 'a long one' });
+    expect([tooLong.status, tooLong.body.code]).toEqual([400, 'VALIDATION_FAILED']);
   });
 
   it("Flask's token settings: HS512, access tokens for 30 minutes", async () => {
     const server = await startServer(database.url, { JWT_ALGORITHM: 'HS512', ACCESS_TOKEN_TTL: '1800' });
-    try {
-      const api = restClient(server.url);
-      await api.register({ user_name: 'Token', login: 'token.user', password: 'a long enough one' });
-      const pair = await api.login('token.user', 'a long enough one');
-      expect(pair.body.expires_in).toBe(1800);
-      const [header, payload] = [headerOf(pair.body.access_token), claimsOf(pair.body.access_token)];
-      expect(header.alg).toBe('HS512');
-      expect(payload.exp - payload.iat).toBe(1800);
-    } finally {
-      await server.close();
-    }
+    onTestFinished(() => server.close());
+    const api = restClient(server.url);
+    await api.register({ user_name: 'Token', login: 'token.user', password: 'a long enough one' });
+    const pair = await api.login('token.user', 'a long enough one');
+    expect(pair.body.expires_in).toBe(1800);
+    const [header, payload] = [headerOf(pair.body.access_token), claimsOf(pair.body.access_token)];
+    expect(header.alg).toBe('HS512');
+    expect(payload.exp - payload.iat).toBe(1800);
   });
 });

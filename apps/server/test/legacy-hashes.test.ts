@@ -1,5 +1,5 @@
 import { scryptSync } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { isLegacyHash, verifyLegacyHash } from '../src/modules/auth/legacy-hashes.js';
 import { createPasswordHasher } from '../src/modules/auth/passwords.js';
 import { NO_PASSWORD } from '../src/modules/flask-import/import.js';
@@ -75,16 +75,13 @@ describe('strict parsing', () => {
 describe('the password hasher with legacy hashes', () => {
   it('verifies them, asks for a rehash, and opens nothing with the import marker', async () => {
     const hasher = createPasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 });
-    try {
-      expect(await hasher.verify(carla, 'carla-password-2024')).toBe(true);
-      expect(await hasher.verify(carla, 'not carla')).toBe(false);
-      expect(hasher.needsRehash(carla)).toBe(true);
-      expect(await hasher.verify(NO_PASSWORD, NO_PASSWORD)).toBe(false);
-      expect(await hasher.verify(NO_PASSWORD, 'stored-unhashed')).toBe(false);
-      const fresh = await hasher.hash('carla-password-2024');
-      expect(hasher.needsRehash(fresh)).toBe(false);
-    } finally {
-      await hasher.close();
-    }
+    onTestFinished(() => hasher.close());
+    expect(await hasher.verify(carla, 'carla-password-2024')).toBe(true);
+    expect(await hasher.verify(carla, 'not carla')).toBe(false);
+    expect(hasher.needsRehash(carla)).toBe(true);
+    expect(await hasher.verify(NO_PASSWORD, NO_PASSWORD)).toBe(false);
+    expect(await hasher.verify(NO_PASSWORD, 'stored-unhashed')).toBe(false);
+    const fresh = await hasher.hash('carla-password-2024');
+    expect(hasher.needsRehash(fresh)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { TRPC_PREFIX } from '@api-users/contract';
 import { TRPCClientError } from '@trpc/client';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { describeEachDatabase } from './support/databases.js';
 import { call } from './support/http.js';
 import { startIsolatedServer, uniqueLogin, useIsolatedServer } from './support/server.js';
@@ -81,28 +81,25 @@ describeEachDatabase('tRPC life cycle', (dialect) => {
   it('gives the first page of every list for no input at all, as over REST', async () => {
     // A database of its own: its first account may be an admin, who can read the audit log.
     const fresh = await startIsolatedServer(dialect);
-    try {
-      const login = uniqueLogin('pages');
-      const password = 'pages need a long password';
-      await trpcClient(fresh.url).auth.register.mutate({ user_name: 'Page Reader', login, password, user_role: 1 });
-      const { access_token } = await trpcClient(fresh.url).auth.login.mutate({ login, password });
-      for (const batch of [false, true]) {
-        const admin = trpcClient(fresh.url, access_token, batch);
-        const [users, sessions, audit] = await Promise.all([
-          admin.users.list.query(),
-          admin.me.sessions.query(),
-          admin.audit.list.query(),
-        ]);
-        expect(users.items.map((user) => user.login)).toEqual([login]);
-        expect(sessions.items).toHaveLength(1);
-        expect(audit.items.map((event) => event.type)).toEqual(['login', 'register']);
-      }
-      const bare = await call(fresh.url, 'GET', `${TRPC_PREFIX}/users.list`, { token: access_token });
-      expect(bare.status).toBe(200);
-      expect(bare.body.result.data.items).toHaveLength(1);
-    } finally {
-      await fresh.close();
+    onTestFinished(() => fresh.close());
+    const login = uniqueLogin('pages');
+    const password = 'pages need a long password';
+    await trpcClient(fresh.url).auth.register.mutate({ user_name: 'Page Reader', login, password, user_role: 1 });
+    const { access_token } = await trpcClient(fresh.url).auth.login.mutate({ login, password });
+    for (const batch of [false, true]) {
+      const admin = trpcClient(fresh.url, access_token, batch);
+      const [users, sessions, audit] = await Promise.all([
+        admin.users.list.query(),
+        admin.me.sessions.query(),
+        admin.audit.list.query(),
+      ]);
+      expect(users.items.map((user) => user.login)).toEqual([login]);
+      expect(sessions.items).toHaveLength(1);
+      expect(audit.items.map((event) => event.type)).toEqual(['login', 'register']);
     }
+    const bare = await call(fresh.url, 'GET', `${TRPC_PREFIX}/users.list`, { token: access_token });
+    expect(bare.status).toBe(200);
+    expect(bare.body.result.data.items).toHaveLength(1);
   });
 
   it('answers tRPC errors with the REST error codes and statuses', async () => {

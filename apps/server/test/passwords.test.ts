@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createPasswordHasher, OWASP_ARGON2 } from '../src/modules/auth/passwords.js';
 import { createTestDatabase, describeEachDatabase, storedHash, type TestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
@@ -23,17 +23,14 @@ describeEachDatabase('password storage', (dialect) => {
     expect(before).toMatch(/^\$argon2id\$v=19\$m=4096,t=1,p=1\$/);
 
     const current = await startServer(database.url);
-    try {
-      expect((await restClient(current.url).login(login, password)).status).toBe(200);
-      const after = await storedHash(database.url, login);
-      const { memoryCost: m, timeCost: t, parallelism: p } = OWASP_ARGON2;
-      expect(after).toMatch(new RegExp(`^\\$argon2id\\$v=19\\$m=${m},t=${t},p=${p}\\$`));
-      // The new hash still opens the account, and a wrong password still does not.
-      expect((await restClient(current.url).login(login, password)).status).toBe(200);
-      expect((await restClient(current.url).login(login, 'wrong password')).status).toBe(401);
-    } finally {
-      await current.close();
-    }
+    onTestFinished(() => current.close());
+    expect((await restClient(current.url).login(login, password)).status).toBe(200);
+    const after = await storedHash(database.url, login);
+    const { memoryCost: m, timeCost: t, parallelism: p } = OWASP_ARGON2;
+    expect(after).toMatch(new RegExp(`^\\$argon2id\\$v=19\\$m=${m},t=${t},p=${p}\\$`));
+    // The new hash still opens the account, and a wrong password still does not.
+    expect((await restClient(current.url).login(login, password)).status).toBe(200);
+    expect((await restClient(current.url).login(login, 'wrong password')).status).toBe(401);
   });
 });
 
@@ -47,20 +44,17 @@ const threadNiceValues = () =>
 describe('password hashing threads', () => {
   it('hash off the event loop at a lower priority than request handling, and verify correctly', async () => {
     const hasher = createPasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 });
-    try {
-      const stored = await hasher.hash('pool password');
-      const checks = await Promise.all([
-        hasher.verify(stored, 'pool password'),
-        hasher.verify(stored, 'wrong password'),
-        hasher.verify(null, 'pool password'),
-        hasher.verify('not a hash', 'pool password'),
-      ]);
-      expect(checks).toEqual([true, false, false, false]);
-      const nice = threadNiceValues();
-      expect(nice[0]).toBe(0);
-      expect(nice.filter((n) => n === 10).length).toBeGreaterThanOrEqual(4);
-    } finally {
-      await hasher.close();
-    }
+    onTestFinished(() => hasher.close());
+    const stored = await hasher.hash('pool password');
+    const checks = await Promise.all([
+      hasher.verify(stored, 'pool password'),
+      hasher.verify(stored, 'wrong password'),
+      hasher.verify(null, 'pool password'),
+      hasher.verify('not a hash', 'pool password'),
+    ]);
+    expect(checks).toEqual([true, false, false, false]);
+    const nice = threadNiceValues();
+    expect(nice[0]).toBe(0);
+    expect(nice.filter((n) => n === 10).length).toBeGreaterThanOrEqual(4);
   });
 });

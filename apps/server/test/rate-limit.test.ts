@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { call, type Reply, restClient } from './support/http.js';
 import { startIsolatedServer, startServer, type TestServer, uniqueLogin } from './support/server.js';
@@ -62,108 +62,90 @@ async function registerOwner(server: TestServer): Promise<string> {
 describe('rate limiting: attempts per client address', () => {
   it('answers 429 with Retry-After past the limit, on REST and tRPC alike, for that address only', async () => {
     const server = await startIsolatedServer('sqlite', { RATE_LIMIT_PER_ADDRESS: '4', RATE_LIMIT_WINDOW: '60' });
-    try {
-      const paths = [`${REST_PREFIX}/login`, `${TRPC_PREFIX}/auth.login`];
-      const replies = await attempts(6, (i) => login(server, '127.0.0.2', uniqueLogin(), 'whatever1', paths[i % 2]));
-      expect(statuses(replies)).toEqual([401, 401, 401, 401, 429, 429]);
-      expectRateLimited(await login(server, '127.0.0.2', uniqueLogin(), 'whatever1', paths[0]));
-      expectRateLimited(await login(server, '127.0.0.2', uniqueLogin(), 'whatever1', paths[1]));
-      // Another client, and another operation from the same client, each have their own budget.
-      expect((await login(server, '127.0.0.3', uniqueLogin(), 'whatever1')).status).toBe(401);
-      const refresh = await attempts(5, () =>
-        call(server.url, 'POST', `${REST_PREFIX}/refresh`, { token: 'x', from: '127.0.0.2' }),
-      );
-      expect(statuses(refresh)).toEqual([401, 401, 401, 401, 429]);
-    } finally {
-      await server.close();
-    }
+    onTestFinished(() => server.close());
+    const paths = [`${REST_PREFIX}/login`, `${TRPC_PREFIX}/auth.login`];
+    const replies = await attempts(6, (i) => login(server, '127.0.0.2', uniqueLogin(), 'whatever1', paths[i % 2]));
+    expect(statuses(replies)).toEqual([401, 401, 401, 401, 429, 429]);
+    expectRateLimited(await login(server, '127.0.0.2', uniqueLogin(), 'whatever1', paths[0]));
+    expectRateLimited(await login(server, '127.0.0.2', uniqueLogin(), 'whatever1', paths[1]));
+    // Another client, and another operation from the same client, each have their own budget.
+    expect((await login(server, '127.0.0.3', uniqueLogin(), 'whatever1')).status).toBe(401);
+    const refresh = await attempts(5, () =>
+      call(server.url, 'POST', `${REST_PREFIX}/refresh`, { token: 'x', from: '127.0.0.2' }),
+    );
+    expect(statuses(refresh)).toEqual([401, 401, 401, 401, 429]);
   });
 
   it('counts an IPv6 client by its /64, as one subscriber holds it whole', async () => {
     const server = await startIsolatedServer('sqlite', { RATE_LIMIT_PER_ADDRESS: '3', TRUST_PROXY: 'true' });
-    try {
-      const from = (address: string) =>
-        call(server.url, 'POST', `${REST_PREFIX}/login`, {
-          json: { login: uniqueLogin(), password: 'whatever1' },
-          headers: { 'x-forwarded-for': address },
-        });
-      const sameSubnet = [
-        '2001:db8:1:2::1',
-        '2001:db8:1:2:aaaa:bbbb:cccc:dddd',
-        '2001:db8:1:2:0:0:0:3',
-        '2001:db8:1:2::4',
-      ];
-      const replies = [];
-      for (const address of sameSubnet) replies.push(await from(address));
-      expect(statuses(replies)).toEqual([401, 401, 401, 429]);
-      expect((await from('2001:db8:1:3::1')).status).toBe(401);
-    } finally {
-      await server.close();
-    }
+    onTestFinished(() => server.close());
+    const from = (address: string) =>
+      call(server.url, 'POST', `${REST_PREFIX}/login`, {
+        json: { login: uniqueLogin(), password: 'whatever1' },
+        headers: { 'x-forwarded-for': address },
+      });
+    const sameSubnet = [
+      '2001:db8:1:2::1',
+      '2001:db8:1:2:aaaa:bbbb:cccc:dddd',
+      '2001:db8:1:2:0:0:0:3',
+      '2001:db8:1:2::4',
+    ];
+    const replies = [];
+    for (const address of sameSubnet) replies.push(await from(address));
+    expect(statuses(replies)).toEqual([401, 401, 401, 429]);
+    expect((await from('2001:db8:1:3::1')).status).toBe(401);
   });
 });
 
 describe('rate limiting: wrong passwords', () => {
   it("never lets an attacker's failures from one address stop the owner's login from another; the attacker's address is limited", async () => {
     const server = await startIsolatedServer('sqlite', passwordLimits);
-    try {
-      const owner = await registerOwner(server);
-      const attacker = await attempts(12, () => login(server, '127.0.0.2', owner, 'a wrong guess'));
-      expect(statuses(attacker)).toEqual([401, 401, 401, ...Array(9).fill(429)]);
-      for (const reply of attacker.slice(3)) expectRateLimited(reply);
-      // The attacker's address stays locked out of that account, even with the right password, on both transports.
-      expectRateLimited(await login(server, '127.0.0.2', owner, PASSWORD));
-      expectRateLimited(await login(server, '127.0.0.2', owner, PASSWORD, `${TRPC_PREFIX}/auth.login`));
-      // The owner, from another address, signs in at once: the refused attempts did not count towards the
-      // per-account ceiling (six), which they would have passed.
-      expect((await login(server, '127.0.0.3', owner, PASSWORD)).status).toBe(200);
-    } finally {
-      await server.close();
-    }
+    onTestFinished(() => server.close());
+    const owner = await registerOwner(server);
+    const attacker = await attempts(12, () => login(server, '127.0.0.2', owner, 'a wrong guess'));
+    expect(statuses(attacker)).toEqual([401, 401, 401, ...Array(9).fill(429)]);
+    for (const reply of attacker.slice(3)) expectRateLimited(reply);
+    // The attacker's address stays locked out of that account, even with the right password, on both transports.
+    expectRateLimited(await login(server, '127.0.0.2', owner, PASSWORD));
+    expectRateLimited(await login(server, '127.0.0.2', owner, PASSWORD, `${TRPC_PREFIX}/auth.login`));
+    // The owner, from another address, signs in at once: the refused attempts did not count towards the
+    // per-account ceiling (six), which they would have passed.
+    expect((await login(server, '127.0.0.3', owner, PASSWORD)).status).toBe(200);
   });
 
   it('clears the run of failures at an address on a correct password', async () => {
     const server = await startIsolatedServer('sqlite', { ...passwordLimits, RATE_LIMIT_FAILURES_PER_ACCOUNT: '100' });
-    try {
-      const owner = await registerOwner(server);
-      const typos = [];
-      for (let round = 0; round < 3; round++) {
-        typos.push(...(await attempts(2, () => login(server, '127.0.0.4', owner, 'a typo of mine'))));
-        typos.push(await login(server, '127.0.0.4', owner, PASSWORD));
-      }
-      expect(statuses(typos)).toEqual([401, 401, 200, 401, 401, 200, 401, 401, 200]);
-    } finally {
-      await server.close();
+    onTestFinished(() => server.close());
+    const owner = await registerOwner(server);
+    const typos = [];
+    for (let round = 0; round < 3; round++) {
+      typos.push(...(await attempts(2, () => login(server, '127.0.0.4', owner, 'a typo of mine'))));
+      typos.push(await login(server, '127.0.0.4', owner, PASSWORD));
     }
+    expect(statuses(typos)).toEqual([401, 401, 200, 401, 401, 200, 401, 401, 200]);
   });
 
   it('stops one address spraying a password over many accounts', async () => {
     const server = await startIsolatedServer('sqlite', { ...passwordLimits, RATE_LIMIT_FAILURES_PER_ADDRESS: '4' });
-    try {
-      const owner = await registerOwner(server);
-      const spray = await attempts(5, () => login(server, '127.0.0.5', uniqueLogin('victim'), 'Summer2024!'));
-      expect(statuses(spray)).toEqual([401, 401, 401, 401, 429]);
-      expectRateLimited(spray[4] as Reply);
-      expect((await login(server, '127.0.0.6', owner, PASSWORD)).status).toBe(200);
-    } finally {
-      await server.close();
-    }
+    onTestFinished(() => server.close());
+    const owner = await registerOwner(server);
+    const spray = await attempts(5, () => login(server, '127.0.0.5', uniqueLogin('victim'), 'Summer2024!'));
+    expect(statuses(spray)).toEqual([401, 401, 401, 401, 429]);
+    expectRateLimited(spray[4] as Reply);
+    expect((await login(server, '127.0.0.6', owner, PASSWORD)).status).toBe(200);
   });
 
   it('holds an account only after failures from many addresses (the per-account ceiling)', async () => {
     const server = await startIsolatedServer('sqlite', passwordLimits);
-    try {
-      const owner = await registerOwner(server);
-      const replies = [];
-      // Three failures from each of two addresses reach the ceiling of six; no single address could.
-      for (const from of ['127.0.0.7', '127.0.0.8']) {
-        replies.push(...(await attempts(3, () => login(server, from, owner, 'a distributed guess'))));
-      }
-      expect(statuses(replies)).toEqual([401, 401, 401, 401, 401, 401]);
-      expectRateLimited(await login(server, '127.0.0.9', owner, 'a distributed guess'));
-    } finally {
-      await server.close();
+    onTestFinished(() => server.close());
+    const owner = await registerOwner(server);
+    const replies = [];
+    // Three failures from each of two addresses reach the ceiling of six; no single address could.
+    for (const from of ['127.0.0.7', '127.0.0.8']) {
+      replies.push(...(await attempts(3, () => login(server, from, owner, 'a distributed guess'))));
     }
+    expect(statuses(replies)).toEqual([401, 401, 401, 401, 401, 401]);
+    expectRateLimited(await login(server, '127.0.0.9', owner, 'a distributed guess'));
   });
 });
 
@@ -191,23 +173,17 @@ describe('rate limiting: shared by several instances', () => {
       ctx.skip('Redis is not reachable at 127.0.0.1:6379');
     }
     const database = await createTestDatabase('sqlite');
-    try {
-      await expectSharedLimits(database, {
-        RATE_LIMIT_STORE: 'redis',
-        REDIS_PREFIX: `apiu-test-${randomBytes(4).toString('hex')}:`,
-      });
-    } finally {
-      await database.drop();
-    }
+    onTestFinished(() => database.drop());
+    await expectSharedLimits(database, {
+      RATE_LIMIT_STORE: 'redis',
+      REDIS_PREFIX: `apiu-test-${randomBytes(4).toString('hex')}:`,
+    });
   });
 
   it.skipIf(inject('mysqlServerUrl') === null)('through MySQL, without Redis', async () => {
     const database = await createTestDatabase('mysql');
-    try {
-      await expectSharedLimits(database, { RATE_LIMIT_STORE: 'mysql' });
-    } finally {
-      await database.drop();
-    }
+    onTestFinished(() => database.drop());
+    await expectSharedLimits(database, { RATE_LIMIT_STORE: 'mysql' });
   });
 
   /** A store that fails after start: every count fails, and sign-in goes on (unlimited, and logged). */

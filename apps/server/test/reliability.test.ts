@@ -2,7 +2,7 @@ import { type ClientRequest, request } from 'node:http';
 import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
 import { sql } from 'kysely';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { purgeExpired } from '../src/modules/auth/purge.js';
 import { CLOCK_TOLERANCE_MS } from '../src/modules/auth/tokens.js';
@@ -141,16 +141,13 @@ describe('graceful shutdown', () => {
 
   it('refuses to start, in one line, when a migration cannot be applied', async () => {
     const database = await createTestDatabase('sqlite');
+    onTestFinished(() => database.drop());
     const { db } = connect(database.url);
     await sql`create table users (id integer primary key)`.execute(db);
     await db.destroy();
-    try {
-      await expect(spawnServer({ DATABASE_URL: database.url })).rejects.toThrow(
-        /\nCannot start: table "users" already exists\n?$/,
-      );
-    } finally {
-      await database.drop();
-    }
+    await expect(spawnServer({ DATABASE_URL: database.url })).rejects.toThrow(
+      /\nCannot start: table "users" already exists\n?$/,
+    );
   });
 
   it('refuses to start, in one line, when the database cannot be reached', async () => {

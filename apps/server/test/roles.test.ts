@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, onTestFinished } from 'vitest';
 import { describeEachDatabase, rowCounts } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { type IsolatedServer, startIsolatedServer, startServer, uniqueLogin } from './support/server.js';
@@ -58,18 +58,15 @@ describeEachDatabase('roles', (dialect) => {
     expect(roleIn(admin.tokens.access_token)).toBe(1);
     expect((await api.register(newUser(1), admin.tokens.access_token)).status).toBe(403);
     const other = await startServer(server.database.url);
-    try {
-      const demoted = await restClient(other.url).call('POST', '/refresh', { token: admin.tokens.refresh_token });
-      expect(demoted.status).toBe(200);
-      expect(roleIn(demoted.body.access_token)).toBe(2);
+    onTestFinished(() => other.close());
+    const demoted = await restClient(other.url).call('POST', '/refresh', { token: admin.tokens.refresh_token });
+    expect(demoted.status).toBe(200);
+    expect(roleIn(demoted.body.access_token)).toBe(2);
 
-      await setRole(1);
-      const promoted = await api.call('POST', '/refresh', { token: demoted.body.refresh_token });
-      expect(roleIn(promoted.body.access_token)).toBe(1);
-      expect((await restClient(other.url).register(newUser(1), demoted.body.access_token)).status).toBe(201);
-    } finally {
-      await other.close();
-    }
+    await setRole(1);
+    const promoted = await api.call('POST', '/refresh', { token: demoted.body.refresh_token });
+    expect(roleIn(promoted.body.access_token)).toBe(1);
+    expect((await restClient(other.url).register(newUser(1), demoted.body.access_token)).status).toBe(201);
   });
 
   it('lets exactly one of many racing first accounts become admin', async () => {

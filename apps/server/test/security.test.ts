@@ -2,10 +2,10 @@ import { statSync } from 'node:fs';
 import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
 import { call, restClient } from './support/http.js';
-import { startServer, TEST_SECRET, type TestServer, uniqueLogin } from './support/server.js';
+import { isolatedServerForTest, startServer, TEST_SECRET, type TestServer, uniqueLogin } from './support/server.js';
 import { claimsOf, forgeToken, kidOf } from './support/tokens.js';
 
 describeEachDatabase('security', (dialect) => {
@@ -160,21 +160,18 @@ describeEachDatabase('security', (dialect) => {
       JWT_SECRET: 'the-next-secret-that-is-also-32-chars-long',
       JWT_PREVIOUS_SECRETS: TEST_SECRET,
     });
-    try {
-      expect((await call(rotated.url, 'GET', `${REST_PREFIX}/users`, { token: tokens.access_token })).status).toBe(200);
-      const fresh = await call(rotated.url, 'POST', `${REST_PREFIX}/refresh`, { token: tokens.refresh_token });
-      expect(fresh.status).toBe(200);
-      expect(kidOf(fresh.body.access_token)).not.toBe(kidOf(tokens.access_token));
-      // The old server does not know the new key.
-      const old = await call(server.url, 'GET', `${REST_PREFIX}/users`, { token: fresh.body.access_token });
-      expect(old.body.code).toBe('INVALID_TOKEN');
-      const unknownKid = forgeToken({}, { kid: 'no-such-key' });
-      expect((await call(rotated.url, 'GET', `${REST_PREFIX}/users`, { token: unknownKid })).body.code).toBe(
-        'INVALID_TOKEN',
-      );
-    } finally {
-      await rotated.close();
-    }
+    onTestFinished(() => rotated.close());
+    expect((await call(rotated.url, 'GET', `${REST_PREFIX}/users`, { token: tokens.access_token })).status).toBe(200);
+    const fresh = await call(rotated.url, 'POST', `${REST_PREFIX}/refresh`, { token: tokens.refresh_token });
+    expect(fresh.status).toBe(200);
+    expect(kidOf(fresh.body.access_token)).not.toBe(kidOf(tokens.access_token));
+    // The old server does not know the new key.
+    const old = await call(server.url, 'GET', `${REST_PREFIX}/users`, { token: fresh.body.access_token });
+    expect(old.body.code).toBe('INVALID_TOKEN');
+    const unknownKid = forgeToken({}, { kid: 'no-such-key' });
+    expect((await call(rotated.url, 'GET', `${REST_PREFIX}/users`, { token: unknownKid })).body.code).toBe(
+      'INVALID_TOKEN',
+    );
   });
 
   it('refuses an over-long token and an oversized header with the error shape', async () => {
@@ -199,16 +196,11 @@ describeEachDatabase('security', (dialect) => {
 
 describe('SQLite file', () => {
   it('is created readable and writable by its owner only, with its -wal and -shm files', async () => {
-    const database = await createTestDatabase('sqlite');
-    const server = await startServer(database.url);
-    try {
-      await restClient(server.url).signUp(uniqueLogin('mode'));
-      const path = database.url.slice('sqlite:'.length);
-      const modes = ['', '-wal', '-shm'].map((suffix) => (statSync(path + suffix).mode & 0o777).toString(8));
-      expect(modes).toEqual(['600', '600', '600']);
-    } finally {
-      await server.close();
-      await database.drop();
-    }
+    const server = await isolatedServerForTest('sqlite');
+    const { database } = server;
+    await restClient(server.url).signUp(uniqueLogin('mode'));
+    const path = database.url.slice('sqlite:'.length);
+    const modes = ['', '-wal', '-shm'].map((suffix) => (statSync(path + suffix).mode & 0o777).toString(8));
+    expect(modes).toEqual(['600', '600', '600']);
   });
 });

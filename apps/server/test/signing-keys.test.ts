@@ -10,7 +10,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { calculateJwkThumbprint, createLocalJWKSet, type JWK, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { spawnServer } from '../../../test-support/spawn-server.js';
 import { JWKS_PATH } from '../src/http/adapters/jwks.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
@@ -274,31 +274,26 @@ describeEachDatabase('token introspection', (dialect) => {
 describe('start-up without a configured key', () => {
   it('makes an Ed25519 key in development beside the SQLite file (0600), says so once, and keeps it', async () => {
     const database = await createTestDatabase('sqlite');
+    onTestFinished(() => database.drop());
     const dir = database.url.slice('sqlite:'.length).replace(/\/[^/]+$/, '');
     const keyFile = join(dir, 'jwt-signing-key.pem');
     const env = { NODE_ENV: 'development', JWT_SECRET: undefined, DATABASE_URL: database.url, LOG_LEVEL: 'warn' };
     const first = await spawnServer(env);
-    let token: string;
-    try {
-      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-      const key = createPrivateKey(readFileSync(keyFile, 'utf8'));
-      expect(first.output().match(/development Ed25519 key/g)).toHaveLength(1);
-      expect(first.output()).toContain(`just made in ${keyFile} (mode 0600)`);
-      const jwks = await (await fetch(first.url + JWKS_PATH)).json();
-      expect(jwks.keys.map((k: JWK) => k.kid)).toEqual([await thumbprint(key)]);
-      token = (await restClient(first.url).signUp(uniqueLogin('dev'))).tokens.access_token;
-      expect(headerOf(token)).toMatchObject({ alg: 'EdDSA', kid: await thumbprint(key) });
-    } finally {
-      await first.stop();
-    }
+    onTestFinished(() => first.stop());
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const key = createPrivateKey(readFileSync(keyFile, 'utf8'));
+    expect(first.output().match(/development Ed25519 key/g)).toHaveLength(1);
+    expect(first.output()).toContain(`just made in ${keyFile} (mode 0600)`);
+    const jwks = await (await fetch(first.url + JWKS_PATH)).json();
+    expect(jwks.keys.map((k: JWK) => k.kid)).toEqual([await thumbprint(key)]);
+    const token = (await restClient(first.url).signUp(uniqueLogin('dev'))).tokens.access_token;
+    expect(headerOf(token)).toMatchObject({ alg: 'EdDSA', kid: await thumbprint(key) });
+    // A restart: the first process gone, the second finds the key it left.
+    await first.stop();
     const second = await spawnServer(env);
-    try {
-      expect(second.output()).toContain(`kept in ${keyFile}`);
-      expect((await call(second.url, 'GET', `${REST_PREFIX}/users`, { token })).status).toBe(200);
-    } finally {
-      await second.stop();
-      await database.drop();
-    }
+    onTestFinished(() => second.stop());
+    expect(second.output()).toContain(`kept in ${keyFile}`);
+    expect((await call(second.url, 'GET', `${REST_PREFIX}/users`, { token })).status).toBe(200);
   });
 
   it('stops outside development, in one line, with no key and no secret, or with a malformed key', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { describeEachDatabase } from './support/databases.js';
 import { type Reply, restClient } from './support/http.js';
 import { type OperationClient, operationClient, transports } from './support/operations.js';
@@ -103,20 +103,17 @@ describeEachDatabase('listing users with filters', (dialect) => {
 describe('USERS_READABLE_BY=admins', () => {
   it('lets users read only their own account, and admins every one', async () => {
     const server = await startIsolatedServer('sqlite', { USERS_READABLE_BY: 'admins' });
-    try {
-      const api = restClient(server.url);
-      const admin = await api.signUp(uniqueLogin('reader.admin'), PASSWORD, 1);
-      const user = await api.signUp(uniqueLogin('reader.user'), PASSWORD);
-      const asUser = { token: user.tokens.access_token };
-      expect((await api.call('GET', '/users', asUser)).body.code).toBe('FORBIDDEN');
-      expect((await api.call('GET', `/users/${admin.user.id_user}`, asUser)).body.code).toBe('FORBIDDEN');
-      expect((await api.call('GET', `/users/${user.user.id_user}`, asUser)).status).toBe(200);
-      expect((await api.call('GET', '/me', asUser)).status).toBe(200);
-      const asAdmin = { token: admin.tokens.access_token };
-      expect((await api.call('GET', '/users', asAdmin)).body.items).toHaveLength(2);
-      expect((await api.call('GET', `/users/${user.user.id_user}`, asAdmin)).status).toBe(200);
-    } finally {
-      await server.close();
-    }
+    onTestFinished(() => server.close());
+    const api = restClient(server.url);
+    const admin = await api.signUp(uniqueLogin('reader.admin'), PASSWORD, 1);
+    const user = await api.signUp(uniqueLogin('reader.user'), PASSWORD);
+    const asUser = { token: user.tokens.access_token };
+    expect((await api.call('GET', '/users', asUser)).body.code).toBe('FORBIDDEN');
+    expect((await api.call('GET', `/users/${admin.user.id_user}`, asUser)).body.code).toBe('FORBIDDEN');
+    expect((await api.call('GET', `/users/${user.user.id_user}`, asUser)).status).toBe(200);
+    expect((await api.call('GET', '/me', asUser)).status).toBe(200);
+    const asAdmin = { token: admin.tokens.access_token };
+    expect((await api.call('GET', '/users', asAdmin)).body.items).toHaveLength(2);
+    expect((await api.call('GET', `/users/${user.user.id_user}`, asAdmin)).status).toBe(200);
   });
 });

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../test-support/spawn-server.js';
 import { ApiError, type ClientOptions, createTrpcClient, REST_PREFIX, TRPC_PREFIX } from '../src/index.js';
 import { apiUrl, PASSWORD, uniqueLogin } from './support/helpers.js';
-import { freePort } from './support/server.js';
 import { type Calls, transports } from './support/transports.js';
 
 /** Runs the same failing call on both transports and returns the two errors. */

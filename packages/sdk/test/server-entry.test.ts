@@ -2,11 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
+import { freePort, type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { createClient } from '../src/index.js';
 import { type AccessTokenClaims, ApiError, createIntrospector, createTokenVerifier } from '../src/server.js';
 import { countingFetch, PASSWORD, uniqueLogin } from './support/helpers.js';
-import { freePort } from './support/server.js';
 
 const ISSUER = 'https://accounts.example.test';
 const AUDIENCE = 'example-services';

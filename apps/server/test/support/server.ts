@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Dialect } from '@api-users/db';
-import { afterAll, beforeAll } from 'vitest';
-import { TEST_SECRET } from '../../../../test-support/spawn-server.js';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
+import { TEST_SECRET, TEST_SETTINGS, uniqueLogin } from '../../../../test-support/settings.js';
 import { loadConfig } from '../../src/config.js';
 import { type App, type AppOptions, buildApp } from '../../src/http/app.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
-export { TEST_SECRET };
+export { TEST_SECRET, uniqueLogin };
 
 export interface TestServer {
   url: string;
@@ -23,18 +22,7 @@ export async function startServer(
   env: Record<string, string | undefined> = {},
   options: AppOptions = {},
 ): Promise<TestServer> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    // Suites register and log in far more often than a person; the rate-limit suite turns limits back on.
-    RATE_LIMIT_PER_ADDRESS: '0',
-    RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
-    RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
-    RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
-    JWT_SECRET: TEST_SECRET,
-    DATABASE_URL: databaseUrl,
-    LOG_LEVEL: 'info',
-    ...env,
-  });
+  const config = loadConfig({ ...TEST_SETTINGS, DATABASE_URL: databaseUrl, ...env });
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _enc, done) {
@@ -53,9 +41,13 @@ export type IsolatedServer = TestServer & { database: TestDatabase };
 export async function startIsolatedServer(
   dialect: Dialect,
   env: Record<string, string | undefined> = {},
+  options: AppOptions = {},
 ): Promise<IsolatedServer> {
   const database = await createTestDatabase(dialect);
-  const server = await startServer(database.url, env);
+  const server = await startServer(database.url, env, options).catch(async (err: unknown) => {
+    await database.drop();
+    throw err;
+  });
   return {
     ...server,
     database,
@@ -64,6 +56,17 @@ export async function startIsolatedServer(
       await database.drop();
     },
   };
+}
+
+/** A server over a database of its own for the running test alone: both go when the test ends. */
+export async function isolatedServerForTest(
+  dialect: Dialect,
+  env: Record<string, string | undefined> = {},
+  options: AppOptions = {},
+): Promise<IsolatedServer> {
+  const server = await startIsolatedServer(dialect, env, options);
+  onTestFinished(() => server.close());
+  return server;
 }
 
 /**
@@ -78,6 +81,3 @@ export function useIsolatedServer(dialect: Dialect, env: Record<string, string> 
   afterAll(() => server.close());
   return server;
 }
-
-/** A login no other test (or parallel worker) uses. */
-export const uniqueLogin = (prefix = 'user') => `${prefix}.${randomBytes(5).toString('hex')}`;

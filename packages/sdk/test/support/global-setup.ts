@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
+import { spawnServer } from '../../../../test-support/spawn-server.js';
 import { createClient } from '../../src/index.js';
 import { PASSWORD } from './helpers.js';
-import { startServer } from './server.js';
 
 const ADMIN_LOGIN = 'sdk.admin';
 
@@ -16,7 +16,8 @@ declare module 'vitest' {
 
 /** One server for the whole run: test files share it and keep apart through logins of their own. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const server = await startServer();
+  // Short-lived access tokens, so renewals happen within a test.
+  const server = await spawnServer({ LOG_LEVEL: 'warn', ACCESS_TOKEN_TTL: '60' });
   project.provide('apiUrl', server.url);
   // The first account of the empty database may make itself admin: made before any test file runs.
   const admin = await createClient({ baseUrl: server.url }).auth.register({

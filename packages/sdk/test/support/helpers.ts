@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { REST_PREFIX } from '@api-users/contract';
 import { inject } from 'vitest';
 import type { Fetch } from '../../src/index.js';
@@ -8,8 +7,7 @@ export const adminLogin = (): string => inject('adminLogin');
 
 export const PASSWORD = 'a fine long password';
 
-/** A login no other test (or parallel worker) uses. */
-export const uniqueLogin = (prefix = 'sdk') => `${prefix}.${randomBytes(5).toString('hex')}`;
+export { uniqueLogin } from '../../../../test-support/settings.js';
 
 /** The real fetch, counting the requests whose URL contains `marker` (refresh calls, say). */
 export function countingFetch(marker: string): { fetch: Fetch; count: () => number } {
