@@ -2,7 +2,7 @@
 // and the preflight and measured autocannon runs against them.
 import { join } from 'node:path';
 import { CFG, elapsed, log, profArgs, SERVER_ENV, sleep, USER } from './config.mjs';
-import { BENCH_DIR, cannon, getJson, postJson, SERVER_MAIN, startServer } from './lib.mjs';
+import { BENCH_DIR, cannon, getJson, postJson, restPath, SERVER_MAIN, startServer } from './lib.mjs';
 
 /** Throws, with the end of its output, if the server process has gone. */
 export function assertAlive(server) {
@@ -54,14 +54,19 @@ export async function startApi(dialect, url, tag) {
 
 /** Registers the bench user (tolerating an existing one) and logs in. */
 export async function signIn(base) {
-  const reg = await postJson(`${base}/api/v1/register`, USER);
+  const reg = await postJson(`${base}${restPath('register')}`, USER);
   if (reg.status !== 201 && reg.status !== 409) throw new Error(`register answered ${reg.status}: ${reg.text}`);
-  const res = await postJson(`${base}/api/v1/login`, { login: USER.login, password: USER.password });
+  const res = await postJson(`${base}${restPath('login')}`, { login: USER.login, password: USER.password });
   if (res.status !== 200) throw new Error(`login answered ${res.status}: ${res.text}`);
   return res.body.access_token;
 }
 
-/** One GET that must answer 200 (and, for tRPC batches, no error inside): returns the body to expect. */
+/**
+ * One GET that must answer 200 (and, for tRPC batches, no error inside): returns the body to expect.
+ * @param {string} url
+ * @param {Record<string, string>} headers
+ * @param {(body: unknown) => boolean} [check]
+ */
 export async function preflight(url, headers, check = () => true) {
   const res = await getJson(url, headers);
   if (res.status !== 200 || !check(res.body)) {
@@ -92,7 +97,15 @@ export function warnLines(output) {
  */
 export class Api {
   constructor(dialect, url, tag, out) {
-    Object.assign(this, { dialect, url: null, dbUrl: url, tag, out, server: null, token: null });
+    this.dialect = dialect;
+    this.dbUrl = url;
+    this.tag = tag;
+    this.out = out;
+    /** @type {string | null} */
+    this.url = null;
+    this.server = null;
+    /** @type {string | null} */
+    this.token = null;
   }
 
   get auth() {

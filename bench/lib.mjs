@@ -5,7 +5,16 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { operations, REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import autocannon from 'autocannon';
+
+/** The REST path of an operation of the contract's table, its `:name` segments filled from `params`. */
+export const restPath = (name, params = {}) =>
+  REST_PREFIX + operations[name].path.replace(/:(\w+)/g, (_, key) => encodeURIComponent(String(params[key])));
+
+/** The tRPC path of one operation of the table, or of a batch of several. */
+export const trpcPath = (...names) =>
+  `${TRPC_PREFIX}/${names.map((name) => `${operations[name].router}.${operations[name].procedure}`).join(',')}`;
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(BENCH_DIR, '..');
@@ -50,7 +59,7 @@ export function freePort() {
     srv.unref();
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address());
       srv.close(() => resolve(port));
     });
   });
@@ -149,6 +158,11 @@ export async function getJson(url, headers = {}) {
 /**
  * One autocannon run, reduced to the figures the table needs. `expectBody` makes any different answer count
  * as a mismatch (reported with the errors).
+ */
+/**
+ * One autocannon run against `url`; `expectBody` makes any other answer count as an error.
+ * @param {{ url: string, connections: number, duration: number, method?: string, headers?: Record<string, string>,
+ *   body?: string, expectBody?: string }} options
  */
 export async function cannon({ url, connections, duration, method = 'GET', headers = {}, body, expectBody }) {
   const r = await autocannon({

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { assertAlive, measure, preflight } from './api.mjs';
 import { CFG, elapsed, log, USER } from './config.mjs';
-import { cannon, postJson } from './lib.mjs';
+import { cannon, postJson, restPath } from './lib.mjs';
 import { argon2Cost } from './micro.mjs';
 
 export async function measureLogins(api, out) {
@@ -18,19 +18,19 @@ export async function measureLogins(api, out) {
   // Logins: as many as the argon2 limit allows.
   const credentials = { login: USER.login, password: USER.password };
   const loginReq = (url) => ({
-    url: `${url}/api/v1/login`,
+    url: `${url}${restPath('login')}`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(credentials),
   });
   out.runs['REST POST /login'] = await api.scenario(async ({ url, server }) => {
-    for (let i = 0; i < 4; i++) await postJson(`${url}/api/v1/login`, credentials);
+    for (let i = 0; i < 4; i++) await postJson(`${url}${restPath('login')}`, credentials);
     return measure(`${dialect} login`, { ...loginReq(url), connections: CFG.loginConnections }, server);
   });
 
   // Login storm: GET by id (as at rest) and logins at once, from two autocannon instances.
   await api.scenario(async ({ url, auth, server }) => {
-    const byIdUrl = `${url}/api/v1/users/1`;
+    const byIdUrl = `${url}${restPath('userById', { id: 1 })}`;
     const expectBody = await preflight(byIdUrl, auth);
     const [get, logins] = await Promise.all([
       cannon({ url: byIdUrl, headers: auth, connections: C, duration: CFG.duration, expectBody }),

@@ -105,7 +105,7 @@ export async function revocationCheckCost(url, claims, { n = 5000, inFlight = 10
 /** One page of 50 by keyset vs by OFFSET at the same depth, straight through kysely (ms per query). */
 export async function pagingCost(url, depth) {
   const { db } = connect(url);
-  const columns = ['id_user', 'user_name', 'login', 'user_role', 'created_at'];
+  const columns = /** @type {const} */ (['id_user', 'user_name', 'login', 'user_role', 'created_at']);
   try {
     const keyset = () =>
       db.selectFrom('users').select(columns).where('id_user', '>', depth).orderBy('id_user').limit(51).execute();
@@ -130,6 +130,7 @@ export async function filterCost(url, depth, rows) {
   const ctx = { db, config: { usersReadableBy: 'everyone' }, caller: { userId: 1, role: 1 } };
   const page = (input) => () => listUsers(ctx, { limit: 50, ...input });
   const last = `u${String(rows - 10).padStart(8, '0')}`;
+  /** @type {[string, { role?: number, cursor?: string, disabled?: boolean, q?: string }][]} */
   const cases = [
     ['role=2, page 1', { role: 2 }],
     [`role=2, cursor=${depth}`, { role: 2, cursor: String(depth) }],

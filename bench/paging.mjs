@@ -3,6 +3,7 @@
 import { Api, measure, preflight } from './api.mjs';
 import { CFG, elapsed, log } from './config.mjs';
 import { createDatabase, migrateAndSeed } from './databases.mjs';
+import { restPath } from './lib.mjs';
 import { filterCost, pagingCost } from './micro.mjs';
 
 export async function measurePaging(out) {
@@ -23,8 +24,8 @@ export async function measurePaging(out) {
         [`REST GET /users?limit=50&role=2&cursor=${CFG.deepCursor}`, `limit=50&role=2&cursor=${CFG.deepCursor}`],
       ]) {
         out.runs[label] = await api.scenario(async ({ url, auth, server }) => {
-          const pageUrl = `${url}/api/v1/users?${query}`;
-          const expectBody = await preflight(pageUrl, auth, (body) => body.items?.length === 50);
+          const pageUrl = `${url}${restPath('listUsers')}?${query}`;
+          const expectBody = await preflight(pageUrl, auth, (/** @type {any} */ body) => body.items?.length === 50);
           return measure(`${dialect} ${label}`, { url: pageUrl, headers: auth, connections: C, expectBody }, server);
         });
       }

@@ -1,7 +1,6 @@
 // bench/results.md from what a run measured: the tables, the costs, the PASS/FAIL targets and the notes.
 import os from 'node:os';
 import { CFG, cores, elapsed, quick, started } from './config.mjs';
-import { FAST_PATH_MIN_GAIN, TARGETS, versusTargets } from './versus.mjs';
 
 const fmt = (n, digits = 0) => (n === null || n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
 const pct = (x) => `${(x * 100).toFixed(0)} %`;
@@ -66,38 +65,6 @@ export function buildReport(ctx) {
   P(
     'errors = socket errors + timeouts + answers whose body differed from the expected one (GETs are checked byte for byte against a preflight answer).',
   );
-  P();
-
-  P('## Against a hand-written route');
-  P();
-  P(
-    `bench/handwritten-server.mjs does the same work as the server's two GETs and nothing else (see bench/README.md). Each pair ran ${CFG.rounds} alternating round(s) of ${CFG.versusDuration} s after ${CFG.warmup} s of warm-up, ${CFG.connections} connections, on the 200-user database; req/s are the medians. Targets: ours ÷ hand-written ≥ ${TARGETS.sqlite} on SQLite and ≥ ${TARGETS.mysql} on MySQL for REST by id; list and tRPC within 10 % of that (≥ 0.9 × the target).`,
-  );
-  P();
-  P('| database | ours | against | ours req/s | hand-written req/s | ratio | each round | threshold | result |');
-  P('|---|---|---|--:|--:|--:|---|--:|---|');
-  for (const d of dialects) {
-    if (!d.versus) continue;
-    for (const r of versusTargets(d.dialect, d.versus)) {
-      P(
-        `| ${d.dialect} | ${r.label} | GET ${r.against} | ${fmt(r.ours)} | ${fmt(r.theirs)} | ${r.ratio.toFixed(2)} | ${r.roundRatios.map((x) => x.toFixed(2)).join(' ')} | ≥ ${r.threshold.toFixed(2)} | ${r.pass ? 'PASS' : '**FAIL**'} |`,
-      );
-    }
-  }
-  P();
-  P(
-    `tRPC queries are answered by adapters/trpc.ts's own path, a second copy of tRPC's wire format kept only while it is worth ≥ ${FAST_PATH_MIN_GAIN}× (a \`trpc-accept\` header sends the same query through tRPC's own handler; trpc-query-path.test.ts holds the two to one answer):`,
-  );
-  P();
-  P("| database | own path req/s | tRPC's handler req/s | gain | each round | threshold | result |");
-  P('|---|--:|--:|--:|---|--:|---|');
-  for (const d of dialects) {
-    const f = d.fastPath;
-    if (!f) continue;
-    P(
-      `| ${d.dialect} | ${fmt(f.fast)} | ${fmt(f.trpc)} | ${f.gain.toFixed(2)}× | ${f.roundRatios.map((x) => x.toFixed(2)).join(' ')} | ≥ ${FAST_PATH_MIN_GAIN}× | ${f.gain >= FAST_PATH_MIN_GAIN ? 'PASS' : '**FAIL**'} |`,
-    );
-  }
   P();
 
   P('## Costs');
@@ -174,8 +141,6 @@ export function buildReport(ctx) {
     const result = { skip: 'SKIP', info: 'information' }[pass] ?? (pass ? 'PASS' : '**FAIL**');
     P(`| ${name} | ${measured} | ${threshold} | ${result} |`);
   };
-  const mysql = dialects.find((d) => d.dialect === 'mysql');
-  if (!mysql || mysql.skipped) T('MySQL: the hand-written route comparison', 'n/a', 'runs', 'skip');
   for (const d of dialects) {
     if (d.skipped) continue;
     if (d.failed) {
@@ -185,17 +150,6 @@ export function buildReport(ctx) {
     const r = d.runs;
     const byId = r['REST GET /users/:id'];
     const list = r['REST GET /users?limit=50'];
-    for (const v of versusTargets(d.dialect, d.versus ?? [])) {
-      T(`${d.dialect}: ${v.label} ÷ the hand-written route`, v.ratio.toFixed(2), `≥ ${v.threshold.toFixed(2)}`, v.pass);
-    }
-    if (d.fastPath) {
-      T(
-        `${d.dialect}: tRPC query fast path ÷ tRPC's own handler`,
-        `${d.fastPath.gain.toFixed(2)}×`,
-        `≥ ${FAST_PATH_MIN_GAIN}×`,
-        d.fastPath.gain >= FAST_PATH_MIN_GAIN,
-      );
-    }
     T(`${d.dialect}: authenticated GET by id ÷ bare Fastify`, pct(byId.rps / baseRps), '', 'info');
     const tId = r['tRPC users.byId'].rps / byId.rps;
     T(`${d.dialect}: tRPC users.byId vs REST req/s`, pct(tId), '≥ 80 %', tId >= 0.8);

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Load benchmark of the real server (SQLite and MySQL), every figure set against baselines measured in the same
 // invocation. Prints the tables and writes bench/results.md. See bench/README.md. Each part measures one thing:
-// transport.mjs (REST/tRPC GETs, and against the hand-written route), logins.mjs (argon2-bound logins and the
-// storm), paging.mjs (a million users), micro.mjs (in-process costs); report.mjs writes the results.
+// transport.mjs (REST/tRPC GETs), logins.mjs (argon2-bound logins and the storm), paging.mjs (a million users),
+// micro.mjs (in-process costs); report.mjs writes the results. The comparison with the hand-written route is
+// tools/versus.mjs, run on its own (`pnpm bench:versus`).
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +49,7 @@ async function runDialect(dialect) {
     await migrateAndSeed(dialect, small.url, 200);
     const api = new Api(dialect, small.url, 'main', out);
     try {
-      await measureTransports(api, out, small.url);
+      await measureTransports(api, out);
 
       // Revocation check (the guard's SELECT), timed directly while the server idles.
       await api.ensure();
@@ -166,7 +167,9 @@ async function main() {
   writeFileSync(CFG.out, `${text}\n`);
   formatMarkdown(CFG.out);
   console.log(readFileSync(CFG.out, 'utf8'));
-  log(`wrote ${CFG.out}${CFG.cpuProf ? `; CPU profiles in ${PROFILE_DIR} (node bench/profile-top.mjs <file>)` : ''}`);
+  log(
+    `wrote ${CFG.out}${CFG.cpuProf ? `; CPU profiles in ${PROFILE_DIR} (node bench/tools/profile-top.mjs <file>)` : ''}`,
+  );
   const failed = targets.filter((t) => t.pass === false).length;
   if (failed && process.env.BENCH_STRICT === '1') process.exitCode = 1;
 }

@@ -4,6 +4,7 @@
 // Prints the figures and writes bench/soak-results.md.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
 import { createDatabase, mysqlVersion, removeTempDir } from './databases.mjs';
 import { BENCH_DIR, formatMarkdown, median, RATE_LIMITS_OFF, rssMiB, SERVER_MAIN, startServer } from './lib.mjs';
@@ -33,7 +34,7 @@ async function stepOn(run, method, path, { json, token, expect }) {
   const headers = {};
   if (json !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}/api/v1${path}`, {
+  const res = await fetch(`${base}${REST_PREFIX}${path}`, {
     method,
     headers,
     ...(json === undefined ? {} : { body: JSON.stringify(json) }),

@@ -1,21 +1,22 @@
-// What each transport costs: REST and tRPC GETs (single and batched) on the 200-user database, then the same
-// against the hand-written route and the tRPC fast path against tRPC's own handler (versus.mjs).
+// What each transport costs: REST and tRPC GETs (single and batched) on the 200-user database. The same against
+// the hand-written route, and the tRPC fast path against tRPC's own handler, are tools/versus.mjs's own run.
 import { measure, preflight, trpcInput } from './api.mjs';
-import { CFG, elapsed, log, profArgs, SERVER_ENV } from './config.mjs';
-import { startHandwritten, trpcFastPathGain, versusHandwritten } from './versus.mjs';
+import { CFG } from './config.mjs';
+import { restPath, trpcPath } from './lib.mjs';
 
-export async function measureTransports(api, out, dbUrl) {
+export async function measureTransports(api, out) {
   const { dialect } = out;
   const C = CFG.connections;
+  /** @type {[string, string, boolean, ((body: any) => boolean)?][]} */
   const scenarios = [
     ['app /healthz (no auth, no DB)', '/healthz', false],
-    ['REST GET /users/:id', '/api/v1/users/1', true],
-    ['REST GET /users?limit=50', '/api/v1/users?limit=50', true],
-    ['tRPC users.byId', `/trpc/users.byId?input=${trpcInput({ id: 1 })}`, true],
-    ['tRPC users.list (50)', `/trpc/users.list?input=${trpcInput({ limit: 50 })}`, true],
+    ['REST GET /users/:id', restPath('userById', { id: 1 }), true],
+    ['REST GET /users?limit=50', `${restPath('listUsers')}?limit=50`, true],
+    ['tRPC users.byId', `${trpcPath('userById')}?input=${trpcInput({ id: 1 })}`, true],
+    ['tRPC users.list (50)', `${trpcPath('listUsers')}?input=${trpcInput({ limit: 50 })}`, true],
     [
       'tRPC batch byId+list',
-      `/trpc/users.byId,users.list?batch=1&input=${trpcInput({ 0: { id: 1 }, 1: { limit: 50 } })}`,
+      `${trpcPath('userById', 'listUsers')}?batch=1&input=${trpcInput({ 0: { id: 1 }, 1: { limit: 50 } })}`,
       true,
       (body) => Array.isArray(body) && body.every((r) => r.result?.data !== undefined),
     ],
@@ -26,29 +27,5 @@ export async function measureTransports(api, out, dbUrl) {
       const expectBody = await preflight(url + path, headers, check);
       return measure(`${dialect} ${label}`, { url: url + path, headers, connections: C, expectBody }, server);
     });
-  }
-
-  // The hand-written route on the same database, in alternating rounds with ours (versus.mjs).
-  const theirs = await startHandwritten({
-    dbUrl,
-    env: SERVER_ENV,
-    nodeArgs: profArgs(`hand-written-${dialect}`),
-  });
-  try {
-    const runOptions = {
-      rounds: CFG.rounds,
-      duration: CFG.versusDuration,
-      warmup: CFG.warmup,
-      connections: C,
-      log: (line) => log(`${elapsed()} ${dialect} ${line}`),
-    };
-    out.versus = await api.scenario(({ server, auth }) =>
-      versusHandwritten({ ours: server, theirs, headers: auth, ...runOptions }),
-    );
-    out.fastPath = await api.scenario(({ server, auth }) =>
-      trpcFastPathGain({ ours: server, headers: auth, ...runOptions }),
-    );
-  } finally {
-    await theirs.stop();
   }
 }

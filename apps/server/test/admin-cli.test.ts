@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@api-users/db';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
+import { afterAll, expect, it } from 'vitest';
+import { describeEachDatabase, useTestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -32,15 +32,9 @@ function admin(databaseUrl: string, args: string[], stdin = '') {
 }
 
 describeEachDatabase('admin CLI', (dialect) => {
-  let database: TestDatabase;
+  const database = useTestDatabase(dialect);
   let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(dialect);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database.drop();
-  });
+  afterAll(() => server?.close());
 
   it('creates an admin on an empty database, reading the password from stdin, and audits it', async () => {
     const created = await admin(

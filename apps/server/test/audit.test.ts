@@ -1,15 +1,9 @@
 import { TRPC_PREFIX } from '@api-users/contract';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeEachDatabase, lastAuditEvent, type TestDatabase } from './support/databases.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeEachDatabase, lastAuditEvent } from './support/databases.js';
 import { call, type Reply, restClient } from './support/http.js';
 import { type OperationClient, operationClient, transports } from './support/operations.js';
-import {
-  isolatedServerForTest,
-  startServer,
-  type TestServer,
-  uniqueLogin,
-  useIsolatedServer,
-} from './support/server.js';
+import { isolatedServerForTest, uniqueLogin, useIsolatedServer } from './support/server.js';
 import { claimsOf } from './support/tokens.js';
 
 const PASSWORD = 'a fine long password';
@@ -28,17 +22,10 @@ interface Expected {
 
 describeEachDatabase('audit log', (dialect) => {
   describe.each(transports)('over %s', (transport) => {
-    let database: TestDatabase;
-    let server: TestServer;
+    const server = useIsolatedServer(dialect);
     let send: OperationClient;
-    beforeAll(async () => {
-      database = await createTestDatabase(dialect);
-      server = await startServer(database.url);
+    beforeAll(() => {
       send = operationClient(server.url, transport);
-    });
-    afterAll(async () => {
-      await server.close();
-      await database.drop();
     });
 
     it('holds exactly the events of a scripted session, newest first, and no secret', async () => {

@@ -1,6 +1,6 @@
 import { connect } from '@api-users/db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeEachDatabase, rowCounts, type TestDatabase } from './support/databases.js';
+import { describeEachDatabase, rowCounts, useTestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { startServer, type TestServer, uniqueLogin, useIsolatedServer } from './support/server.js';
 
@@ -37,16 +37,14 @@ describeEachDatabase('concurrency', (dialect) => {
 });
 
 describeEachDatabase('concurrent demotions', (dialect) => {
-  let database: TestDatabase;
+  const database = useTestDatabase(dialect);
   let a: TestServer;
   let b: TestServer;
   beforeAll(async () => {
-    database = await createTestDatabase(dialect);
     [a, b] = await Promise.all([startServer(database.url), startServer(database.url)]);
   });
   afterAll(async () => {
     await Promise.all([a.close(), b.close()]);
-    await database.drop();
   });
 
   it('leaves exactly one enabled admin after 50 concurrent demotions of the last two, on two instances', async () => {

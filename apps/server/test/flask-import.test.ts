@@ -11,6 +11,7 @@ import {
   rowCounts,
   storedHash,
   type TestDatabase,
+  useTestDatabase,
 } from './support/databases.js';
 import { FLASK_PASSWORDS, FLASK_ROWS, loadFlaskFixture } from './support/flask-fixture.js';
 import { restClient } from './support/http.js';
@@ -74,15 +75,9 @@ describe.skipIf(inject('mysqlServerUrl') === null)('import from the Flask servic
   };
 
   describeEachDatabase('into an empty database', (dialect: Dialect) => {
-    let database: TestDatabase;
+    const database = useTestDatabase(dialect);
     let server: TestServer | undefined;
-    beforeAll(async () => {
-      database = await createTestDatabase(dialect);
-    });
-    afterAll(async () => {
-      await server?.close();
-      await database.drop();
-    });
+    afterAll(() => server?.close());
 
     it('a dry run reports every row and writes nothing', async () => {
       const { db } = connect(database.url);
@@ -307,11 +302,7 @@ describe.skipIf(inject('mysqlServerUrl') === null)('import from the Flask servic
 });
 
 describeEachDatabase('what Flask allowed that our rules now do too', (dialect: Dialect) => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase(dialect);
-  });
-  afterAll(() => database.drop());
+  const database = useTestDatabase(dialect);
 
   it('names up to 128 characters, as the Flask table had', async () => {
     const server = await startServer(database.url);

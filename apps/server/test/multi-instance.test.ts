@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
+import { describeEachDatabase, useTestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { startServer, type TestServer, uniqueLogin } from './support/server.js';
 
 describeEachDatabase('two instances on one database', (dialect) => {
-  let database: TestDatabase;
+  const database = useTestDatabase(dialect);
   let a: TestServer;
   let b: TestServer;
   let root: { access_token: string };
   beforeAll(async () => {
-    database = await createTestDatabase(dialect);
     // Both run migrations at start, at the same time: the migration lock lets exactly one apply them.
     [a, b] = await Promise.all([startServer(database.url), startServer(database.url)]);
     // The first account of the empty database makes itself admin.
@@ -17,7 +16,6 @@ describeEachDatabase('two instances on one database', (dialect) => {
   });
   afterAll(async () => {
     await Promise.all([a.close(), b.close()]);
-    await database.drop();
   });
 
   it('refuses at once, on the other instance, a token revoked through one', async () => {

@@ -1,16 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createPasswordHasher, OWASP_ARGON2 } from '../src/modules/auth/passwords.js';
-import { createTestDatabase, describeEachDatabase, storedHash, type TestDatabase } from './support/databases.js';
+import { describeEachDatabase, storedHash, useTestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { startServer, uniqueLogin } from './support/server.js';
 
 describeEachDatabase('password storage', (dialect) => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase(dialect);
-  });
-  afterAll(() => database.drop());
+  const database = useTestDatabase(dialect);
 
   it('stores argon2id with OWASP parameters and rehashes on login when the parameters change', async () => {
     const login = uniqueLogin('rehash');

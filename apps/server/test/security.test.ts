@@ -2,23 +2,14 @@ import { statSync } from 'node:fs';
 import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { describeEachDatabase } from './support/databases.js';
 import { call, restClient } from './support/http.js';
-import { isolatedServerForTest, startServer, TEST_SECRET, type TestServer, uniqueLogin } from './support/server.js';
+import { isolatedServerForTest, startServer, TEST_SECRET, uniqueLogin, useIsolatedServer } from './support/server.js';
 import { claimsOf, forgeToken, kidOf } from './support/tokens.js';
 
 describeEachDatabase('security', (dialect) => {
-  let server: TestServer;
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase(dialect);
-    server = await startServer(database.url, { CORS_ORIGINS: 'https://app.example.com' });
-  });
-  afterAll(async () => {
-    await server.close();
-    await database.drop();
-  });
+  const server = useIsolatedServer(dialect, { CORS_ORIGINS: 'https://app.example.com' });
 
   it('refuses the most common passwords', async () => {
     const res = await restClient(server.url).register({
@@ -56,7 +47,7 @@ describeEachDatabase('security', (dialect) => {
   it('refuses the tokens of a user deleted behind its back (foreign keys off), on every check', async () => {
     const api = restClient(server.url);
     const { user, tokens } = await api.signUp(uniqueLogin('gone'));
-    const { db } = connect(database.url);
+    const { db } = connect(server.database.url);
     try {
       await db.connection().execute(async (conn) => {
         await (dialect === 'mysql' ? sql`set foreign_key_checks = 0` : sql`pragma foreign_keys = off`).execute(conn);
@@ -91,7 +82,7 @@ describeEachDatabase('security', (dialect) => {
     const rotated = await api.call('POST', '/refresh', { token: tokens.refresh_token });
     expect(rotated.status).toBe(200);
     const { sid } = claimsOf(tokens.refresh_token);
-    const { db } = connect(database.url);
+    const { db } = connect(server.database.url);
     try {
       // Signed in 90 days and a minute ago (the default SESSION_MAX_AGE is 90 days).
       const signedIn = Date.now() - (90 * 86400 + 60) * 1000;
@@ -156,7 +147,7 @@ describeEachDatabase('security', (dialect) => {
 
   it('accepts tokens of a previous secret after rotation, and refuses unknown key ids', async () => {
     const { tokens } = await restClient(server.url).signUp(uniqueLogin('rotate'));
-    const rotated = await startServer(database.url, {
+    const rotated = await startServer(server.database.url, {
       JWT_SECRET: 'the-next-secret-that-is-also-32-chars-long',
       JWT_PREVIOUS_SECRETS: TEST_SECRET,
     });

@@ -13,7 +13,7 @@ import { calculateJwkThumbprint, createLocalJWKSet, type JWK, jwtVerify } from '
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { spawnServer } from '../../../test-support/spawn-server.js';
 import { JWKS_PATH } from '../src/http/adapters/jwks.js';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
+import { createTestDatabase, describeEachDatabase, type TestDatabase, useTestDatabase } from './support/databases.js';
 import { call, restClient } from './support/http.js';
 import { startServer, TEST_SECRET, type TestServer, uniqueLogin } from './support/server.js';
 import { claimsOf, forgeToken, headerOf, kidOf, signAsBefore } from './support/tokens.js';
@@ -31,20 +31,14 @@ describeEachDatabase('signing keys', (dialect) => {
   const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   /** Signs with the Ed25519 key, keeps accepting TEST_SECRET's tokens, and names itself and its audience. */
   const edServer = { JWT_SIGNING_KEY: pkcs8(ed), JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE };
-  let database: TestDatabase;
+  const database = useTestDatabase(dialect);
   const servers: TestServer[] = [];
   const serve = async (env: Record<string, string | undefined> = {}) => {
     const server = await startServer(database.url, env);
     servers.push(server);
     return server;
   };
-  beforeAll(async () => {
-    database = await createTestDatabase(dialect);
-  });
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.close()));
-    await database.drop();
-  });
+  afterAll(() => Promise.all(servers.map((s) => s.close())));
   const users = (server: TestServer, token: string) => call(server.url, 'GET', `${REST_PREFIX}/users`, { token });
 
   it('signs with an Ed25519 key as RFC 9068 access tokens, and publishes only public keys, cacheable', async () => {

@@ -53,6 +53,10 @@ export const inputString = () =>
  */
 export const foldText = (s: string): string => s.normalize('NFKC').toLowerCase();
 
+/** A keyset page of items: pass `next_cursor` as the next request's `cursor` (null on the last page). */
+const pageOf = <T extends z.ZodType>(item: T, id: string) =>
+  z.object({ items: z.array(item), next_cursor: z.string().nullable() }).register(schemaNames, { id });
+
 /** 1 = admin, 2 = user. */
 export const UserRoleSchema = z.union([z.literal(1), z.literal(2)]);
 export type UserRole = z.infer<typeof UserRoleSchema>;
@@ -238,12 +242,7 @@ export const UserSchema = z
   .register(schemaNames, { id: 'User' });
 export type User = z.infer<typeof UserSchema>;
 
-export const UserPageSchema = z
-  .object({
-    items: z.array(UserSchema),
-    next_cursor: z.string().nullable(),
-  })
-  .register(schemaNames, { id: 'UserPage' });
+export const UserPageSchema = pageOf(UserSchema, 'UserPage');
 
 export const TokenPairSchema = z
   .object({
@@ -313,12 +312,7 @@ export const SessionSchema = z.object({
 });
 export type Session = z.infer<typeof SessionSchema>;
 
-export const SessionPageSchema = z
-  .object({
-    items: z.array(SessionSchema),
-    next_cursor: z.string().nullable(),
-  })
-  .register(schemaNames, { id: 'SessionPage' });
+export const SessionPageSchema = pageOf(SessionSchema, 'SessionPage');
 
 export const AuditEventSchema = z.object({
   id: z.number().int(),
@@ -337,12 +331,7 @@ export const AuditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 
-export const AuditPageSchema = z
-  .object({
-    items: z.array(AuditEventSchema),
-    next_cursor: z.string().nullable(),
-  })
-  .register(schemaNames, { id: 'AuditPage' });
+export const AuditPageSchema = pageOf(AuditEventSchema, 'AuditPage');
 
 export const SetupSchema = z
   .object({

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Dialect } from '@api-users/db';
 import { createConnection } from 'mysql2/promise';
-import { afterAll, describe, inject } from 'vitest';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
 // The type of `inject('mysqlServerUrl')`, for suites of other packages that use these helpers.
 import type {} from './global-setup.js';
 
@@ -41,6 +41,16 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
       await conn.end();
     },
   };
+}
+
+/** A database of its own for the suite, made before its tests and dropped after them (filled in by then). */
+export function useTestDatabase(dialect: Dialect): TestDatabase {
+  const database = {} as TestDatabase;
+  beforeAll(async () => {
+    Object.assign(database, await createTestDatabase(dialect));
+  });
+  afterAll(() => database.drop());
+  return database;
 }
 
 /** Runs a suite once per database: SQLite always, MySQL when reachable (global setup says why when not). */

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 /**
  * The OWASP REST headers for JSON answers: nothing to render, nothing to frame, nothing to cache (token
  * answers must not be stored, RFC 6749 §5.1).
- * @public imported by bench/handwritten-server.mjs from the build, so the baseline sends the same headers
+ * @public imported by bench/tools/handwritten-server.mjs from the build, so the baseline sends the same headers
  */
 export const API_SECURITY_HEADERS = {
   'cache-control': 'no-store',

@@ -4,8 +4,16 @@
 // the failed-login floor must hide the legacy verifications' cost. Also prints what each hash costs to verify.
 import { pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
 import { connect } from '@api-users/db';
-import { createDatabase, removeTempDir } from './databases.mjs';
-import { postJson, RATE_LIMITS_OFF, requireFromServer, SERVER_DIR, SERVER_MAIN, startServer } from './lib.mjs';
+import { createDatabase, removeTempDir } from '../databases.mjs';
+import {
+  postJson,
+  RATE_LIMITS_OFF,
+  requireFromServer,
+  restPath,
+  SERVER_DIR,
+  SERVER_MAIN,
+  startServer,
+} from '../lib.mjs';
 
 const ROUNDS = Number(process.env.TIMING_ROUNDS ?? 300);
 const LEGACY_ROUNDS = Number(process.env.LEGACY_ROUNDS ?? 40);
@@ -35,7 +43,7 @@ async function measure(url, kinds, rounds) {
   for (let i = 0; i < rounds; i++) {
     for (const [kind, body] of Object.entries(kinds)) {
       const started = process.hrtime.bigint();
-      const res = await postJson(`${url}/api/v1/login`, body());
+      const res = await postJson(`${url}${restPath('login')}`, body());
       times[kind].push(Number(process.hrtime.bigint() - started) / 1e6);
       bodies.add(`${res.status} ${res.text}`);
     }
@@ -103,7 +111,11 @@ try {
   // 1. Only argon2 hashes stored: no floor.
   let server = await start();
   const login = `timing.${process.pid}`;
-  await postJson(`${server.url}/api/v1/register`, { user_name: 'Timing', login, password: 'the right password' });
+  await postJson(`${server.url}${restPath('register')}`, {
+    user_name: 'Timing',
+    login,
+    password: 'the right password',
+  });
   pass &&= report(
     `\nfailed logins, only argon2 hashes stored, ${ROUNDS} of each, interleaved:`,
     await measure(
@@ -151,12 +163,18 @@ try {
   console.log('first successful login of an imported account (legacy verify + argon2id hash + update), once each:');
   for (const legacyLogin of ['legacy.pbkdf2', 'legacy.scrypt']) {
     const started = performance.now();
-    const res = await postJson(`${server.url}/api/v1/login`, { login: legacyLogin, password: 'legacy password' });
+    const res = await postJson(`${server.url}${restPath('login')}`, {
+      login: legacyLogin,
+      password: 'legacy password',
+    });
     console.log(`  ${legacyLogin.padEnd(38)} ${res.status} in ${ms(performance.now() - started)}`);
     pass &&= res.status === 200;
   }
   const started = performance.now();
-  const again = await postJson(`${server.url}/api/v1/login`, { login: 'legacy.pbkdf2', password: 'legacy password' });
+  const again = await postJson(`${server.url}${restPath('login')}`, {
+    login: 'legacy.pbkdf2',
+    password: 'legacy password',
+  });
   console.log(
     `  ${'legacy.pbkdf2 again (now argon2id)'.padEnd(38)} ${again.status} in ${ms(performance.now() - started)}`,
   );

@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { REST_PREFIX } from '@api-users/contract';
 import Fastify from 'fastify';
-import { requireFromDb, requireFromServer, SERVER_DIR } from './lib.mjs';
+import { requireFromDb, requireFromServer, SERVER_DIR } from '../lib.mjs';
 
 const { createVerifier } = requireFromServer('fast-jwt');
 const { API_SECURITY_HEADERS } = await import(
@@ -100,7 +101,7 @@ app.addHook('onSend', async (req, reply) => {
   reply.headers(API_SECURITY_HEADERS);
 });
 
-app.get('/api/v1/users/:id', async (req, reply) => {
+app.get(`${REST_PREFIX}/users/:id`, async (req, reply) => {
   if (!(await guard(req, reply))) return reply;
   const id = Number(req.params.id);
   const [row] = await db.all(BY_ID, [id]);
@@ -108,7 +109,7 @@ app.get('/api/v1/users/:id', async (req, reply) => {
   return toUser(row);
 });
 
-app.get('/api/v1/users', async (req, reply) => {
+app.get(`${REST_PREFIX}/users`, async (req, reply) => {
   if (!(await guard(req, reply))) return reply;
   const limit = Number(req.query.limit ?? 20);
   const cursor = req.query.cursor;

@@ -5,27 +5,30 @@
 // (BENCH_ONLY=<regex> picks pairs by label; BENCH_CPU_PROF=1 writes both servers' profiles to bench/profiles/).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { preflight, signIn, startApi, trpcInput } from './api.mjs';
-import { CFG, profArgs, SERVER_ENV } from './config.mjs';
-import { createDatabase, migrateAndSeed, mysqlVersion, removeTempDir } from './databases.mjs';
-import { BENCH_DIR, cannon, median, startServer } from './lib.mjs';
+import { preflight, signIn, startApi, trpcInput } from '../api.mjs';
+import { CFG, profArgs, SERVER_ENV } from '../config.mjs';
+import { createDatabase, migrateAndSeed, mysqlVersion, removeTempDir } from '../databases.mjs';
+import { BENCH_DIR, cannon, median, restPath, startServer, trpcPath } from '../lib.mjs';
 
 /** ours ÷ hand-written by-id, at or above which the target passes; list and tRPC may be 10 % lower. */
 export const TARGETS = { sqlite: 0.7, mysql: 0.85 };
 export const SIDE_SLACK = 0.9;
 
+const BY_ID = restPath('userById', { id: 1 });
+const LIST = `${restPath('listUsers')}?limit=50`;
+
 /** [label, our path, the hand-written path it is held against] */
 const PAIRS = [
-  ['REST GET /users/:id', '/api/v1/users/1', '/api/v1/users/1'],
-  ['REST GET /users?limit=50', '/api/v1/users?limit=50', '/api/v1/users?limit=50'],
-  ['tRPC users.byId', `/trpc/users.byId?input=${trpcInput({ id: 1 })}`, '/api/v1/users/1'],
-  ['tRPC users.list (50)', `/trpc/users.list?input=${trpcInput({ limit: 50 })}`, '/api/v1/users?limit=50'],
+  ['REST GET /users/:id', BY_ID, BY_ID],
+  ['REST GET /users?limit=50', LIST, LIST],
+  ['tRPC users.byId', `${trpcPath('userById')}?input=${trpcInput({ id: 1 })}`, BY_ID],
+  ['tRPC users.list (50)', `${trpcPath('listUsers')}?input=${trpcInput({ limit: 50 })}`, LIST],
 ];
 
 export function startHandwritten({ dbUrl, env, nodeArgs = [] }) {
   return startServer({
     name: 'hand-written',
-    script: join(BENCH_DIR, 'handwritten-server.mjs'),
+    script: join(BENCH_DIR, 'tools', 'handwritten-server.mjs'),
     env: { ...env, DATABASE_URL: dbUrl },
     nodeArgs,
   });
@@ -95,7 +98,7 @@ export const FAST_PATH_MIN_GAIN = 1.5;
  * query through tRPC's own handler, so the gain of that second copy is measured on the one server.
  */
 export async function trpcFastPathGain({ ours, headers, log, ...runOptions }) {
-  const url = `${ours.url}/trpc/users.byId?input=${trpcInput({ id: 1 })}`;
+  const url = `${ours.url}${trpcPath('userById')}?input=${trpcInput({ id: 1 })}`;
   const r = await alternate(
     [
       { url, headers, server: ours },
