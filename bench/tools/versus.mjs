@@ -94,7 +94,7 @@ export async function versusHandwritten({ ours, theirs, headers, only, log, ...r
 export const FAST_PATH_MIN_GAIN = 1.5;
 
 /**
- * adapters/trpc.ts answers plain tRPC queries outside tRPC's handler. A `trpc-accept` header sends the same
+ * http/adapters/trpc-queries.ts answers plain tRPC queries outside tRPC's handler. A `trpc-accept` header sends the same
  * query through tRPC's own handler, so the gain of that second copy is measured on the one server.
  */
 export async function trpcFastPathGain({ ours, headers, log, ...runOptions }) {

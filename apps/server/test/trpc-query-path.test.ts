@@ -5,8 +5,8 @@ import { call, type Reply, restClient } from './support/http.js';
 import { uniqueLogin, useIsolatedServer } from './support/server.js';
 
 /**
- * adapters/trpc.ts answers plain tRPC queries itself, in tRPC's wire format, because tRPC's Fastify adapter
- * halves their throughput (bench/README.md). A request with a `trpc-accept` header always goes to tRPC's own
+ * http/adapters/trpc-queries.ts answers plain tRPC queries itself, in tRPC's wire format, because tRPC's
+ * Fastify adapter halves their throughput (bench/README.md). A request with a `trpc-accept` header always goes to tRPC's own
  * handler, so each query below is sent both ways and the two answers must be the same: status, body and the
  * headers an answer's meaning depends on. The @trpc/client suites run through the fast path too.
  */

@@ -111,7 +111,7 @@ const migrations: Record<string, Migration> = {
       for (const column of ['at', 'type', 'actor_id', 'target_id'] as const) {
         await db.schema.createIndex(`audit_events_${column}`).on('audit_events').column(column).execute();
       }
-      // One row per named lock; a transaction that updates it holds it until it ends (users/admins.ts).
+      // One row per named lock; a transaction that updates it holds it until it ends (apps/server/src/modules/admin/manage.ts).
       await db.schema
         .createTable('locks')
         .addColumn('name', 'varchar(32)', (c) => c.primaryKey())

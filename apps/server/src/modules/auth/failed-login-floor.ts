@@ -3,16 +3,14 @@ import type { Kysely } from 'kysely';
 import type { FailedLoginFloor } from '../../core/context.js';
 import { slowestLegacyVerifyMs } from './legacy-hashes.js';
 
-/**
- * A wrong password against an imported werkzeug hash costs a pbkdf2 or scrypt run (tens to hundreds of ms)
- * where any other failed login costs one argon2 verify (about 14 ms). While any imported hash is still
- * stored, every failed login is therefore answered no sooner than a floor set above the dearest legacy
- * verification this service accepts, measured on this machine at start: how long a refusal took then says
- * nothing about the account. A busy machine slows legacy verifications past that: so the floor also rises
- * to 1.25 × the slowest refusal seen lately (each refusal's own time, before any wait), and falls back once
- * a minute passes without one. With no legacy hash stored (never imported, or every one replaced at its
- * owner's first login) there is no floor and refusals come as fast as argon2 allows.
- */
+// A wrong password against an imported werkzeug hash costs a pbkdf2 or scrypt run (tens to hundreds of ms)
+// where any other failed login costs one argon2 verify (about 14 ms). While any imported hash is still
+// stored, every failed login is therefore answered no sooner than a floor set above the dearest legacy
+// verification this service accepts, measured on this machine at start: how long a refusal took then says
+// nothing about the account. A busy machine slows legacy verifications past that: so the floor also rises
+// to 1.25 × the slowest refusal seen lately (each refusal's own time, before any wait), and falls back once
+// a minute passes without one. With no legacy hash stored (never imported, or every one replaced at its
+// owner's first login) there is no floor and refusals come as fast as argon2 allows.
 
 /** The floor over the calibration run: room for the noise of a busy machine. */
 const MARGIN = 1.5;
