@@ -15,7 +15,7 @@ import {
 } from './support/databases.js';
 import { FLASK_PASSWORDS, FLASK_ROWS, loadFlaskFixture } from './support/flask-fixture.js';
 import { restClient } from './support/http.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startServer, type TestServer, uniqueLogin } from './support/server.js';
 import { claimsOf, headerOf } from './support/tokens.js';
 
 const CLI = fileURLToPath(new URL('../dist/import-flask.js', import.meta.url));
@@ -230,6 +230,66 @@ describe.skipIf(inject('mysqlServerUrl') === null)('import from the Flask servic
       expect(moved_login.status).toBe(200);
       expect((await api.login('ana', 'our own ana password')).status).toBe(200);
       expect((await api.login('ana', FLASK_PASSWORDS[3] as string)).status).toBe(401);
+    });
+  });
+
+  describeEachDatabase('ids this service cannot keep', (dialect: Dialect) => {
+    const database = useTestDatabase(dialect);
+    /** Flask rows at 0 and below, at the top of a 32-bit INT and beyond it: each gets a new id. */
+    const odd = [
+      [0, 'zero.id'],
+      [-7, 'negative.id'],
+      [2_147_483_647, 'top.of.int'],
+      [5_000_000_000, 'beyond.int'],
+    ] as const;
+
+    it('imports and reports every row, gives those a new id, and registration goes on afterwards', async () => {
+      const { createConnection } = await import('mysql2/promise');
+      const conn = await createConnection({ uri: flask.url });
+      onTestFinished(async () => {
+        await conn.query('DELETE FROM `User` WHERE login IN (?)', [odd.map(([, login]) => login)]);
+        await conn.end();
+      });
+      // Without it, MySQL reads an id of 0 as "the next one".
+      await conn.query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')");
+      for (const [id, login] of odd) {
+        await conn.execute(
+          'INSERT INTO `User` (id_user, user_name, login, password, user_role) VALUES (?, ?, ?, ?, 2)',
+          [id, `Odd ${login}`, login, FLASK_ROWS[1]?.stored as string],
+        );
+      }
+      const [[{ n: total }]] = (await conn.query('SELECT COUNT(*) AS n FROM `User`')) as unknown as [[{ n: number }]];
+      const report = await runImport(database.url, false);
+      // Every row of the table is in the report, and the totals add up to it.
+      expect(report.rows).toHaveLength(Number(total));
+      const byLogin = new Map(report.rows.map((r) => [r.login, r]));
+      for (const [id, login] of odd) {
+        const row = byLogin.get(login);
+        expect(row?.flaskId).toBe(id);
+        expect(row?.status).toBe('imported');
+        expect(row?.detail).toContain(`id ${id} is outside the ids kept (1 to 1,000,000,000): given a new id`);
+        expect(row?.userId).toBeGreaterThan(0);
+        expect(row?.userId).toBeLessThanOrEqual(1_000_000_000);
+      }
+      const server = await startServer(database.url);
+      onTestFinished(() => server.close());
+      const api = restClient(server.url);
+      // Registration still works, and every imported account is reachable by its id.
+      const newcomer = await api.signUp(uniqueLogin('after.import'));
+      expect(newcomer.user.id_user).toBeLessThanOrEqual(1_000_000_000);
+      for (const [, login] of odd) {
+        const reply = await api.call('GET', `/users/${byLogin.get(login)?.userId}`, {
+          token: newcomer.tokens.access_token,
+        });
+        expect(reply.body).toMatchObject({ login });
+      }
+      // The Flask id of each is kept beside the new one.
+      const { db } = connect(database.url);
+      onTestFinished(() => db.destroy());
+      const kept = await db.selectFrom('flask_import').select(['flask_id', 'user_id']).execute();
+      for (const [id, login] of odd) {
+        expect(kept).toContainEqual({ flask_id: id, user_id: byLogin.get(login)?.userId });
+      }
     });
   });
 

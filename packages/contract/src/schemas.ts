@@ -324,7 +324,9 @@ export const AuditEventSchema = z.object({
   detail: z
     .string()
     .nullable()
-    .describe('login_failed: why (bad_password, unknown_login, disabled, rate_limited); role_changed: the new role'),
+    .describe(
+      'login_failed: why (bad_password, unknown_login, disabled, credentials_changed, rate_limited); role_changed: the new role',
+    ),
   client_address: z.string().nullable(),
   user_agent: z.string().nullable(),
   request_id: z.string().nullable(),

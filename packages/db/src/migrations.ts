@@ -121,6 +121,14 @@ const migrations: Record<string, Migration> = {
       await db.insertInto('locks').values({ name: 'admins', version: 0 }).execute();
     },
   },
+  '0004_credentials_version': {
+    async up(db) {
+      await db.schema
+        .alterTable('users')
+        .addColumn('credentials_version', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };
 
 /**

@@ -12,6 +12,11 @@ export interface UsersTable {
   disabled: Generated<number>;
   /** `user_name` folded for case-insensitive search (search.ts); written with every name. */
   user_name_search: string;
+  /**
+   * Raised by every change of the password, the role or the disabled flag: a sign-in opens its session only
+   * while it is the value read with the hash it verified, so no such change can be outrun.
+   */
+  credentials_version: Generated<number>;
 }
 
 /** One row per login session; it holds the one refresh token id that may still be spent. */

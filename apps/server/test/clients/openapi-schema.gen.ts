@@ -493,7 +493,7 @@ export interface components {
                 /** @description The account it was done to */
                 target_id: number | null;
                 session_id: string | null;
-                /** @description login_failed: why (bad_password, unknown_login, disabled, rate_limited); role_changed: the new role */
+                /** @description login_failed: why (bad_password, unknown_login, disabled, credentials_changed, rate_limited); role_changed: the new role */
                 detail: string | null;
                 client_address: string | null;
                 user_agent: string | null;

@@ -6,7 +6,7 @@ import { refuse, userNotFound } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
 import { endSessionsOf } from '../sessions/sessions.js';
 import { assertAcceptablePassword } from '../users/password-policy.js';
-import { publicColumns, toUser } from '../users/users.js';
+import { credentialsChanged, publicColumns, toUser } from '../users/users.js';
 
 /**
  * Takes the admins lock for the rest of the transaction: an UPDATE of its row, which the next transaction to
@@ -64,14 +64,16 @@ export const updateUser: Handler<'updateUser'> = async (ctx, input) => {
       disabled: change.disabled ?? was.disabled,
     };
     if (after.user_name !== was.user_name || after.user_role !== was.user_role || after.disabled !== was.disabled) {
+      const credentials = after.user_role !== was.user_role || after.disabled !== was.disabled;
       await trx
         .updateTable('users')
-        .set({
+        .set((eb) => ({
           user_name: after.user_name,
           user_name_search: nameForSearch(after.user_name),
           user_role: after.user_role,
           disabled: after.disabled ? 1 : 0,
-        })
+          ...(credentials ? { credentials_version: credentialsChanged(eb) } : {}),
+        }))
         .where('id_user', '=', id)
         .execute();
     }
@@ -120,7 +122,7 @@ export const setUserPassword: Handler<'setUserPassword'> = async (ctx, input) =>
   await inTransaction(ctx.db, async (trx) => {
     const updated = await trx
       .updateTable('users')
-      .set({ password_hash })
+      .set((eb) => ({ password_hash, credentials_version: credentialsChanged(eb) }))
       .where('id_user', '=', input.id)
       .executeTakeFirst();
     if (updated.numUpdatedRows !== 1n) throw userNotFound(input.id);

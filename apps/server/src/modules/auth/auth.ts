@@ -59,14 +59,17 @@ export const register: Handler<'register'> = async (ctx, input) => {
 /**
  * Unknown login and wrong password take the same path (a dummy verify, one audit event) and give the same
  * answer, no sooner than the failed-login floor (which covers legacy hashes). A disabled account is said to
- * be one only after its correct password. A legacy hash that matches becomes argon2id here.
+ * be one only after its correct password. A legacy hash that matches becomes argon2id here, written only over
+ * the hash it verified (an admin's reset meanwhile stays). The session opens only if the account is still as
+ * read (startSession): a sign-in that was verifying while the password, the role or the disabled flag changed,
+ * or the account was deleted, is refused as a wrong password.
  */
 export const login: Handler<'login'> = async (ctx, input) => {
   const { client } = ctx;
   const started = performance.now();
   const user = await ctx.db
     .selectFrom('users')
-    .select(['id_user', 'user_role', 'password_hash', 'disabled'])
+    .select(['id_user', 'user_role', 'password_hash', 'disabled', 'credentials_version'])
     .where('login', '=', input.login)
     .executeTakeFirst();
   const ok = await ctx.passwords.verify(user?.password_hash ?? null, input.password);
@@ -81,18 +84,25 @@ export const login: Handler<'login'> = async (ctx, input) => {
   }
   if (ctx.passwords.needsRehash(user.password_hash)) {
     const password_hash = await ctx.passwords.hash(input.password);
-    await ctx.db.updateTable('users').set({ password_hash }).where('id_user', '=', user.id_user).execute();
+    await ctx.db
+      .updateTable('users')
+      .set({ password_hash })
+      .where('id_user', '=', user.id_user)
+      .where('password_hash', '=', user.password_hash)
+      .execute();
   }
+  const account = { userId: user.id_user, credentialsVersion: Number(user.credentials_version) };
   const session = await inTransaction(ctx.db, async (trx) => {
-    const opened = await startSession(trx, ctx.config, user.id_user, client, now);
-    await record(trx, now, client, {
-      type: 'login',
-      actorId: user.id_user,
-      targetId: user.id_user,
-      sessionId: opened.sid,
-    });
+    const opened = await startSession(trx, ctx.config, account, client, now);
+    if (opened) {
+      const event = { type: 'login', actorId: user.id_user, targetId: user.id_user, sessionId: opened.sid } as const;
+      await record(trx, now, client, event);
+    }
     return opened;
   });
+  if (!session) {
+    return refusePassword(ctx, started, now, client, { targetId: user.id_user, detail: 'credentials_changed' });
+  }
   return ctx.tokens.issuePair({ userId: user.id_user, role: roleOf(user.user_role), ...session }, now);
 };
 
@@ -195,7 +205,7 @@ export const changePassword: Handler<'changePassword'> = async (ctx, input) => {
   const started = performance.now();
   const user = await ctx.db
     .selectFrom('users')
-    .select(['password_hash', 'user_role'])
+    .select(['password_hash', 'user_role', 'credentials_version'])
     .where('id_user', '=', caller.userId)
     .executeTakeFirst();
   const ok = await ctx.passwords.verify(user?.password_hash ?? null, input.current_password);
@@ -207,9 +217,18 @@ export const changePassword: Handler<'changePassword'> = async (ctx, input) => {
     if (!(await endSession(trx, caller.claims.sid, now, caller.userId))) {
       throw refuse('sessionEnded');
     }
-    await trx.updateTable('users').set({ password_hash }).where('id_user', '=', caller.userId).execute();
+    // Over the credentials the check read: a change that came between is not overwritten.
+    const credentialsVersion = Number(user.credentials_version) + 1;
+    const changed = await trx
+      .updateTable('users')
+      .set({ password_hash, credentials_version: credentialsVersion })
+      .where('id_user', '=', caller.userId)
+      .where('credentials_version', '=', credentialsVersion - 1)
+      .executeTakeFirst();
+    if (changed.numUpdatedRows !== 1n) throw refuse('sessionEnded');
     await endSessionsOf(trx, caller.userId, now);
-    const opened = await startSession(trx, ctx.config, caller.userId, client, now);
+    const opened = await startSession(trx, ctx.config, { userId: caller.userId, credentialsVersion }, client, now);
+    if (!opened) throw refuse('sessionEnded');
     await record(trx, now, client, { type: 'password_changed', ...self, sessionId: opened.sid });
     return opened;
   });

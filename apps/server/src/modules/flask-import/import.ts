@@ -12,8 +12,14 @@ import type { FlaskSource, FlaskUser } from './source.js';
  */
 export const NO_PASSWORD = '!needs-admin-set-password';
 
-/** Our `id_user` is a signed 32-bit INT; a larger Flask id gets a new one. */
-const MAX_ID = 2_147_483_647;
+/**
+ * The Flask ids kept as they are: 1 to a billion. Our `id_user` is a signed 32-bit INT (the API takes ids up to
+ * 2,147,483,647), and every database numbers new accounts after the largest id in the table: a kept id near the
+ * top (2,147,483,647, say) would leave no id for the next registration (MySQL then refuses every INSERT). Above
+ * a billion, or at 0 and below, a Flask row gets a new id, and `flask_import` keeps its Flask id.
+ */
+export const KEPT_IDS = { min: 1, max: 1_000_000_000 } as const;
+const keepable = (id: number) => id >= KEPT_IDS.min && id <= KEPT_IDS.max;
 
 /** What became of one Flask row. Never holds a password or hash. */
 export interface ReportRow {
@@ -81,7 +87,8 @@ export async function importFlaskUsers(
   /** Folded login → the first Flask row holding it, in this run. */
   const claimed = new Map<string, Claim>();
   const needNewIds: Planned[] = [];
-  for (let after = 0; ; ) {
+  // From the lowest id there can be: a row at 0 or below is read, and reported, like any other.
+  for (let after = Number.MIN_SAFE_INTEGER; ; ) {
     const batch = await source.usersAfter(after, options.batchSize);
     if (batch.length === 0) break;
     after = batch[batch.length - 1]?.id_user ?? after;
@@ -141,7 +148,7 @@ async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<
           u.id_user,
         ]),
   );
-  const ids = flaskIds.filter((id) => id <= MAX_ID);
+  const ids = flaskIds.filter(keepable);
   const taken = new Set(
     ids.length === 0
       ? []
@@ -213,11 +220,12 @@ async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<
       notes.push(`user_role ${source.user_role === null ? 'NULL' : source.user_role} imported as 2 (user)`);
     }
     const method = legacyHashMethod(source.password);
-    const keep = source.id_user <= MAX_ID && !taken.has(source.id_user);
+    const keep = keepable(source.id_user) && !taken.has(source.id_user);
     if (!keep) {
-      notes.push(
-        `id ${source.id_user} ${source.id_user > MAX_ID ? 'is beyond our ids' : 'is taken here'}: given a new id`,
-      );
+      const why = keepable(source.id_user)
+        ? 'is taken here'
+        : `is outside the ids kept (${KEPT_IDS.min} to ${KEPT_IDS.max.toLocaleString('en')})`;
+      notes.push(`id ${source.id_user} ${why}: given a new id`);
     }
     const row: ReportRow = {
       ...base,

@@ -10,29 +10,48 @@ import { assertUserExists } from '../users/users.js';
 
 type SessionConfig = Pick<Settings, 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'>;
 
-/** A new session for a sign-in, remembering the client; returns what its token pair needs. */
+/** The account a session is opened for, as the sign-in read it. */
+export interface AccountAsRead {
+  userId: number;
+  /** `users.credentials_version` as read with the hash that was verified. */
+  credentialsVersion: number;
+}
+
+/**
+ * A new session for a sign-in, remembering the client; returns what its token pair needs. One statement
+ * (INSERT ... SELECT) opens it only while the account is enabled and its credentials version is still the one
+ * read: a password change, an admin's reset, a disable, a demotion or a delete that ended its sessions while
+ * the sign-in was verifying leaves nothing opened (null), and an account deleted meanwhile no foreign-key error.
+ */
 export async function startSession(
   db: Kysely<Database>,
   config: SessionConfig,
-  userId: number,
+  account: AccountAsRead,
   client: Client,
   now: number,
-): Promise<{ sid: string; refreshJti: string }> {
+): Promise<{ sid: string; refreshJti: string } | null> {
   const session = { sid: randomUUID(), refreshJti: randomUUID() };
-  await db
+  const inserted = await db
     .insertInto('sessions')
-    .values({
-      sid: session.sid,
-      user_id: userId,
-      refresh_jti: session.refreshJti,
-      created_at: now,
-      expires_at: now + config.refreshTtlSeconds * 1000,
-      revoked_at: null,
-      client_address: client.ip,
-      user_agent: client.userAgent ?? null,
-    })
-    .execute();
-  return session;
+    .columns(['sid', 'user_id', 'refresh_jti', 'created_at', 'expires_at', 'client_address', 'user_agent'])
+    .expression((eb) =>
+      eb
+        .selectFrom('users')
+        .select([
+          eb.val(session.sid).as('sid'),
+          'id_user',
+          eb.val(session.refreshJti).as('refresh_jti'),
+          eb.val(now).as('created_at'),
+          eb.val(now + config.refreshTtlSeconds * 1000).as('expires_at'),
+          eb.val(client.ip).as('client_address'),
+          eb.val<string | null>(client.userAgent ?? null).as('user_agent'),
+        ])
+        .where('id_user', '=', account.userId)
+        .where('credentials_version', '=', account.credentialsVersion)
+        .where('disabled', '=', 0),
+    )
+    .executeTakeFirst();
+  return inserted.numInsertedOrUpdatedRows === 1n ? session : null;
 }
 
 /**

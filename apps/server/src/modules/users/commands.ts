@@ -5,6 +5,7 @@ import type { PasswordHasher } from '../../core/context.js';
 import { type Origin, record } from '../audit/audit.js';
 import { insertUser, newUserRow } from './create.js';
 import { assertAcceptablePassword } from './password-policy.js';
+import { credentialsChanged } from './users.js';
 
 /** How the audit log names changes made by the command line: no client address, no actor. */
 const CLI_ORIGIN: Origin = { userAgent: 'api-users admin CLI' };
@@ -41,7 +42,11 @@ export async function promoteAdmin(db: Kysely<Database>, login: string, now: num
       .where('login', '=', login)
       .executeTakeFirst();
     if (!user) throw new CommandError(`No account has the login ${login}`);
-    await trx.updateTable('users').set({ user_role: ADMIN, disabled: 0 }).where('id_user', '=', user.id_user).execute();
+    await trx
+      .updateTable('users')
+      .set((eb) => ({ user_role: ADMIN, disabled: 0, credentials_version: credentialsChanged(eb) }))
+      .where('id_user', '=', user.id_user)
+      .execute();
     if (user.user_role !== ADMIN) {
       await record(trx, now, CLI_ORIGIN, { type: 'role_changed', targetId: user.id_user, detail: 'admin' });
     }

@@ -1,6 +1,6 @@
 import { ADMIN, USER, type User, type UserRole } from '@api-users/contract';
 import { type Database, prepared } from '@api-users/db';
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Caller, Deps, Handler } from '../../core/context.js';
 import { refuse, userNotFound } from '../../core/errors.js';
 import { pageOf } from '../paging.js';
@@ -8,6 +8,12 @@ import { pageOf } from '../paging.js';
 /** The columns that make up the public view; the hash is never selected with them. */
 export const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at', 'disabled'] as const;
 type PublicRow = Pick<Selectable<Database['users']>, (typeof publicColumns)[number]>;
+
+/**
+ * The new `credentials_version` of an account whose password, role or disabled flag changes: a sign-in that
+ * read the old one opens no session (sessions.ts, startSession).
+ */
+export const credentialsChanged = (eb: ExpressionBuilder<Database, 'users'>) => eb('credentials_version', '+', 1);
 
 /** A `user_role` column value as the contract's role. */
 export const roleOf = (column: number): UserRole => (column === ADMIN ? ADMIN : USER);
