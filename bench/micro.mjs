@@ -65,9 +65,10 @@ export async function jwtCost(secret) {
     const service = createTokenService(await createKeyRing(settings), {
       accessTtlSeconds: 900,
       refreshTtlSeconds: 86_400,
+      sessionMaxAgeSeconds: 90 * 86_400,
     });
-    const issue = () =>
-      service.issuePair({ userId: 1, role: 2, sid: randomUUID(), refreshJti: randomUUID() }, Date.now()).access_token;
+    const session = () => ({ userId: 1, role: 2, sid: randomUUID(), refreshJti: randomUUID(), signedInAt: Date.now() });
+    const issue = () => service.issuePair(session(), Date.now()).access_token;
     const fresh = Array.from({ length: 3000 }, issue);
     let next = 0;
     const again = issue();

@@ -240,6 +240,11 @@ describeEachDatabase('account and admin operations', (dialect) => {
       const set = (new_password: string, id = user.id) => send('setUserPassword', { id, new_password }, admin);
 
       expect((await set('123456789')).body.issues.map((i: { path: string }) => i.path)).toEqual(['new_password']);
+      // The account's own login is no password for it (NIST SP 800-63B's context-specific words).
+      const same = await set(user.login.toUpperCase());
+      expect(same.body.issues).toEqual([
+        { path: 'new_password', message: 'The password must not be the login; choose another' },
+      ]);
       expect(await set('set by an admin today')).toMatchObject({ status: 200, body: { msg: expect.any(String) } });
       expect(await codeOf(send('getMe', undefined, { token: held.access_token }))).toBe('401 TOKEN_REVOKED');
       expect(await codeOf(send('login', { login: user.login, password: PASSWORD }))).toBe('401 BAD_CREDENTIALS');

@@ -76,6 +76,25 @@ describeEachDatabase('security', (dialect) => {
     expect((await api.call('POST', '/refresh', { token: tokens.refresh_token })).body.code).toBe('TOKEN_REVOKED');
   });
 
+  it('ends every access token with its session: exp is capped at SESSION_MAX_AGE after sign-in', async () => {
+    const capped = await isolatedServerForTest(dialect, { SESSION_MAX_AGE: '300', ACCESS_TOKEN_TTL: '900' });
+    const api = restClient(capped.url);
+    const { tokens } = await api.signUp(uniqueLogin('capped'));
+    const first = claimsOf(tokens.access_token);
+    expect(first.exp - first.iat).toBe(300);
+    expect((tokens as { expires_in?: number }).expires_in).toBe(300);
+    // Signed in 250 s ago: a refresh now gets an access token that ends with the session, in 50 s.
+    const { db } = capped.app.database;
+    const signedIn = Date.now() - 250_000;
+    await db.updateTable('sessions').set({ created_at: signedIn }).where('sid', '=', first.sid).execute();
+    const renewed = await api.call('POST', '/refresh', { token: tokens.refresh_token });
+    expect(renewed.status).toBe(200);
+    const claims = claimsOf(renewed.body.access_token);
+    expect(claims.exp).toBe(Math.floor((signedIn + 300_000) / 1000));
+    expect(renewed.body.expires_in).toBe(claims.exp - claims.iat);
+    expect(renewed.body.expires_in).toBeLessThanOrEqual(50);
+  });
+
   it('refuses to refresh a session older than SESSION_MAX_AGE, however often it was rotated', async () => {
     const api = restClient(server.url);
     const { tokens } = await api.signUp(uniqueLogin('aged'));

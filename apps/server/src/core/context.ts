@@ -44,6 +44,8 @@ export interface SessionRef {
   sid: string;
   /** The id the refresh token of the pair gets; the session row remembers it. */
   refreshJti: string;
+  /** When the session was signed in (epoch ms): it ends SESSION_MAX_AGE later, and no access token outlives it. */
+  signedInAt: number;
 }
 
 export type TokenType = 'access' | 'refresh';

@@ -116,7 +116,9 @@ export const deleteUser: Handler<'deleteUser'> = async (ctx, input) => {
 /** An admin sets a password (the password rules apply); every session of the account ends. */
 export const setUserPassword: Handler<'setUserPassword'> = async (ctx, input) => {
   const { caller, client } = ctx;
-  assertAcceptablePassword(input.new_password, 'new_password');
+  const target = await ctx.db.selectFrom('users').select('login').where('id_user', '=', input.id).executeTakeFirst();
+  if (!target) throw userNotFound(input.id);
+  assertAcceptablePassword(input.new_password, 'new_password', target);
   const password_hash = await ctx.passwords.hash(input.new_password);
   const now = ctx.clock();
   await inTransaction(ctx.db, async (trx) => {

@@ -31,7 +31,7 @@ async function refusePassword(
  */
 export const register: Handler<'register'> = async (ctx, input) => {
   const { caller, client } = ctx;
-  assertAcceptablePassword(input.password);
+  assertAcceptablePassword(input.password, 'password', { login: input.login });
   const role = input.user_role ?? USER;
   const exists = await ctx.db.selectFrom('users').select('id_user').where('login', '=', input.login).executeTakeFirst();
   if (exists) throw refuse('loginTaken');
@@ -103,7 +103,8 @@ export const login: Handler<'login'> = async (ctx, input) => {
   if (!session) {
     return refusePassword(ctx, started, now, client, { targetId: user.id_user, detail: 'credentials_changed' });
   }
-  return ctx.tokens.issuePair({ userId: user.id_user, role: roleOf(user.user_role), ...session }, now);
+  const signedIn = { userId: user.id_user, role: roleOf(user.user_role), signedInAt: now, ...session };
+  return ctx.tokens.issuePair(signedIn, now);
 };
 
 /**
@@ -140,7 +141,11 @@ export const refresh: Handler<'refresh'> = async (ctx) => {
     return rotated;
   });
   if (refreshJti !== null) {
-    return ctx.tokens.issuePair({ userId: caller.userId, role: roleOf(session.user_role), sid, refreshJti }, now);
+    const signedInAt = Number(session.created_at);
+    return ctx.tokens.issuePair(
+      { userId: caller.userId, role: roleOf(session.user_role), sid, refreshJti, signedInAt },
+      now,
+    );
   }
   const ended = await inTransaction(ctx.db, async (trx) => {
     if (!(await endSession(trx, sid, now))) return false;
@@ -201,13 +206,18 @@ export const logoutRefresh: Handler<'logoutRefresh'> = async (ctx) => {
  */
 export const changePassword: Handler<'changePassword'> = async (ctx, input) => {
   const { caller, client } = ctx;
-  assertAcceptablePassword(input.new_password, 'new_password');
   const started = performance.now();
   const user = await ctx.db
     .selectFrom('users')
-    .select(['password_hash', 'user_role', 'credentials_version'])
+    .select(['login', 'password_hash', 'user_role', 'credentials_version'])
     .where('id_user', '=', caller.userId)
     .executeTakeFirst();
+  // The guard has just seen the account: one deleted since has no password to change (the refusal below).
+  if (user)
+    assertAcceptablePassword(input.new_password, 'new_password', {
+      login: user.login,
+      current: input.current_password,
+    });
   const ok = await ctx.passwords.verify(user?.password_hash ?? null, input.current_password);
   const now = ctx.clock();
   const self = { actorId: caller.userId, targetId: caller.userId };
@@ -232,5 +242,6 @@ export const changePassword: Handler<'changePassword'> = async (ctx, input) => {
     await record(trx, now, client, { type: 'password_changed', ...self, sessionId: opened.sid });
     return opened;
   });
-  return ctx.tokens.issuePair({ userId: caller.userId, role: roleOf(user.user_role), ...session }, now);
+  const signedIn = { userId: caller.userId, role: roleOf(user.user_role), signedInAt: now, ...session };
+  return ctx.tokens.issuePair(signedIn, now);
 };

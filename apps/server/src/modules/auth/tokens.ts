@@ -12,7 +12,8 @@ interface Decoded {
 }
 
 /** Where tokens are issued for and how long they live. */
-export interface TokenSettings extends Pick<Settings, 'accessTtlSeconds' | 'refreshTtlSeconds'> {
+export interface TokenSettings
+  extends Pick<Settings, 'accessTtlSeconds' | 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'> {
   /** The `iss` of every new token, then required of every access token. */
   issuer?: string | undefined;
   /** The `aud` of every new token, then required of every access token. */
@@ -64,9 +65,8 @@ export function createTokenService(keys: KeyRing, config: TokenSettings): TokenS
       ((issuer === undefined || claims.iss === issuer) &&
         (audience === undefined || [claims.aud].flat().includes(audience))));
 
-  const token = (type: TokenType, s: SessionRef, jti: string, nowMs: number, ttl: number) => {
-    const iat = Math.floor(nowMs / 1000);
-    return sign[type]({
+  const token = (type: TokenType, s: SessionRef, jti: string, iat: number, exp: number) =>
+    sign[type]({
       ...(issuer === undefined ? {} : { iss: issuer }),
       ...(audience === undefined ? {} : { aud: audience }),
       sub: String(s.userId),
@@ -76,9 +76,8 @@ export function createTokenService(keys: KeyRing, config: TokenSettings): TokenS
       role: s.role,
       iat,
       nbf: iat,
-      exp: iat + ttl,
+      exp,
     });
-  };
 
   /** The claims of a verified token, if they follow the rules of its key; frozen, as callers share them. */
   const checkClaims = ({ header, payload }: Decoded): TokenClaims => {
@@ -94,11 +93,15 @@ export function createTokenService(keys: KeyRing, config: TokenSettings): TokenS
 
   return {
     issuePair(s, nowMs) {
+      const iat = Math.floor(nowMs / 1000);
+      // An access token never outlives its session: it stops at SESSION_MAX_AGE after sign-in, as the session does.
+      const sessionEnds = Math.floor((s.signedInAt + config.sessionMaxAgeSeconds * 1000) / 1000);
+      const accessExp = Math.min(iat + config.accessTtlSeconds, sessionEnds);
       return {
-        access_token: token('access', s, randomUUID(), nowMs, config.accessTtlSeconds),
-        refresh_token: token('refresh', s, s.refreshJti, nowMs, config.refreshTtlSeconds),
+        access_token: token('access', s, randomUUID(), iat, accessExp),
+        refresh_token: token('refresh', s, s.refreshJti, iat, iat + config.refreshTtlSeconds),
         token_type: 'Bearer',
-        expires_in: config.accessTtlSeconds,
+        expires_in: accessExp - iat,
       };
     },
     async verify(raw, expected) {

@@ -19,7 +19,7 @@ export async function createAdmin(
   user: { login: string; user_name: string; password: string },
   now: number,
 ): Promise<number> {
-  assertAcceptablePassword(user.password);
+  assertAcceptablePassword(user.password, 'password', { login: user.login });
   const row = await newUserRow(passwords, { ...user, user_role: ADMIN }, now);
   try {
     return await inTransaction(db, async (trx) => {

@@ -42,14 +42,27 @@ function isSequential(chars: number[]): boolean {
   return runs <= 2;
 }
 
+/** What a new password is checked against besides the lists: the account's login, the password it replaces. */
+export interface PasswordContext {
+  /** The account's login (stored folded to lower case). */
+  login: string;
+  /** The password being changed, where the owner gave it. */
+  current?: string;
+}
+
 /**
  * Length is the contract's rule (8–128); this adds NIST SP 800-63B's other checks of a new password: not a
- * commonly used one, not repetitive or sequential characters. Case does not count. `field` is the input field
- * the password came in, which a refusal names.
+ * commonly used one, not repetitive or sequential characters, not the account's login (a context-specific
+ * word), not the password it replaces. Case does not count. `field` is the input field the password came in,
+ * which a refusal names.
  */
-export function assertAcceptablePassword(password: string, field = 'password'): void {
+export function assertAcceptablePassword(password: string, field: string, context: PasswordContext): void {
   const refuseAs = (message: string) => refuse('invalidRequest', [{ path: field, message }]);
   const lower = password.toLowerCase();
+  if (context.current !== undefined && password === context.current) {
+    throw refuseAs('The new password is the current one; choose another');
+  }
+  if (lower === context.login) throw refuseAs('The password must not be the login; choose another');
   if (commonPasswords().has(lower)) {
     throw refuseAs('This password is one of the most commonly used; choose another');
   }
