@@ -126,6 +126,15 @@ describeEachDatabase('database errors', (dialect) => {
     } finally {
       await release();
     }
+    // The client's 503 is an operator's warning, naming the operation.
+    const warned = server.logs.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+    expect(warned).toContainEqual(
+      expect.objectContaining({
+        operation: 'register',
+        msg: 'database unavailable: 503',
+        requestId: expect.any(String),
+      }),
+    );
     expect((await api.register({ user_name: 'Locked Out', login, password })).status).toBe(201);
     expectCleanLogs(server, password);
   });

@@ -1,4 +1,5 @@
 import { connect as connectTcp, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { REST_PREFIX, TRPC_MAX_BATCH, TRPC_PREFIX } from '@api-users/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type Reply, restClient } from './support/http.js';
@@ -40,6 +41,39 @@ describe('client mistakes at the HTTP level', () => {
       const reply = await call(server.url, 'GET', path, { verbatim: true });
       expect(reply.status, path).toBe(404);
       expectErrorShape(reply, 404, 'NOT_FOUND');
+    }
+    expect(errorLines(server)).toEqual([]);
+  });
+
+  it('refuses a compressed body, or one not in UTF-8, with 415 saying what to send, over REST and tRPC', async () => {
+    const body = JSON.stringify({ login: 'someone', password: 'wrong but well-formed' });
+    const send = (path: string, headers: Record<string, string>, raw = body) =>
+      call(server.url, 'POST', path, { raw, headers: { 'content-type': 'application/json', ...headers } });
+    const rest = `${REST_PREFIX}/login`;
+    const trpc = `${TRPC_PREFIX}/auth.login`;
+    const gzipped = gzipSync(body).toString('latin1');
+    for (const [headers, msg] of [
+      [{ 'content-encoding': 'gzip' }, 'Send the body uncompressed: no Content-Encoding (or identity)'],
+      [{ 'content-encoding': 'br' }, 'Send the body uncompressed: no Content-Encoding (or identity)'],
+      [
+        { 'content-type': 'application/json; charset=iso-8859-1' },
+        'Send the body in UTF-8: charset=utf-8, or no charset',
+      ],
+      [{ 'content-type': 'application/json;charset="utf-16"' }, 'Send the body in UTF-8: charset=utf-8, or no charset'],
+    ] as const) {
+      const raw = headers['content-encoding'] === 'gzip' ? gzipped : body;
+      const answer = await send(rest, headers, raw);
+      expect({ status: answer.status, body: answer.body }).toEqual({
+        status: 415,
+        body: { code: 'UNSUPPORTED_MEDIA_TYPE', msg },
+      });
+      const overTrpc = await send(trpc, headers, raw);
+      expectTrpcError(overTrpc, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(overTrpc.body.error.data.msg).toBe(msg);
+    }
+    // UTF-8 said outright, in any case, and identity, are what they always were: a wrong password here.
+    for (const headers of [{ 'content-type': 'application/json; charset=UTF-8' }, { 'content-encoding': 'identity' }]) {
+      expect((await send(rest, headers)).body.code).toBe('BAD_CREDENTIALS');
     }
     expect(errorLines(server)).toEqual([]);
   });

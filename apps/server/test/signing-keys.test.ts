@@ -6,7 +6,7 @@ import {
   type KeyObject,
   randomUUID,
 } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { calculateJwkThumbprint, createLocalJWKSet, type JWK, jwtVerify } from 'jose';
@@ -288,6 +288,26 @@ describe('start-up without a configured key', () => {
     onTestFinished(() => second.stop());
     expect(second.output()).toContain(`kept in ${keyFile}`);
     expect((await call(second.url, 'GET', `${REST_PREFIX}/users`, { token })).status).toBe(200);
+  });
+
+  it('refuses, as ssh does, a development key file that other users could read or write', async () => {
+    const database = await createTestDatabase('sqlite');
+    onTestFinished(() => database.drop());
+    const keyFile = join(database.url.slice('sqlite:'.length).replace(/\/[^/]+$/, ''), 'jwt-signing-key.pem');
+    const env = { NODE_ENV: 'development', JWT_SECRET: undefined, DATABASE_URL: database.url, LOG_LEVEL: 'warn' };
+    const first = await spawnServer(env);
+    await first.stop();
+    for (const mode of [0o644, 0o620]) {
+      chmodSync(keyFile, mode);
+      const refused = await spawnServer(env).then(
+        (server) => server.stop().then(() => 'started'),
+        (err: Error) => err.message,
+      );
+      expect(refused).toContain(`${keyFile} is mode ${mode.toString(8)}: a private key must be readable and writable`);
+    }
+    chmodSync(keyFile, 0o600);
+    const again = await spawnServer(env);
+    await again.stop();
   });
 
   it('stops outside development, in one line, with no key and no secret, or with a malformed key', async () => {

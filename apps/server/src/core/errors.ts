@@ -26,6 +26,8 @@ export const refusals = {
   invalidHttp: ['VALIDATION_FAILED', 'The request is not valid HTTP'],
   tooLarge: ['PAYLOAD_TOO_LARGE', 'The request body is too large'],
   notJson: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
+  encodedBody: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body uncompressed: no Content-Encoding (or identity)'],
+  notUtf8: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body in UTF-8: charset=utf-8, or no charset'],
   uriTooLong: ['URI_TOO_LONG', 'The URL is too long'],
   headersTooLarge: ['HEADERS_TOO_LARGE', 'The request headers are too large'],
   requestTimeout: ['REQUEST_TIMEOUT', 'The request took too long to arrive'],

@@ -20,6 +20,7 @@ import { answerClientError } from './errors.js';
 import type { Runtime } from './execute.js';
 import { InFlight } from './in-flight.js';
 import { loggerOptions } from './logging.js';
+import bodyEncoding from './plugins/body-encoding.js';
 import errorHandlers, { answerFrameworkError } from './plugins/error-handlers.js';
 import health from './plugins/health.js';
 import { home } from './plugins/home.js';
@@ -116,7 +117,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     failedLogins,
     config,
   };
-  const runtime: Runtime = { deps, rateLimiter, inFlight };
+  const runtime: Runtime = { deps, rateLimiter, inFlight, log: fastify.log };
 
   if (config.corsOrigins.length > 0) {
     await fastify.register(cors, {
@@ -131,6 +132,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // JSON only: a text/plain body is answered 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser('text/plain');
   await fastify.register(shutdownGate);
+  await fastify.register(bodyEncoding);
   await fastify.register(securityHeaders);
   await fastify.register(errorHandlers);
   let draining = false;

@@ -6,6 +6,8 @@ import {
   type OutputOf,
   operations,
 } from '@api-users/contract';
+import { isUnavailable } from '@api-users/db';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Client, Context, Deps, Handler } from '../core/context.js';
 import { AppError, refuse, validationError } from '../core/errors.js';
 import { record } from '../modules/audit/audit.js';
@@ -19,6 +21,7 @@ export interface Runtime {
   deps: Deps;
   rateLimiter: RateLimiter;
   inFlight: InFlight;
+  log: Pick<FastifyBaseLogger, 'warn'>;
 }
 
 /** Each operation's error codes, looked up on every error answer. */
@@ -51,6 +54,10 @@ export function execute<K extends OperationName>(
     } catch (err) {
       if (err instanceof AppError && !declaredErrors.get(name)?.has(err.code)) {
         throw new Error(`${name} answered ${err.code}, which the operation table does not declare`, { cause: err });
+      }
+      // Answered 503 as the client's retry, but an operator must see a database that stalls or is gone.
+      if (isUnavailable(err)) {
+        runtime.log.warn({ err, operation: name, requestId: request.requestId }, 'database unavailable: 503');
       }
       // A refused password attempt, like the others, is in the audit log (without the login it named): the
       // first of a run, as RateLimitRefusal says.

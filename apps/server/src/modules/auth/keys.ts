@@ -6,7 +6,7 @@ import {
   hkdfSync,
   type KeyObject,
 } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 
@@ -132,8 +132,25 @@ async function describe(key: KeyObject) {
  * The Ed25519 key of a development server: read from `path`, or made there (mode 0600) on the first start.
  * Two servers starting at once agree on one key: the file is only ever created exclusively.
  */
+/**
+ * As ssh refuses an unprotected private key: a key file that another user could read (and sign tokens with)
+ * or write (and put their own key in) is refused, as is one another user owns.
+ */
+function assertPrivateFile(path: string): void {
+  const { mode, uid } = statSync(path);
+  const owner = process.getuid?.();
+  if ((mode & 0o077) !== 0 || (owner !== undefined && uid !== owner)) {
+    const octal = (mode & 0o777).toString(8).padStart(3, '0');
+    throw new KeyError(
+      `${path} is mode ${octal}${owner !== undefined && uid !== owner ? `, owned by uid ${uid}` : ''}: a private key ` +
+        'must be readable and writable by its owner alone, this process (chmod 600 it, or delete it to make a new key)',
+    );
+  }
+}
+
 function developmentKey(path: string): { key: KeyObject; created: boolean } {
   const read = () => {
+    assertPrivateFile(path);
     try {
       return parsePrivateKey(readFileSync(path, 'utf8'));
     } catch (err) {
