@@ -1,11 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { call, type Reply, restClient } from './support/http.js';
-import { startIsolatedServer, startServer, type TestServer, uniqueLogin } from './support/server.js';
+import {
+  isolatedServerForTest,
+  startIsolatedServer,
+  startServer,
+  type TestServer,
+  uniqueLogin,
+} from './support/server.js';
 
 /** The password policy alone, small enough to reach in a test; the per-address attempt limit is off. */
 const passwordLimits = {
@@ -178,6 +184,41 @@ describe('rate limiting: shared by several instances', () => {
       RATE_LIMIT_STORE: 'redis',
       REDIS_PREFIX: `apiu-test-${randomBytes(4).toString('hex')}:`,
     });
+  });
+
+  it('keys its counters by HMAC: no login or address in the store, nor a digest of one to be guessed', async (ctx) => {
+    if (!(await redisReachable())) {
+      if (process.env.CI) throw new Error('Redis is required in CI at 127.0.0.1:6379');
+      ctx.skip('Redis is not reachable at 127.0.0.1:6379');
+    }
+    const prefix = `apiu-test-${randomBytes(4).toString('hex')}:`;
+    const server = await isolatedServerForTest('sqlite', {
+      ...passwordLimits,
+      RATE_LIMIT_PER_ADDRESS: '100',
+      RATE_LIMIT_STORE: 'redis',
+      REDIS_PREFIX: prefix,
+    });
+    const victim = uniqueLogin('hmac.victim');
+    expect((await login(server, '127.0.0.2', victim, 'a wrong guess')).status).toBe(401);
+    const redis = new Redis('redis://127.0.0.1:6379');
+    onTestFinished(() => redis.disconnect());
+    const keys = await redis.keys(`${prefix}*`);
+    onTestFinished(async () => {
+      if (keys.length > 0) await redis.del(...keys);
+    });
+    // What an unkeyed digest of each counted thing would be: what anyone reading the store could compute.
+    const sha256 = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
+    const guesses = [
+      sha256('login', `login:${victim}`, '127.0.0.2'),
+      sha256('login', `login:${victim}`),
+      sha256('login', '127.0.0.2'),
+    ];
+    expect(keys.length).toBeGreaterThanOrEqual(3);
+    for (const key of keys) {
+      expect(key).not.toContain(victim);
+      expect(key).not.toContain('127.0.0.2');
+      for (const guess of guesses) expect(key).not.toContain(guess);
+    }
   });
 
   it.skipIf(inject('mysqlServerUrl') === null)('through MySQL, without Redis', async () => {

@@ -103,6 +103,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   }
   const rateLimiter = await createRateLimiter(
     config.rateLimit,
+    keys.derivedSecret('rate-limit keys'),
     { url: config.databaseUrl, poolSize: config.dbPoolSize },
     (err) => fastify.log.error({ err }, 'rate-limit store unavailable; not limiting'),
   );

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
 import { createPool } from 'mysql2';
@@ -62,11 +62,6 @@ export function accountOf(input: unknown, caller: { userId: number } | null): st
   return `login:${login}`;
 }
 
-/**
- * Store keys are digests of what they count: fixed-length hex that no store can misread (the MySQL store
- * splices keys into SQL on the client, which NO_BACKSLASH_ESCAPES could break), and no login in the store.
- */
-const keyOf = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
 
 type CounterFactory = (name: string, points: number, seconds: number) => Promise<RateLimiterAbstract>;
 interface Store {
@@ -136,9 +131,17 @@ export class RateLimitRefusal extends AppError {
  */
 export async function createRateLimiter(
   settings: RateLimitSettings,
+  /** Keys the store's keys (below), a secret of the deployment. */
+  keySecret: Buffer,
   database: { url: string; poolSize: number },
   onStoreError: (err: unknown) => void,
 ): Promise<RateLimiter> {
+  /**
+   * Store keys are HMACs of what they count under a secret of the deployment: fixed-length hex that no store can
+   * misread (the MySQL store splices keys into SQL on the client, which NO_BACKSLASH_ESCAPES could break), and
+   * no login or address in the store, nor one that whoever reads it could find by hashing guesses.
+   */
+  const keyOf = (...parts: string[]) => createHmac('sha256', keySecret).update(parts.join('\0')).digest('hex');
   const store =
     settings.store === 'redis'
       ? redisStore(settings.redisUrl, settings.redisPrefix)

@@ -48,6 +48,11 @@ export interface KeyRing {
   jwks: { keys: JWK[] };
   /** Set when the development key signs: its file, and whether this start made it. */
   developmentKey?: { path: string; created: boolean };
+  /**
+   * A secret of this deployment for keying digests (rate-limit counters), derived from the signing key or
+   * secret: the same on every instance that signs alike, and nothing of the key can be learned from it.
+   */
+  derivedSecret(purpose: string): Buffer;
 }
 
 /** A key setting that cannot be used; the message never quotes the key. */
@@ -201,10 +206,12 @@ export async function createKeyRing(settings: KeySettings): Promise<KeyRing> {
     signing = { kid: hmacKid(settings.secret), alg: settings.algorithm, key: settings.secret };
   }
   if (!signing) throw new KeyError('no signing key: set JWT_SIGNING_KEY or JWT_SECRET');
+  const material = signing.key;
   return {
     signing,
     verification,
     jwks: { keys: jwks },
+    derivedSecret: (purpose) => Buffer.from(hkdfSync('sha256', material, '', `api-users ${purpose}`, 32)),
     ...(development && settings.developmentKeyFile
       ? { developmentKey: { path: settings.developmentKeyFile, created: development.created } }
       : {}),
