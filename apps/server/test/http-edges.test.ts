@@ -94,6 +94,32 @@ describe('client mistakes at the HTTP level', () => {
     expect(errorLines(server)).toEqual([]);
   });
 
+  it('answers in tRPC’s error shape, as JSON, what tRPC refuses before any procedure runs', async () => {
+    const input = encodeURIComponent(JSON.stringify({ 0: {}, 1: { login: 'someone', password: 'whatever1' } }));
+    // Queries and mutations in one batch: some of its calls came by the wrong method.
+    const mixedGet = await call(server.url, 'GET', `${TRPC_PREFIX}/auth.setup,auth.login?batch=1&input=${input}`);
+    expectTrpcError(mixedGet, 405, 'METHOD_NOT_ALLOWED');
+    const mixedPost = await call(server.url, 'POST', `${TRPC_PREFIX}/auth.setup,auth.login?batch=1`, {
+      json: { 0: {}, 1: { login: 'someone', password: 'whatever1' } },
+    });
+    expectTrpcError(mixedPost, 405, 'METHOD_NOT_ALLOWED');
+    // A streamed answer is for batches only: said in words, as JSON.
+    const unbatched = await call(server.url, 'GET', `${TRPC_PREFIX}/auth.setup`, {
+      headers: { 'trpc-accept': 'application/jsonl' },
+    });
+    expectTrpcError(unbatched, 400, 'VALIDATION_FAILED');
+    expect(unbatched.body.error.data.msg).toBe('Streaming requests must be batched (you can do a batch of 1)');
+    // A batch of one streamed is answered as JSONL, one JSON value a line, under tRPC's content type.
+    const streamed = await fetch(`${server.url}${TRPC_PREFIX}/auth.setup?batch=1&input=%7B%7D`, {
+      headers: { 'trpc-accept': 'application/jsonl' },
+    });
+    expect(streamed.status).toBe(200);
+    expect(streamed.headers.get('content-type')).toMatch(/^application\/json/);
+    const lines = (await streamed.text()).trim().split('\n');
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(errorLines(server)).toEqual([]);
+  });
+
   it('answers tRPC HEAD with 405 (no body), logging no error', async () => {
     for (const path of ['auth.setup', 'me.get', 'auth.login', 'auth.setup,me.get?batch=1', 'no.such']) {
       const reply = await call(server.url, 'HEAD', `${TRPC_PREFIX}/${path}`, { verbatim: true });

@@ -4,7 +4,7 @@ import { expect, it, onTestFinished } from 'vitest';
 import { describeEachDatabase } from './support/databases.js';
 import { call } from './support/http.js';
 import { startIsolatedServer, uniqueLogin, useIsolatedServer } from './support/server.js';
-import { trpcClient } from './support/trpc.js';
+import { trpcClient, trpcLinks } from './support/trpc.js';
 
 /** The error data a failed call carries: the REST error body plus the HTTP status. */
 async function failure(call: Promise<unknown>) {
@@ -21,9 +21,9 @@ async function failure(call: Promise<unknown>) {
 describeEachDatabase('tRPC life cycle', (dialect) => {
   const server = useIsolatedServer(dialect);
 
-  for (const batch of [false, true]) {
-    it(`runs every procedure through @trpc/client (batching ${batch ? 'on' : 'off'})`, async () => {
-      const anon = trpcClient(server.url, undefined, batch);
+  for (const link of trpcLinks) {
+    it(`runs every procedure through @trpc/client (link: ${link})`, async () => {
+      const anon = trpcClient(server.url, undefined, link);
       const login = uniqueLogin('trpc');
       const password = 'tRPC needs a long password';
 
@@ -36,7 +36,7 @@ describeEachDatabase('tRPC life cycle', (dialect) => {
 
       const pair = await anon.auth.login.mutate({ login, password });
       expect(pair.token_type).toBe('Bearer');
-      const authed = trpcClient(server.url, pair.access_token, batch);
+      const authed = trpcClient(server.url, pair.access_token, link);
 
       const [page, byId, me] = await Promise.all([
         authed.users.list.query({ limit: 100 }),
@@ -51,28 +51,28 @@ describeEachDatabase('tRPC life cycle', (dialect) => {
         httpStatus: 404,
       });
 
-      const rotated = await trpcClient(server.url, pair.refresh_token, batch).auth.refresh.mutate();
+      const rotated = await trpcClient(server.url, pair.refresh_token, link).auth.refresh.mutate();
       expect(rotated.refresh_token).not.toBe(pair.refresh_token);
-      expect(await failure(trpcClient(server.url, pair.refresh_token, batch).auth.refresh.mutate())).toMatchObject({
+      expect(await failure(trpcClient(server.url, pair.refresh_token, link).auth.refresh.mutate())).toMatchObject({
         code: 'TOKEN_REVOKED',
         httpStatus: 401,
       });
       // The replay ended the session, so the rotated pair is dead too.
-      expect(await failure(trpcClient(server.url, rotated.access_token, batch).users.list.query({}))).toMatchObject({
+      expect(await failure(trpcClient(server.url, rotated.access_token, link).users.list.query({}))).toMatchObject({
         code: 'TOKEN_REVOKED',
       });
 
       const again = await anon.auth.login.mutate({ login, password });
-      expect(await trpcClient(server.url, again.access_token, batch).auth.logout.mutate()).toEqual({
+      expect(await trpcClient(server.url, again.access_token, link).auth.logout.mutate()).toEqual({
         msg: 'Access token revoked',
       });
-      expect(await failure(trpcClient(server.url, again.access_token, batch).users.list.query({}))).toMatchObject({
+      expect(await failure(trpcClient(server.url, again.access_token, link).users.list.query({}))).toMatchObject({
         code: 'TOKEN_REVOKED',
       });
-      expect(await trpcClient(server.url, again.refresh_token, batch).auth.logoutRefresh.mutate()).toEqual({
+      expect(await trpcClient(server.url, again.refresh_token, link).auth.logoutRefresh.mutate()).toEqual({
         msg: 'Refresh token revoked',
       });
-      expect(await failure(trpcClient(server.url, again.refresh_token, batch).auth.refresh.mutate())).toMatchObject({
+      expect(await failure(trpcClient(server.url, again.refresh_token, link).auth.refresh.mutate())).toMatchObject({
         code: 'TOKEN_REVOKED',
       });
     });
@@ -86,8 +86,8 @@ describeEachDatabase('tRPC life cycle', (dialect) => {
     const password = 'pages need a long password';
     await trpcClient(fresh.url).auth.register.mutate({ user_name: 'Page Reader', login, password, user_role: 1 });
     const { access_token } = await trpcClient(fresh.url).auth.login.mutate({ login, password });
-    for (const batch of [false, true]) {
-      const admin = trpcClient(fresh.url, access_token, batch);
+    for (const link of trpcLinks) {
+      const admin = trpcClient(fresh.url, access_token, link);
       const [users, sessions, audit] = await Promise.all([
         admin.users.list.query(),
         admin.me.sessions.query(),

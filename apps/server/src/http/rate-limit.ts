@@ -62,7 +62,6 @@ export function accountOf(input: unknown, caller: { userId: number } | null): st
   return `login:${login}`;
 }
 
-
 type CounterFactory = (name: string, points: number, seconds: number) => Promise<RateLimiterAbstract>;
 interface Store {
   counter: CounterFactory;

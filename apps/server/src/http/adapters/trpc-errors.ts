@@ -40,7 +40,10 @@ export function describeTrpcError(error: TRPCError) {
   const described = describeError(error.cause ?? error);
   const own = described.internal ? ownErrors[error.code] : undefined;
   if (!own) return described;
-  const [code, msg]: readonly [ErrorCode, string] = refusals[own];
+  const [code, fixed]: readonly [ErrorCode, string] = refusals[own];
+  // tRPC's own word for a bad request says what was wrong ("Streaming requests must be batched ..."); ours, which
+  // would only say that it was, stands in for the others.
+  const msg = error.code === 'BAD_REQUEST' && error.cause === undefined ? error.message : fixed;
   return { ...described, status: errorStatus[code], body: { code, msg }, internal: false };
 }
 

@@ -44,6 +44,14 @@ export const TRPC_MAX_PATH_LENGTH =
   TRPC_MAX_BATCH *
   (Math.max(...operationNames.map((n) => `${operations[n].router}.${operations[n].procedure}`.length)) + 1);
 
+/** The method each procedure takes, by its tRPC path: queries GET, mutations POST. */
+const methodOf = new Map(
+  operationNames.map((name) => [
+    `${operations[name].router}.${operations[name].procedure}`,
+    operations[name].method === 'GET' ? 'GET' : 'POST',
+  ]),
+);
+
 /** Queries take GET and mutations POST; any other method is answered before its body is read. */
 const OTHER_METHODS = ['HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
 
@@ -55,9 +63,14 @@ export async function registerTrpc(app: FastifyInstance, runtime: Runtime, log: 
     onError: ({ error }: { error: TRPCError }) => {
       if (describeTrpcError(error).internal) log(error.cause ?? error);
     },
-    // One HTTP answer may carry several errors (batching); their headers are merged.
+    // One HTTP answer may carry several errors (batching); their headers are merged. The content type is said
+    // outright: tRPC leaves it out of the errors it raises before any procedure (a string body then goes out
+    // as text/plain), and its JSONL stream is application/json too.
     responseMeta: ({ errors }: { errors: TRPCError[] }) => ({
-      headers: Object.assign({}, ...errors.map((e) => describeError(e.cause ?? e).headers)),
+      headers: Object.assign(
+        { 'content-type': 'application/json' },
+        ...errors.map((e) => describeError(e.cause ?? e).headers),
+      ),
     }),
   };
   // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
@@ -80,6 +93,11 @@ export async function registerTrpc(app: FastifyInstance, runtime: Runtime, log: 
         const paths = req.params.path.split(',');
         if (paths.length > TRPC_MAX_BATCH) {
           throw new AppError('VALIDATION_FAILED', `A tRPC batch holds at most ${TRPC_MAX_BATCH} calls`);
+        }
+        // A batch of queries and mutations together is sent by the wrong method for some of its calls: 405 (tRPC's
+        // own answer is a 400 that names no method).
+        if (new Set(paths.map((path) => methodOf.get(path)).filter((method) => method !== undefined)).size > 1) {
+          throw refuse('wrongTrpcMethod');
         }
         if (req.method === 'GET' && (await answerQuery(req, paths, reply, runtime, log))) return reply;
         await fastifyRequestHandler({ ...trpcOptions, req, res: reply, path: req.params.path });
