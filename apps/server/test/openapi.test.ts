@@ -201,11 +201,18 @@ describe('live responses match the document', () => {
       () => api.call('PATCH', '/me', plainText),
     ],
     changePassword: [
-      async () =>
-        api.call('POST', '/me/password', {
-          json: { current_password: password, new_password: password },
+      async () => {
+        // Changed, then changed back (a new password may not be the current one), so the account keeps it.
+        const changed = await api.call('POST', '/me/password', {
+          json: { current_password: password, new_password: `${password}, for a moment` },
           ...(await asUser()),
-        }),
+        });
+        await api.call('POST', '/me/password', {
+          json: { current_password: `${password}, for a moment`, new_password: password },
+          token: changed.body.access_token,
+        });
+        return changed;
+      },
       async () =>
         api.call('POST', '/me/password', {
           json: { current_password: password, new_password: 'password' },

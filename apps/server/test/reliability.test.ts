@@ -173,7 +173,7 @@ describeEachDatabase('purge of expired rows', (dialect) => {
       const session = (i: number, expires_at: number, revoked_at: number | null) => ({
         sid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
         user_id: user.id_user,
-        refresh_jti: `jti-${i}`,
+        refresh_ref: `ref-${i}`,
         created_at: now - 40 * day,
         expires_at,
         revoked_at,

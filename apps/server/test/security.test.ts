@@ -100,7 +100,7 @@ describeEachDatabase('security', (dialect) => {
     const { tokens } = await api.signUp(uniqueLogin('aged'));
     const rotated = await api.call('POST', '/refresh', { token: tokens.refresh_token });
     expect(rotated.status).toBe(200);
-    const { sid } = claimsOf(tokens.refresh_token);
+    const { sid } = claimsOf(tokens.access_token);
     const { db } = connect(server.database.url);
     try {
       // Signed in 90 days and a minute ago (the default SESSION_MAX_AGE is 90 days).

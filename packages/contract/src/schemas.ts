@@ -246,8 +246,10 @@ export const UserPageSchema = pageOf(UserSchema, 'UserPage');
 
 export const TokenPairSchema = z
   .object({
-    access_token: z.string(),
-    refresh_token: z.string(),
+    access_token: z.string().describe('A JWT (RFC 9068, `typ: at+jwt`): what other services verify'),
+    refresh_token: z
+      .string()
+      .describe('Opaque, for this service alone: sent as the bearer token of /refresh and /logout2, spent by /refresh'),
     token_type: z.literal('Bearer'),
     expires_in: z.number().int().describe('Seconds until the access token expires'),
   })

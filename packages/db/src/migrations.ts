@@ -129,6 +129,20 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_opaque_refresh_tokens': {
+    async up(db) {
+      // Refresh tokens become opaque: the row keeps a SHA-256 of the live one (64 hex characters) where it kept
+      // a JWT's jti, and the one before it, so a replay can be told from a token that never was.
+      await db.schema.alterTable('sessions').renameColumn('refresh_jti', 'refresh_ref').execute();
+      if (db.getExecutor().adapter instanceof MysqlAdapter) {
+        await db.schema
+          .alterTable('sessions')
+          .modifyColumn('refresh_ref', 'varchar(64)', (c) => c.notNull())
+          .execute();
+      }
+      await db.schema.alterTable('sessions').addColumn('previous_refresh_ref', 'varchar(64)').execute();
+    },
+  },
 };
 
 /**

@@ -19,11 +19,17 @@ export interface UsersTable {
   credentials_version: Generated<number>;
 }
 
-/** One row per login session; it holds the one refresh token id that may still be spent. */
+/** One row per login session; it knows the one refresh token that may still be spent, and the one before. */
 export interface SessionsTable {
   sid: string;
   user_id: number;
-  refresh_jti: string;
+  /**
+   * The live refresh token: the SHA-256 (hex) of its secret; for a refresh JWT issued before migration 0005 and
+   * not yet spent, its `jti`.
+   */
+  refresh_ref: string;
+  /** The refresh token it replaced: sent again, it is a replay (RFC 9700), and the session ends. */
+  previous_refresh_ref: string | null;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;

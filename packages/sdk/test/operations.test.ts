@@ -20,8 +20,13 @@ function recordingFetch(): { fetch: Fetch; requests: Recorded[] } {
     fetch: (input, init) => {
       const url = new URL(String(input));
       const bearer = new Headers(init?.headers).get('authorization')?.replace(/^Bearer /, '');
-      // The token's own `type` claim says which one was sent.
-      const kind: TokenKind = bearer ? JSON.parse(atob(bearer.split('.')[1] ?? '')).type : 'none';
+      // An access token is a JWT whose `type` claim says so; a refresh token is opaque (`<session id>.<secret>`).
+      const kind: TokenKind =
+        bearer === undefined
+          ? 'none'
+          : bearer.split('.').length === 3
+            ? JSON.parse(atob(bearer.split('.')[1] ?? '')).type
+            : 'refresh';
       requests.push({ line: `${init?.method ?? 'GET'} ${url.pathname} ${kind}`, search: url.search });
       return fetch(input, init);
     },

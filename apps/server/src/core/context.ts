@@ -37,13 +37,22 @@ export interface Caller {
   claims: TokenClaims;
 }
 
+/**
+ * The caller of an operation that takes a refresh token: the session it names and the ref of the token sent,
+ * which the operation compares with its session row (sessions/refresh-tokens.ts).
+ */
+export interface RefreshCaller {
+  sid: string;
+  ref: string;
+}
+
 /** The session a token pair is issued for. */
 export interface SessionRef {
   userId: number;
   role: UserRole;
   sid: string;
-  /** The id the refresh token of the pair gets; the session row remembers it. */
-  refreshJti: string;
+  /** The refresh token of the pair (opaque; its session row keeps only a digest of it). */
+  refreshToken: string;
   /** When the session was signed in (epoch ms): it ends SESSION_MAX_AGE later, and no access token outlives it. */
   signedInAt: number;
 }
@@ -103,7 +112,11 @@ export interface Deps {
 }
 
 /** Operations that take a token always get a caller; the others may get one (`optional`) or none. */
-type CallerFor<K extends OperationName> = Operations[K]['auth'] extends 'access' | 'refresh' ? Caller : Caller | null;
+type CallerFor<K extends OperationName> = Operations[K]['auth'] extends 'refresh'
+  ? RefreshCaller
+  : Operations[K]['auth'] extends 'access'
+    ? Caller
+    : Caller | null;
 
 /** What a handler knows besides its input: the dependencies, who sent the request, and from where. */
 export type Context<K extends OperationName> = Deps & { caller: CallerFor<K>; client: Client };

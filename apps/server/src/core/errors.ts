@@ -47,6 +47,8 @@ export const refusals = {
   sessionOfDisabled: ['TOKEN_REVOKED', 'The account is disabled; the session has ended'],
   refreshReused: ['TOKEN_REVOKED', 'This refresh token was already used; the session has been ended'],
   sessionTooOld: ['TOKEN_EXPIRED', 'The session has reached its maximum age; sign in again'],
+  refreshExpired: ['TOKEN_EXPIRED', 'The refresh token has expired; sign in again'],
+  refreshAsAccess: ['WRONG_TOKEN_TYPE', 'This operation takes the access token of a pair, not the refresh token'],
   // Accounts
   badCredentials: ['BAD_CREDENTIALS', 'Wrong login or password'],
   accountDisabled: ['ACCOUNT_DISABLED', 'This account is disabled; an admin can enable it'],

@@ -11,7 +11,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Client, Context, Deps, Handler } from '../core/context.js';
 import { AppError, refuse, validationError } from '../core/errors.js';
 import { record } from '../modules/audit/audit.js';
-import { authenticate } from '../modules/auth/guard.js';
+import { authenticate, refreshCredential } from '../modules/auth/guard.js';
 import { handlers } from '../modules/handlers.js';
 import type { InFlight } from './in-flight.js';
 import { accountOf, type RateLimiter, RateLimitRefusal } from './rate-limit.js';
@@ -81,8 +81,11 @@ async function run<K extends OperationName>(
 ): Promise<OutputOf<K>> {
   const op: Operation = operations[name];
   if (op.rateLimit) await rateLimiter.attempt(name, request.ip);
-  const caller = await authenticate(deps, request.authorization, op.auth);
-  if (op.role === 'admin' && caller?.role !== ADMIN) throw refuse('adminsOnly');
+  const caller =
+    op.auth === 'refresh'
+      ? await refreshCredential(deps, request.authorization)
+      : await authenticate(deps, request.authorization, op.auth);
+  if (op.role === 'admin' && !(caller && 'role' in caller && caller.role === ADMIN)) throw refuse('adminsOnly');
   const input = op.input.safeParse(request.input);
   if (!input.success) throw validationError(input.error);
   const handler: Handler<K> = handlers[name];
@@ -92,7 +95,12 @@ async function run<K extends OperationName>(
   const handle = () => handler(ctx, input.data as Parameters<Handler<K>>[1]);
   const result =
     op.rateLimit === 'password'
-      ? await rateLimiter.guardPassword(name, accountOf(input.data, caller), request.ip, handle)
+      ? await rateLimiter.guardPassword(
+          name,
+          accountOf(input.data, caller && 'userId' in caller ? caller : null),
+          request.ip,
+          handle,
+        )
       : await handle();
   const output = op.output.safeParse(result);
   if (!output.success) throw new Error(`${name}: handler output does not match the contract`, { cause: output.error });

@@ -418,7 +418,9 @@ export interface components {
             disabled: boolean;
         };
         TokenPair: {
+            /** @description A JWT (RFC 9068, `typ: at+jwt`): what other services verify */
             access_token: string;
+            /** @description Opaque, for this service alone: sent as the bearer token of /refresh and /logout2, spent by /refresh */
             refresh_token: string;
             /** @constant */
             token_type: "Bearer";

@@ -141,7 +141,7 @@ const securitySchemes = {
   refreshToken: {
     type: 'http',
     scheme: 'bearer',
-    bearerFormat: 'JWT',
+    bearerFormat: 'opaque',
     description: 'The `refresh_token` of a pair: only /refresh and /logout2 take it.',
   },
 };

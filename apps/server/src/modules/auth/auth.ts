@@ -107,25 +107,44 @@ export const login: Handler<'login'> = async (ctx, input) => {
   return ctx.tokens.issuePair(signedIn, now);
 };
 
+/** The session a refresh token names, with what refresh and sign-out check of it and of its account. */
+const refreshSession = (db: Deps['db'], sid: string) =>
+  db
+    .selectFrom('sessions')
+    // A left join: a session whose account is gone (deleted behind the app's back) is still told apart.
+    .leftJoin('users', 'users.id_user', 'sessions.user_id')
+    .select([
+      'sessions.user_id',
+      'sessions.created_at',
+      'sessions.expires_at',
+      'sessions.revoked_at',
+      'sessions.refresh_ref',
+      'sessions.previous_refresh_ref',
+      'users.user_role',
+      'users.disabled',
+    ])
+    .where('sessions.sid', '=', sid)
+    .executeTakeFirst();
+
 /**
- * Rotation: the session row names the one refresh token that may be spent, and the swap is a single
- * conditional UPDATE, so of two concurrent refreshes exactly one wins. A token that no longer matches is
- * a replay (RFC 9700 reuse detection): the whole session is ended. The new pair carries the role the
- * database holds now, and nothing is issued for a user that no longer exists or is disabled, or a session
- * older than SESSION_MAX_AGE, however often it was rotated.
+ * Rotation: the session row knows the one refresh token that may be spent, and the swap is a single
+ * conditional UPDATE, so of two concurrent refreshes exactly one wins. The token it replaced, sent again, is a
+ * replay (RFC 9700 reuse detection): the whole session is ended. A token that was never the session's ends
+ * nothing (it may be a guess at a session id). The new pair carries the role the database holds now, and
+ * nothing is issued for a user that no longer exists or is disabled, or a session older than SESSION_MAX_AGE,
+ * however often it was rotated.
  */
 export const refresh: Handler<'refresh'> = async (ctx) => {
   const { caller, client } = ctx;
-  const { sid, jti } = caller.claims;
+  const { sid, ref } = caller;
   const now = ctx.clock();
-  const session = await ctx.db
-    .selectFrom('sessions')
-    .innerJoin('users', 'users.id_user', 'sessions.user_id')
-    .select(['sessions.created_at', 'users.user_role', 'users.disabled'])
-    .where('sessions.sid', '=', sid)
-    .where('sessions.user_id', '=', caller.userId)
-    .executeTakeFirst();
-  if (!session) throw refuse('sessionEnded');
+  const session = await refreshSession(ctx.db, sid);
+  // No session by that id (ended and purged, its account deleted): over. A token it never had: not one of ours.
+  if (!session?.user_role) throw refuse('sessionEnded');
+  if (ref !== session.refresh_ref && ref !== session.previous_refresh_ref) throw refuse('invalidToken');
+  if (session.revoked_at !== null) throw refuse('sessionEnded');
+  if (Number(session.expires_at) <= now) throw refuse('refreshExpired');
+  const userId = session.user_id;
   if (session.disabled) {
     await endSession(ctx.db, sid, now);
     throw refuse('sessionOfDisabled');
@@ -134,18 +153,15 @@ export const refresh: Handler<'refresh'> = async (ctx) => {
     await endSession(ctx.db, sid, now);
     throw refuse('sessionTooOld');
   }
-  const event = { actorId: caller.userId, targetId: caller.userId, sessionId: sid };
-  const refreshJti = await inTransaction(ctx.db, async (trx) => {
-    const rotated = await rotateSession(trx, ctx.config, sid, client, now, jti);
+  const event = { actorId: userId, targetId: userId, sessionId: sid };
+  const refreshToken = await inTransaction(ctx.db, async (trx) => {
+    const rotated = await rotateSession(trx, ctx.config, sid, client, now, ref);
     if (rotated !== null) await record(trx, now, client, { type: 'refresh', ...event });
     return rotated;
   });
-  if (refreshJti !== null) {
-    const signedInAt = Number(session.created_at);
-    return ctx.tokens.issuePair(
-      { userId: caller.userId, role: roleOf(session.user_role), sid, refreshJti, signedInAt },
-      now,
-    );
+  if (refreshToken !== null) {
+    const role = roleOf(session.user_role);
+    return ctx.tokens.issuePair({ userId, role, sid, refreshToken, signedInAt: Number(session.created_at) }, now);
   }
   const ended = await inTransaction(ctx.db, async (trx) => {
     if (!(await endSession(trx, sid, now))) return false;
@@ -179,19 +195,22 @@ export const logout: Handler<'logout'> = async (ctx) => {
   return { msg: 'Access token revoked' };
 };
 
-/** Ends the refresh token's session: its refresh token and every access token issued in it stop working. */
+/**
+ * Ends the refresh token's session: its refresh token and every access token issued in it stop working. The
+ * token it replaced ends it too (whoever holds that one should not hold the session); any other ends nothing.
+ */
 export const logoutRefresh: Handler<'logoutRefresh'> = async (ctx) => {
   const { caller, client } = ctx;
-  const { sid } = caller.claims;
+  const { sid, ref } = caller;
   const now = ctx.clock();
+  const session = await refreshSession(ctx.db, sid);
+  // No session by that id (ended and purged, its account deleted): over. A token it never had: not one of ours.
+  if (!session?.user_role) throw refuse('sessionEnded');
+  if (ref !== session.refresh_ref && ref !== session.previous_refresh_ref) throw refuse('invalidToken');
+  const userId = session.user_id;
   const ended = await inTransaction(ctx.db, async (trx) => {
     if (!(await endSession(trx, sid, now))) return false;
-    await record(trx, now, client, {
-      type: 'logout2',
-      actorId: caller.userId,
-      targetId: caller.userId,
-      sessionId: sid,
-    });
+    await record(trx, now, client, { type: 'logout2', actorId: userId, targetId: userId, sessionId: sid });
     return true;
   });
   if (!ended) throw refuse('sessionEnded');

@@ -1,35 +1,59 @@
 import type { AuthKind, TokenClaims, UserRole } from '@api-users/contract';
 import { type Database, prepared } from '@api-users/db';
 import type { Kysely } from 'kysely';
-import type { Caller, Deps, Settings } from '../../core/context.js';
+import type { Caller, Deps, RefreshCaller, Settings } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
+import { readRefreshToken } from '../sessions/refresh-tokens.js';
 import { earliestLiveSignIn } from '../sessions/sessions.js';
 import { roleOf } from '../users/users.js';
 
 /** RFC 6750 with RFC 7235's grammar: the scheme is case-insensitive, one or more spaces before the token. */
 const BEARER = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i;
 
+/** The bearer token of an `Authorization` header; undefined when none was sent. */
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header === '') return undefined;
+  const token = BEARER.exec(header)?.[1];
+  if (!token) throw refuse('notBearer');
+  return token;
+}
+
 /**
- * Checks the `Authorization` header against what the operation takes. Access tokens are also checked
- * against the database (revoked token, ended session, user gone or disabled) and take the user's current role from it,
- * so every instance agrees at once; refresh tokens are checked by the operation itself, which must update
- * their session atomically anyway.
+ * Checks the access token of the `Authorization` header (required, or `optional`) against the database:
+ * revoked token, ended session, user gone or disabled; the caller gets the role the database holds now, so
+ * every instance agrees at once.
  */
-export async function authenticate(deps: Deps, header: string | undefined, kind: AuthKind): Promise<Caller | null> {
+export async function authenticate(
+  deps: Deps,
+  header: string | undefined,
+  kind: Exclude<AuthKind, 'refresh'>,
+): Promise<Caller | null> {
   if (kind === 'none') return null;
-  if (header === undefined || header === '') {
+  const token = bearerToken(header);
+  if (token === undefined) {
     if (kind === 'optional') return null;
     throw refuse('authRequired');
   }
-  const token = BEARER.exec(header)?.[1];
-  if (!token) throw refuse('notBearer');
-  if (kind !== 'refresh') return verifyAccessToken(deps, token);
+  return verifyAccessToken(deps, token);
+}
+
+/**
+ * The refresh token of the `Authorization` header, read: the session it names and its ref. The operation checks
+ * both against the session row, which it must update atomically anyway. A refresh JWT issued before refresh
+ * tokens became opaque is still taken (verified, its `jti` its ref) until it expires.
+ */
+export async function refreshCredential(deps: Deps, header: string | undefined): Promise<RefreshCaller> {
+  const token = bearerToken(header);
+  if (token === undefined) throw refuse('authRequired');
+  const opaque = readRefreshToken(token);
+  if (opaque) return opaque;
   const claims = await deps.tokens.verify(token, 'refresh');
-  return { userId: Number(claims.sub), role: claims.role, claims };
+  return { sid: claims.sid, ref: claims.jti };
 }
 
 /** The caller of an access token valid now: signed by us, unexpired, not revoked, session live, user there. */
 export async function verifyAccessToken(deps: Deps, token: string): Promise<Caller> {
+  if (readRefreshToken(token)) throw refuse('refreshAsAccess');
   const claims = await deps.tokens.verify(token, 'access');
   const userId = Number(claims.sub);
   const role = await currentRole(deps, claims, userId);

@@ -12,8 +12,7 @@ interface Decoded {
 }
 
 /** Where tokens are issued for and how long they live. */
-export interface TokenSettings
-  extends Pick<Settings, 'accessTtlSeconds' | 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'> {
+export interface TokenSettings extends Pick<Settings, 'accessTtlSeconds' | 'sessionMaxAgeSeconds'> {
   /** The `iss` of every new token, then required of every access token. */
   issuer?: string | undefined;
   /** The `aud` of every new token, then required of every access token. */
@@ -26,20 +25,21 @@ export interface TokenSettings
  */
 export const CLOCK_TOLERANCE_MS = 5_000;
 
-/** RFC 9068 names access tokens `at+jwt`, so no other JWT can pass for one; refresh tokens are plain JWTs. */
+/**
+ * RFC 9068 names access tokens `at+jwt`, so no other JWT can pass for one. Refresh tokens are opaque now
+ * (sessions/refresh-tokens.ts); the refresh JWTs issued before are plain JWTs, still verified until they expire.
+ */
 const TYP: Record<TokenType, string> = { access: 'at+jwt', refresh: 'JWT' };
 
 export function createTokenService(keys: KeyRing, config: TokenSettings): TokenService {
   const { issuer, audience } = config;
   const { signing } = keys;
-  const signer = (type: TokenType) =>
-    createSigner({
-      key: signing.key,
-      algorithm: signing.alg,
-      kid: signing.kid,
-      header: { alg: signing.alg, typ: TYP[type] },
-    });
-  const sign = { access: signer('access'), refresh: signer('refresh') };
+  const signAccess = createSigner({
+    key: signing.key,
+    algorithm: signing.alg,
+    kid: signing.kid,
+    header: { alg: signing.alg, typ: TYP.access },
+  });
   const verifier = createVerifier({
     key: async ({ header }: { header: { kid?: string; alg?: string } }) => {
       const key = header.kid === undefined ? undefined : keys.verification.get(header.kid);
@@ -65,13 +65,13 @@ export function createTokenService(keys: KeyRing, config: TokenSettings): TokenS
       ((issuer === undefined || claims.iss === issuer) &&
         (audience === undefined || [claims.aud].flat().includes(audience))));
 
-  const token = (type: TokenType, s: SessionRef, jti: string, iat: number, exp: number) =>
-    sign[type]({
+  const accessToken = (s: SessionRef, iat: number, exp: number) =>
+    signAccess({
       ...(issuer === undefined ? {} : { iss: issuer }),
       ...(audience === undefined ? {} : { aud: audience }),
       sub: String(s.userId),
-      type,
-      jti,
+      type: 'access',
+      jti: randomUUID(),
       sid: s.sid,
       role: s.role,
       iat,
@@ -98,8 +98,8 @@ export function createTokenService(keys: KeyRing, config: TokenSettings): TokenS
       const sessionEnds = Math.floor((s.signedInAt + config.sessionMaxAgeSeconds * 1000) / 1000);
       const accessExp = Math.min(iat + config.accessTtlSeconds, sessionEnds);
       return {
-        access_token: token('access', s, randomUUID(), iat, accessExp),
-        refresh_token: token('refresh', s, s.refreshJti, iat, iat + config.refreshTtlSeconds),
+        access_token: accessToken(s, iat, accessExp),
+        refresh_token: s.refreshToken,
         token_type: 'Bearer',
         expires_in: accessExp - iat,
       };

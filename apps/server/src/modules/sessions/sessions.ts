@@ -7,6 +7,7 @@ import { refuse } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
 import { pageOf } from '../paging.js';
 import { assertUserExists } from '../users/users.js';
+import { newRefreshToken } from './refresh-tokens.js';
 
 type SessionConfig = Pick<Settings, 'refreshTtlSeconds' | 'sessionMaxAgeSeconds'>;
 
@@ -29,18 +30,19 @@ export async function startSession(
   account: AccountAsRead,
   client: Client,
   now: number,
-): Promise<{ sid: string; refreshJti: string } | null> {
-  const session = { sid: randomUUID(), refreshJti: randomUUID() };
+): Promise<{ sid: string; refreshToken: string } | null> {
+  const sid = randomUUID();
+  const refresh = newRefreshToken(sid);
   const inserted = await db
     .insertInto('sessions')
-    .columns(['sid', 'user_id', 'refresh_jti', 'created_at', 'expires_at', 'client_address', 'user_agent'])
+    .columns(['sid', 'user_id', 'refresh_ref', 'created_at', 'expires_at', 'client_address', 'user_agent'])
     .expression((eb) =>
       eb
         .selectFrom('users')
         .select([
-          eb.val(session.sid).as('sid'),
+          eb.val(sid).as('sid'),
           'id_user',
-          eb.val(session.refreshJti).as('refresh_jti'),
+          eb.val(refresh.ref).as('refresh_ref'),
           eb.val(now).as('created_at'),
           eb.val(now + config.refreshTtlSeconds * 1000).as('expires_at'),
           eb.val(client.ip).as('client_address'),
@@ -51,13 +53,14 @@ export async function startSession(
         .where('disabled', '=', 0),
     )
     .executeTakeFirst();
-  return inserted.numInsertedOrUpdatedRows === 1n ? session : null;
+  return inserted.numInsertedOrUpdatedRows === 1n ? { sid, refreshToken: refresh.token } : null;
 }
 
 /**
- * Gives a live session a new refresh token id (the one its next pair carries) and a new expiry, and notes the
- * client: one conditional UPDATE, so of two concurrent rotations one wins. With `spent`, only while that is
- * the session's refresh token id. Null when nothing was rotated.
+ * Gives a live session a new refresh token (the one its next pair carries) and a new expiry, and notes the
+ * client: one conditional UPDATE, so of two concurrent rotations one wins. Only while `spent` (a ref) is the
+ * session's live token; it is kept as the one before, so that sending it again is known as a replay. The new
+ * token, or null when nothing was rotated.
  */
 export async function rotateSession(
   db: Kysely<Database>,
@@ -65,23 +68,25 @@ export async function rotateSession(
   sid: string,
   client: Client,
   now: number,
-  spent?: string,
+  spent: string,
 ): Promise<string | null> {
-  const refreshJti = randomUUID();
-  let query = db
+  const refresh = newRefreshToken(sid);
+  const rotated = await db
     .updateTable('sessions')
     .set({
-      refresh_jti: refreshJti,
+      refresh_ref: refresh.ref,
+      previous_refresh_ref: spent,
       expires_at: now + config.refreshTtlSeconds * 1000,
       refreshed_at: now,
       refreshed_client_address: client.ip,
       refreshed_user_agent: client.userAgent ?? null,
     })
     .where('sid', '=', sid)
+    .where('refresh_ref', '=', spent)
     .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now);
-  if (spent !== undefined) query = query.where('refresh_jti', '=', spent);
-  return (await query.executeTakeFirst()).numUpdatedRows === 1n ? refreshJti : null;
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return rotated.numUpdatedRows === 1n ? refresh.token : null;
 }
 
 /**
