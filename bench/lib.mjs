@@ -27,6 +27,7 @@ export const RATE_LIMITS_OFF = {
   RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
   RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
   RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
+  RATE_LIMIT_FAILURES_PER_DEVICE: '0',
 };
 
 /** Resolves packages the way the server (or the db package) does, so the bench measures the same copies. */

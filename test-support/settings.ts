@@ -20,6 +20,7 @@ export const TEST_SETTINGS: Record<string, string> = {
   RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '0',
   RATE_LIMIT_FAILURES_PER_ADDRESS: '0',
   RATE_LIMIT_FAILURES_PER_ACCOUNT: '0',
+  RATE_LIMIT_FAILURES_PER_DEVICE: '0',
 };
 
 /** A login no other test (or parallel worker) uses. */

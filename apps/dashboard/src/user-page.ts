@@ -63,10 +63,33 @@ async function adminPanel(user: User, reload: () => Promise<void>): Promise<HTML
   };
   await showSessions();
 
+  // Wrong passwords from many clients may have blocked sign-ins to the account from clients it does not know.
+  const lockout = await api.users.lockout({ id });
+  const lockoutPart = lockout.locked
+    ? h(
+        'div',
+        { class: 'lockout' },
+        h(
+          'p',
+          { class: 'error', role: 'status' },
+          `Sign-ins from clients this account has not used are blocked for ${Math.ceil((lockout.retry_after ?? 0) / 60)} more minute(s): ` +
+            'too many wrong passwords from many places. Its own devices still sign in.',
+        ),
+        confirmedButton(
+          'Lift the block',
+          `Let ${who} sign in from anywhere again? Do it once you know the attempts were not an attack, or after a new password.`,
+          result,
+          change(() => api.users.liftLockout({ id }), 'Block lifted.'),
+          'secondary',
+        ),
+      )
+    : h('p', { class: 'muted lockout' }, 'Sign-in is not blocked.');
+
   return h(
     'div',
     { class: 'admin-panel' },
     h('h2', {}, 'Admin actions'),
+    lockoutPart,
     h(
       'div',
       { class: 'actions' },

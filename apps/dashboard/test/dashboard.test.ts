@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { REST_PREFIX } from '@api-users/sdk';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { hasChromium, launchChromium } from '../../../test-support/chromium.js';
 import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 
@@ -415,6 +416,65 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await plain.click('header a[href="#/users"]');
     await plain.locator('.notice', { hasText: 'Your session has ended' }).waitFor();
     expect(await tokensIn(plain)).toBeNull();
+  });
+
+  it('shows an admin an account whose sign-ins an attack blocked, and lifts the block; keeps a device token', async () => {
+    // A server of its own with low limits: two wrong passwords from two addresses block the account.
+    const limited = await spawnServer({
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: '1',
+      RATE_LIMIT_FAILURES_PER_ACCOUNT: '2',
+      RATE_LIMIT_FAILURES_PER_ADDRESS: '100',
+    });
+    onTestFinished(() => limited.stop());
+    const post = (path: string, body: object, localAddress = '127.0.0.1') =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const { hostname, port } = new URL(limited.url);
+        const text = JSON.stringify(body);
+        const req = request(
+          {
+            hostname,
+            port,
+            method: 'POST',
+            path: `${REST_PREFIX}${path}`,
+            localAddress,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+          },
+          (res) => {
+            let data = '';
+            res.on('data', (chunk) => {
+              data += chunk;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) }));
+          },
+        );
+        req.on('error', reject);
+        req.end(text);
+      });
+    await post('/register', { user_name: 'Root', login: 'root', password: PASSWORD, user_role: 1 });
+    const victim = await post('/register', { user_name: 'Victim', login: 'victim', password: PASSWORD });
+    for (const from of ['127.0.0.2', '127.0.0.3']) {
+      expect((await post('/login', { login: 'victim', password: 'a guess' }, from)).status).toBe(401);
+    }
+    expect((await post('/login', { login: 'victim', password: PASSWORD }, '127.0.0.4')).status).toBe(429);
+
+    const tab = await newPage();
+    await tab.goto(`${limited.url}/dashboard`);
+    await tab.fill('input[name="login"]', 'root');
+    await tab.fill('input[name="password"]', PASSWORD);
+    await tab.click('button[type="submit"]');
+    await tab.locator('header .who', { hasText: 'Root (root)' }).waitFor();
+    // The SDK kept this browser's device token for the login, without the dashboard asking.
+    const devices = await tab.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('api-users.device')));
+    expect(devices).toEqual(['api-users.device-token.root']);
+
+    await tab.goto(`${limited.url}/dashboard/#/users/${victim.body.id_user}`);
+    await tab.locator('.lockout', { hasText: 'Sign-ins from clients this account has not used are blocked' }).waitFor();
+    await screenshot(tab, '8-lockout');
+    await confirm(tab, 'Lift the block');
+    await tab.locator('.lockout', { hasText: 'Sign-in is not blocked.' }).waitFor();
+    expect((await post('/login', { login: 'victim', password: PASSWORD }, '127.0.0.4')).status).toBe(200);
+    await tab.close();
   });
 
   it('broke no content security policy and threw no exception', () => {

@@ -108,6 +108,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS: count(10),
   RATE_LIMIT_FAILURES_PER_ADDRESS: count(100),
   RATE_LIMIT_FAILURES_PER_ACCOUNT: count(100),
+  RATE_LIMIT_FAILURES_PER_DEVICE: count(10),
   RATE_LIMIT_STORE: z.enum(['memory', 'redis', 'mysql']).default('memory'),
   REDIS_URL: z
     .string()
@@ -218,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       failuresPerAccountAddress: e.RATE_LIMIT_FAILURES_PER_ACCOUNT_ADDRESS,
       failuresPerAddress: e.RATE_LIMIT_FAILURES_PER_ADDRESS,
       failuresPerAccount: e.RATE_LIMIT_FAILURES_PER_ACCOUNT,
+      failuresPerDevice: e.RATE_LIMIT_FAILURES_PER_DEVICE,
     },
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS,

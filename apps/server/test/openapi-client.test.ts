@@ -25,7 +25,7 @@ describeEachDatabase('clients generated from the OpenAPI document', (dialect) =>
       201,
       expect.objectContaining({ login, user_name: 'Py Thon', user_role: 2, disabled: false }),
     ]);
-    expect(out.login).toEqual([200, ['access_token', 'expires_in', 'refresh_token', 'token_type']]);
+    expect(out.login).toEqual([200, ['access_token', 'device_token', 'expires_in', 'refresh_token', 'token_type']]);
     expect(out.listUsers).toBe(200);
     expect(out.userById).toEqual([200, out.register[1]]);
     expect(out.missing).toEqual([404, { code: 'NOT_FOUND', msg: expect.any(String) }]);

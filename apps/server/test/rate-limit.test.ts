@@ -3,7 +3,7 @@ import { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
 import { call, type Reply, restClient } from './support/http.js';
 import {
   isolatedServerForTest,
@@ -152,6 +152,90 @@ describe('rate limiting: wrong passwords', () => {
     }
     expect(statuses(replies)).toEqual([401, 401, 401, 401, 401, 401]);
     expectRateLimited(await login(server, '127.0.0.9', owner, 'a distributed guess'));
+  });
+});
+
+describeEachDatabase('rate limiting: no lockout an attacker can aim', (dialect) => {
+  const limits = { ...passwordLimits, RATE_LIMIT_FAILURES_PER_DEVICE: '3' };
+
+  /** Two wrong passwords from each of three addresses (127.0.<net>.1-3): the account's ceiling (six) is reached. */
+  async function attackFromMany(server: TestServer, owner: string, net = 1) {
+    for (const from of [1, 2, 3].map((host) => `127.0.${net}.${host}`)) {
+      expect(statuses(await attempts(2, () => login(server, from, owner, 'a distributed guess')))).toEqual([401, 401]);
+    }
+  }
+  const signIn = (server: TestServer, from: string, owner: string, password: string, device_token?: string) =>
+    call(server.url, 'POST', `${REST_PREFIX}/login`, { json: { login: owner, password, device_token }, from });
+
+  it('keeps the account open to a client that signed in before (its device token), and lets an admin see and lift the block', async () => {
+    const server = await isolatedServerForTest(dialect, limits);
+    const api = restClient(server.url);
+    const admin = await api.signUp(uniqueLogin('lock.admin'), PASSWORD, 1);
+    const asAdmin = { token: admin.tokens.access_token };
+    const owner = await registerOwner(server);
+    const ownerId = (await signIn(server, '127.0.0.20', owner, PASSWORD)).body;
+    const device = ownerId.device_token as string;
+    expect(device).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+    const id = (await api.call('GET', '/me', { token: ownerId.access_token })).body.id_user;
+
+    await attackFromMany(server, owner);
+    // Clients the account does not know are refused, the right password too, from any address...
+    expectRateLimited(await signIn(server, '127.0.0.24', owner, PASSWORD));
+    // ...and so is a device token of another account, or a forged one.
+    const other = await registerOwner(server);
+    const othersDevice = (await signIn(server, '127.0.0.20', other, PASSWORD)).body.device_token;
+    expectRateLimited(await signIn(server, '127.0.0.24', owner, PASSWORD, othersDevice));
+    expectRateLimited(await signIn(server, '127.0.0.24', owner, PASSWORD, `${device.slice(0, -2)}AA`));
+    // The owner's own client is not: the attack aimed at the account does not stop it, from anywhere.
+    const known = await signIn(server, '127.0.0.25', owner, PASSWORD, device);
+    expect(known.status).toBe(200);
+
+    // Admins see which account is under attack: its block, and the refused attempts naming it.
+    const locked = await api.call('GET', `/users/${id}/lockout`, asAdmin);
+    expect(locked.body).toEqual({ locked: true, retry_after: expect.any(Number) });
+    expect(locked.body.retry_after).toBeGreaterThan(0);
+    const refused = await api.call('GET', `/audit?type=login_failed&target_id=${id}`, asAdmin);
+    expect(refused.body.items.map((e: { detail: string }) => e.detail)).toContain('rate_limited');
+
+    // An admin lifts it (recorded); a client it does not know signs in again.
+    expect((await api.call('DELETE', `/users/${id}/lockout`, asAdmin)).body).toEqual({ lifted: true });
+    expect((await api.call('GET', `/users/${id}/lockout`, asAdmin)).body).toEqual({ locked: false, retry_after: null });
+    const lifted = await api.call('GET', `/audit?type=lockout_lifted&target_id=${id}`, asAdmin);
+    expect(lifted.body.items).toHaveLength(1);
+    expect((await signIn(server, '127.0.0.24', owner, PASSWORD)).status).toBe(200);
+  });
+
+  it('gives a known client a small budget of its own, and lifts the block on a password set or changed', async () => {
+    const server = await isolatedServerForTest(dialect, limits);
+    const api = restClient(server.url);
+    const admin = await api.signUp(uniqueLogin('lock.admin'), PASSWORD, 1);
+    const owner = await registerOwner(server);
+    const first = (await signIn(server, '127.0.0.30', owner, PASSWORD)).body;
+    const id = (await api.call('GET', '/me', { token: first.access_token })).body.id_user;
+    // A device token is no key: wrong passwords with it are counted, three before it is refused too.
+    const guesses = await attempts(4, () => signIn(server, '127.0.0.31', owner, 'not it', first.device_token));
+    expect(statuses(guesses)).toEqual([401, 401, 401, 429]);
+
+    await attackFromMany(server, owner);
+    expectRateLimited(await signIn(server, '127.0.0.32', owner, PASSWORD));
+    // An admin's new password lifts the block: the guesses were at the old one.
+    const reset = await api.call('POST', `/users/${id}/password`, {
+      token: admin.tokens.access_token,
+      json: { new_password: 'set by an admin today' },
+    });
+    expect(reset.status).toBe(200);
+    const again = (await signIn(server, '127.0.0.32', owner, 'set by an admin today')).body;
+    expect(again.access_token).toEqual(expect.any(String));
+
+    await attackFromMany(server, owner, 2);
+    expectRateLimited(await signIn(server, '127.0.0.33', owner, 'set by an admin today'));
+    // So does the owner's own change, made from a session they already had.
+    const changed = await api.call('POST', '/me/password', {
+      token: again.access_token,
+      json: { current_password: 'set by an admin today', new_password: 'changed by the owner' },
+    });
+    expect(changed.status).toBe(200);
+    expect((await signIn(server, '127.0.0.33', owner, 'changed by the owner')).status).toBe(200);
   });
 });
 

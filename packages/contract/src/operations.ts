@@ -11,6 +11,8 @@ import {
   ListAuditInputSchema,
   ListSessionsInputSchema,
   ListUsersInputSchema,
+  LockoutLiftedSchema,
+  LockoutSchema,
   LoginInputSchema,
   MessageSchema,
   NoInputSchema,
@@ -339,6 +341,39 @@ export const operations = {
     description: 'Sets a new password (the password rules apply) and ends every session of the account.',
     input: SetPasswordInputSchema,
     output: MessageSchema,
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  getUserLockout: {
+    router: 'users',
+    procedure: 'lockout',
+    method: 'GET',
+    path: '/users/:id/lockout',
+    auth: 'access',
+    role: 'admin',
+    summary: 'Is an account’s sign-in blocked?',
+    description:
+      'Whether wrong passwords from many clients have reached the account’s ceiling (RATE_LIMIT_FAILURES_PER_ACCOUNT), ' +
+      'so that sign-ins from clients it does not know are refused for now; clients that signed in before (with ' +
+      'their device_token) are not. 404 when there is no such account.',
+    input: UserByIdInputSchema,
+    output: LockoutSchema,
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  liftUserLockout: {
+    router: 'users',
+    procedure: 'liftLockout',
+    method: 'DELETE',
+    path: '/users/:id/lockout',
+    auth: 'access',
+    role: 'admin',
+    summary: 'Lift an account’s sign-in block',
+    description:
+      'Clears the account’s count of wrong passwords from everywhere, so clients it does not know may sign in again ' +
+      '(recorded as lockout_lifted). A password set by an admin or changed by its owner lifts it too.',
+    input: UserByIdInputSchema,
+    output: LockoutLiftedSchema,
     status: 200,
     errors: ['NOT_FOUND'],
   },

@@ -105,10 +105,20 @@ export const RegisterInputSchema = z
   })
   .register(schemaNames, { id: 'RegisterInput' });
 
+/** What a client that signed in before sends back (OWASP's device cookie); opaque. */
+const DEVICE_TOKEN = 'the device_token of an earlier sign-in to this account';
+
 export const LoginInputSchema = z
   .strictObject({
     login: LoginSchema,
     password: PasswordSchema,
+    device_token: inputString()
+      .max(200)
+      .optional()
+      .describe(
+        `Optional: ${DEVICE_TOKEN}. A client that sends one is trusted with a small budget of wrong passwords of ` +
+          'its own, so an account under attack from elsewhere stays open to it',
+      ),
   })
   .register(schemaNames, { id: 'LoginInput' });
 
@@ -216,6 +226,7 @@ export const AuditEventTypeSchema = z.enum([
   'enabled',
   'deleted',
   'session_ended',
+  'lockout_lifted',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
 
@@ -252,6 +263,13 @@ export const TokenPairSchema = z
       .describe('Opaque, for this service alone: sent as the bearer token of /refresh and /logout2, spent by /refresh'),
     token_type: z.literal('Bearer'),
     expires_in: z.number().int().describe('Seconds until the access token expires'),
+    device_token: z
+      .string()
+      .optional()
+      .describe(
+        'After a sign-in or a password change: kept by the client and sent with its next sign-ins to this account ' +
+          '(OWASP device cookies). Opaque; it opens nothing by itself',
+      ),
   })
   .register(schemaNames, { id: 'TokenPair' });
 export type TokenPair = z.infer<typeof TokenPairSchema>;
@@ -295,6 +313,23 @@ export const IntrospectionSchema = z
   ])
   .register(schemaNames, { id: 'Introspection' });
 export type Introspection = z.infer<typeof IntrospectionSchema>;
+
+export const LockoutSchema = z
+  .object({
+    locked: z
+      .boolean()
+      .describe('Whether sign-ins from clients it does not know (no device_token) are refused for now'),
+    retry_after: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Seconds until the block ends by itself; null when there is none'),
+  })
+  .register(schemaNames, { id: 'Lockout' });
+
+export const LockoutLiftedSchema = z
+  .object({ lifted: z.boolean().describe('Whether there was a block to lift') })
+  .register(schemaNames, { id: 'LockoutLifted' });
 
 export const EndedSessionsSchema = z
   .object({ ended: z.number().int().describe('How many sessions were ended') })

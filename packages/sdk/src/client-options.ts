@@ -1,6 +1,6 @@
 import type { ApiError } from './errors.js';
 import type { Fetch } from './fetch.js';
-import type { TokenStore } from './token-store.js';
+import type { DeviceStore, TokenStore } from './token-store.js';
 
 /** What both `createClient` (REST) and `createTrpcClient` take. */
 export interface ClientOptions {
@@ -10,6 +10,11 @@ export interface ClientOptions {
   fetch?: Fetch;
   /** Defaults to a store in memory. Give two clients the same store to share one session. */
   tokenStore?: TokenStore;
+  /**
+   * Where the device token of each sign-in is kept, and sent with the next sign-in to the same login. Defaults to
+   * localStorage in a browser and to memory elsewhere; nothing to do for the caller either way.
+   */
+  deviceStore?: DeviceStore;
   /**
    * Called once when the session has ended: a refresh was refused (expired, revoked or replayed refresh token).
    * The store is cleared by then; the call that needed the refresh rejects with the same error.

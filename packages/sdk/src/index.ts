@@ -20,7 +20,13 @@ export type { ClientOptions } from './client-options.js';
 export { ApiError, type ClientErrorCode } from './errors.js';
 export type { Fetch } from './fetch.js';
 export { createClient, type RestClient } from './rest-client.js';
-export { memoryTokenStore, type TokenStore, type Tokens } from './token-store.js';
+export {
+  type DeviceStore,
+  memoryDeviceStore,
+  memoryTokenStore,
+  type TokenStore,
+  type Tokens,
+} from './token-store.js';
 export { createTrpcClient, type TrpcClient } from './trpc-client.js';
 /** Every type of event the audit log records, for filters. */
 export const auditEventTypes: readonly AuditEventType[] = AuditEventTypeSchema.options;

@@ -12,7 +12,7 @@ import {
 import { type ClientOptions, endpoint } from './client-options.js';
 import { apiFetch, type Fetch, readRestAnswer } from './fetch.js';
 import { createSession } from './session.js';
-import { memoryTokenStore } from './token-store.js';
+import { defaultDeviceStore, memoryTokenStore } from './token-store.js';
 
 type Namespace = Operations[OperationName]['router'];
 
@@ -46,6 +46,7 @@ export function createClient(options: ClientOptions): RestClient {
   const fetchJson = apiFetch(options.fetch);
   const session = createSession({
     tokenStore: options.tokenStore ?? memoryTokenStore(),
+    deviceStore: options.deviceStore ?? defaultDeviceStore(),
     onSessionExpired: options.onSessionExpired,
     sendRefresh: (bearer) => request(fetchJson, base, 'refresh', undefined, bearer),
   });
@@ -53,7 +54,8 @@ export function createClient(options: ClientOptions): RestClient {
   for (const name of operationNames) {
     const { router, procedure } = operations[name];
     const group = client[router] ?? {};
-    group[procedure] = (input) => session.call(name, (bearer) => request(fetchJson, base, name, input, bearer));
+    group[procedure] = (input) =>
+      session.call(name, input, (bearer, sent) => request(fetchJson, base, name, sent, bearer));
     client[router] = group;
   }
   const signOut = () => session.signOut((bearer) => request(fetchJson, base, 'logoutRefresh', undefined, bearer));

@@ -1,4 +1,5 @@
 import {
+  foldText,
   type Operation,
   type OperationName,
   operations,
@@ -7,27 +8,31 @@ import {
   TokenPairSchema,
 } from '@api-users/contract';
 import { ApiError } from './errors.js';
-import type { TokenStore, Tokens } from './token-store.js';
+import type { DeviceStore, TokenStore, Tokens } from './token-store.js';
 
 /** Sends one operation with the bearer token given (or none) and resolves to its output. */
 type Send = (bearer: string | undefined) => Promise<unknown>;
+/** Sends one operation with the bearer token and the input given. */
+type SendInput = (bearer: string | undefined, input: unknown) => Promise<unknown>;
 
 export interface SessionOptions {
   tokenStore: TokenStore;
   onSessionExpired: ((error: ApiError) => void) | undefined;
   /** The transport's own refresh call, sent with the refresh token given. */
   sendRefresh: Send;
+  deviceStore: DeviceStore;
 }
 
 /** Runs operations with the right token and keeps the token store in step with the session. */
 export interface Session {
-  call(name: OperationName, send: Send): Promise<unknown>;
+  call(name: OperationName, input: unknown, send: SendInput): Promise<unknown>;
   /** Ends the stored session on the server with `sendLogoutRefresh` and clears the store, whatever happens. */
   signOut(sendLogoutRefresh: Send): Promise<void>;
 }
 
-// Named here so that renaming it in the contract breaks this file's type check instead of its behaviour.
+// Named here so that renaming one in the contract breaks this file's type check instead of its behaviour.
 const REFRESH: OperationName = 'refresh';
+const LOGIN: OperationName = 'login';
 
 /**
  * The refresh under way for each store, shared by every client using that store. The server takes a second
@@ -41,7 +46,26 @@ const tokensOf = (pair: TokenPair): Tokens => ({ access_token: pair.access_token
 const refusedToken = (err: unknown): err is ApiError =>
   err instanceof ApiError && err.code !== 'NETWORK_ERROR' && err.code !== 'INVALID_RESPONSE' && refusesToken(err.code);
 
-export function createSession({ tokenStore: store, onSessionExpired, sendRefresh }: SessionOptions): Session {
+/** The login a sign-in's input names, as the server folds it (the key of its device token); else undefined. */
+function loginOf(input: unknown): string | undefined {
+  const login = (input as { login?: unknown } | undefined)?.login;
+  return typeof login === 'string' ? foldText(login.trim()) : undefined;
+}
+
+export function createSession({
+  tokenStore: store,
+  onSessionExpired,
+  sendRefresh,
+  deviceStore,
+}: SessionOptions): Session {
+  /** A sign-in carries the device token of this login's last one, unless the caller gave one. */
+  async function withDevice(name: OperationName, input: unknown): Promise<unknown> {
+    const login = name === LOGIN ? loginOf(input) : undefined;
+    if (login === undefined || (input as { device_token?: unknown }).device_token !== undefined) return input;
+    const device_token = await deviceStore.get(login);
+    return device_token === undefined ? input : { ...(input as object), device_token };
+  }
+
   async function bearerFor(name: OperationName): Promise<string | undefined> {
     const auth = operations[name].auth;
     if (auth === 'none') return undefined;
@@ -104,13 +128,17 @@ export function createSession({ tokenStore: store, onSessionExpired, sendRefresh
   }
 
   return {
-    async call(name, send) {
+    async call(name, input, send) {
       // An explicit refresh joins any automatic one, for the same reason automatic ones are collapsed.
       if (name === REFRESH) return refresh();
       try {
-        const output = await sendRenewing(name, send);
+        const sent = await withDevice(name, input);
+        const output = await sendRenewing(name, (bearer) => send(bearer, sent));
         // Every pair an operation answers with (a sign-in, a password change) is the session's from now on.
         if (operations[name].output === TokenPairSchema) await store.set(tokensOf(output as TokenPair));
+        const login = name === LOGIN ? loginOf(input) : undefined;
+        const device = (output as { device_token?: unknown }).device_token;
+        if (login !== undefined && typeof device === 'string') await deviceStore.set(login, device);
         return output;
       } finally {
         // Forgotten even when the server could not be told: the caller asked to sign out.

@@ -27,3 +27,31 @@ export function memoryTokenStore(initial: Tokens | null = null): TokenStore {
     },
   };
 }
+
+/**
+ * Where a client keeps the device token each sign-in answers with (OWASP device cookies), by login, and sends it
+ * with its next sign-in to that login: an account under attack from elsewhere, whose sign-ins from unknown
+ * clients are blocked for a while, stays open to this one. Kept across sign-outs; it opens nothing by itself.
+ */
+export interface DeviceStore {
+  get(login: string): string | undefined | Promise<string | undefined>;
+  set(login: string, deviceToken: string): void | Promise<void>;
+}
+
+/** Device tokens for as long as the process or page lives. */
+export function memoryDeviceStore(): DeviceStore {
+  const tokens = new Map<string, string>();
+  return { get: (login) => tokens.get(login), set: (login, token) => void tokens.set(login, token) };
+}
+
+const DEVICE_KEY = 'api-users.device-token.';
+
+/** The default: in a browser, localStorage (a device token is meant to outlive the tab); elsewhere memory. */
+export function defaultDeviceStore(): DeviceStore {
+  const storage = (globalThis as { localStorage?: Storage }).localStorage;
+  if (!storage) return memoryDeviceStore();
+  return {
+    get: (login) => storage.getItem(DEVICE_KEY + login) ?? undefined,
+    set: (login, token) => storage.setItem(DEVICE_KEY + login, token),
+  };
+}

@@ -13,7 +13,7 @@ import { ApiError, errorFromBody, invalidResponse } from './errors.js';
 import { apiFetch } from './fetch.js';
 import type { SignOut } from './rest-client.js';
 import { createSession, type Session } from './session.js';
-import { memoryTokenStore } from './token-store.js';
+import { defaultDeviceStore, memoryTokenStore } from './token-store.js';
 
 /** The @trpc/client client for the API's router: `client.users.list.query(…)`, `client.auth.login.mutate(…)`. */
 export type TrpcClient = TRPCClient<AppRouter> & SignOut;
@@ -44,6 +44,7 @@ export function createTrpcClient(options: ClientOptions): TrpcClient {
     });
   const session = createSession({
     tokenStore: options.tokenStore ?? memoryTokenStore(),
+    deviceStore: options.deviceStore ?? defaultDeviceStore(),
     onSessionExpired: options.onSessionExpired,
     sendRefresh: sendDirect('refresh'),
   });
@@ -58,14 +59,14 @@ function sessionLink(session: Session): TRPCLink<AppRouter> {
       const name = operationByPath.get(op.path);
       if (!name) return next(op);
       return observable((observer) => {
-        const send = (bearer: string | undefined) =>
-          observableToPromise(next({ ...op, context: { ...op.context, bearer } })).then(
+        const send = (bearer: string | undefined, input: unknown) =>
+          observableToPromise(next({ ...op, input, context: { ...op.context, bearer } })).then(
             (envelope) => ('data' in envelope.result ? envelope.result.data : undefined),
             (err: unknown) => {
               throw fromWire(err);
             },
           );
-        session.call(name, send).then(
+        session.call(name, op.input, send).then(
           (data) => {
             observer.next({ result: { type: 'data', data } });
             observer.complete();

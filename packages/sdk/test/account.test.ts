@@ -1,6 +1,6 @@
 import { operationNames } from '@api-users/contract';
 import { describe, expect, it } from 'vitest';
-import { ApiError, memoryTokenStore, type OperationName, type Tokens } from '../src/index.js';
+import { ApiError, memoryDeviceStore, memoryTokenStore, type OperationName, type Tokens } from '../src/index.js';
 import { accessStatus, adminLogin, apiUrl, countingFetch, PASSWORD, uniqueLogin } from './support/helpers.js';
 import { type Calls, type Client, transportNames, transports } from './support/transports.js';
 
@@ -22,8 +22,13 @@ function tracked(client: Client, called: Set<OperationName>): Client {
 }
 
 describe.each(transportNames)('account and admin operations over %s', (transport) => {
-  const make = (options: { tokenStore?: ReturnType<typeof memoryTokenStore>; fetch?: typeof fetch } = {}) =>
-    transports[transport]({ baseUrl: apiUrl(), ...options });
+  const make = (
+    options: {
+      tokenStore?: ReturnType<typeof memoryTokenStore>;
+      fetch?: typeof fetch;
+      deviceStore?: ReturnType<typeof memoryDeviceStore>;
+    } = {},
+  ) => transports[transport]({ baseUrl: apiUrl(), ...options });
 
   it('calls every operation of the table, keeping the token store in step', async () => {
     const called = new Set<OperationName>();
@@ -74,6 +79,8 @@ describe.each(transportNames)('account and admin operations over %s', (transport
       user_name: 'Renamed Owner',
     });
     expect((await admin.listUserSessions({ id: user.id_user })).items).toHaveLength(1);
+    expect(await admin.getUserLockout({ id: user.id_user })).toEqual({ locked: false, retry_after: null });
+    expect(await admin.liftUserLockout({ id: user.id_user })).toEqual({ lifted: false });
     expect(await admin.setUserPassword({ id: user.id_user, new_password: SET_PASSWORD })).toHaveProperty('msg');
     // The owner's session ended with it: the next call's refresh is refused, and the store is cleared.
     await expect(me.getMe()).rejects.toMatchObject({ status: 401, code: 'TOKEN_REVOKED' });
@@ -101,6 +108,31 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     await expect(me.login({ login, password: SET_PASSWORD })).rejects.toMatchObject({ code: 'BAD_CREDENTIALS' });
 
     expect([...called].sort()).toEqual([...operationNames].sort());
+  });
+
+  it('keeps the device token of each sign-in and sends it with the next sign-in to that login, untold', async () => {
+    const sent: unknown[] = [];
+    const watching: typeof fetch = (input, init) => {
+      if (String(input).includes('login')) sent.push(JSON.parse(String(init?.body)));
+      return fetch(input, init);
+    };
+    const devices = memoryDeviceStore();
+    const login = uniqueLogin(`Device.${transport}`);
+    const first = make({ fetch: watching, deviceStore: devices });
+    await first.register({ user_name: 'Known Device', login, password: PASSWORD });
+    const pair = await first.login({ login, password: PASSWORD });
+    expect(pair.device_token).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+    // Another client on the same device store (a new page load, say), the login typed in other case.
+    const again = await make({ fetch: watching, deviceStore: devices }).login({
+      login: login.toUpperCase(),
+      password: PASSWORD,
+    });
+    expect(sent).toEqual([
+      { login, password: PASSWORD },
+      { login: login.toUpperCase(), password: PASSWORD, device_token: pair.device_token },
+    ]);
+    // Each sign-in brings a new one, kept for the next.
+    expect(await devices.get(login.toLowerCase())).toBe(again.device_token);
   });
 
   it('signs out: the session ended on the server, the store cleared, even for a session already ended', async () => {

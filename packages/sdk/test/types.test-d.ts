@@ -27,14 +27,26 @@ describe('types from the contract', () => {
       'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'introspect' | 'setup'
     >();
     expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<
-      'list' | 'byId' | 'update' | 'remove' | 'setPassword' | 'sessions' | 'endSessions' | 'endSession'
+      | 'list'
+      | 'byId'
+      | 'update'
+      | 'remove'
+      | 'setPassword'
+      | 'lockout'
+      | 'liftLockout'
+      | 'sessions'
+      | 'endSessions'
+      | 'endSession'
     >();
     expectTypeOf<keyof RestClient['audit']>().toEqualTypeOf<'list'>();
     expectTypeOf(rest.users.list).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();
     expectTypeOf(rest.users.byId).returns.resolves.toEqualTypeOf<User>();
     expectTypeOf(rest.me.update).parameter(0).toEqualTypeOf<{ user_name: string }>();
     expectTypeOf(rest.me.update).returns.resolves.toEqualTypeOf<User>();
-    expectTypeOf(rest.auth.login).parameter(0).toEqualTypeOf<{ login: string; password: string }>();
+    // The device token is the SDK's to send (kept from the last sign-in); a caller may give one.
+    expectTypeOf(rest.auth.login)
+      .parameter(0)
+      .toEqualTypeOf<{ login: string; password: string; device_token?: string | undefined }>();
     expectTypeOf(rest.auth.refresh).returns.resolves.toHaveProperty('refresh_token').toBeString();
     // Never called: only its type errors matter.
     const wrongInputs = () => [

@@ -89,6 +89,24 @@ export interface FailedLoginFloor {
   stop(): void;
 }
 
+/**
+ * Device tokens, OWASP's device cookies: what a client that signed in to an account before sends back, so that
+ * the account's sign-in block (an attack from many clients) does not stop it. Bound to the login and signed.
+ */
+export interface DeviceTokens {
+  issue(login: string): string;
+  /** The device's id when `token` was issued for `login` (signed by this deployment), else undefined. */
+  verify(login: string, token: string): string | undefined;
+}
+
+/** The account-wide count of wrong passwords: the one limit many clients together can bring an account to. */
+export interface SignInLimits {
+  /** Seconds until the block on sign-ins from unknown clients ends; null when there is none. */
+  blockedFor(login: string): Promise<number | null>;
+  /** Clears the count; whether there was a block. */
+  lift(login: string): Promise<boolean>;
+}
+
 /** The settings handlers read (a part of the configuration). */
 export interface Settings {
   accessTtlSeconds: number;
@@ -108,6 +126,8 @@ export interface Deps {
   tokens: TokenService;
   passwords: PasswordHasher;
   failedLogins: FailedLoginFloor;
+  devices: DeviceTokens;
+  signInLimits: SignInLimits;
   config: Settings;
 }
 

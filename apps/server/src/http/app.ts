@@ -6,6 +6,7 @@ import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Deps, PasswordHasher } from '../core/context.js';
+import { createDeviceTokens } from '../modules/auth/device-tokens.js';
 import { startFailedLoginFloor } from '../modules/auth/failed-login-floor.js';
 import { createKeyRing } from '../modules/auth/keys.js';
 import { createPasswordHasher } from '../modules/auth/passwords.js';
@@ -116,6 +117,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     tokens: createTokenService(keys, { ...config, issuer, audience }),
     passwords,
     failedLogins,
+    devices: createDeviceTokens(keys.derivedSecret('device tokens')),
+    signInLimits: rateLimiter.signInLimits,
     config,
   };
   const runtime: Runtime = { deps, rateLimiter, inFlight, log: fastify.log };

@@ -1,6 +1,7 @@
 import {
   ADMIN,
   errorCodesOf,
+  LoginSchema,
   type Operation,
   type OperationName,
   type OutputOf,
@@ -59,19 +60,41 @@ export function execute<K extends OperationName>(
       if (isUnavailable(err)) {
         runtime.log.warn({ err, operation: name, requestId: request.requestId }, 'database unavailable: 503');
       }
-      // A refused password attempt, like the others, is in the audit log (without the login it named): the
-      // first of a run, as RateLimitRefusal says.
+      // A refused password attempt, like the others, is in the audit log: the first of a run, as RateLimitRefusal
+      // says, naming the account under attack where there is one (never the login typed: people type passwords
+      // into login fields).
       if (
         err instanceof RateLimitRefusal &&
         err.firstInWindow &&
         (operations[name] as Operation).rateLimit === 'password'
       ) {
         const { db, clock } = runtime.deps;
-        await record(db, clock(), request, { type: 'login_failed', detail: 'rate_limited' });
+        const targetId = await targetOf(runtime.deps, request);
+        await record(db, clock(), request, { type: 'login_failed', targetId, detail: 'rate_limited' });
       }
       throw err;
     }
   });
+}
+
+/** The device id of a valid device token the input carries for the login it names (sign-in), if any. */
+function deviceOf(deps: Deps, input: unknown): string | undefined {
+  const { login, device_token } = (input ?? {}) as { login?: unknown; device_token?: unknown };
+  if (typeof login !== 'string' || typeof device_token !== 'string') return undefined;
+  return deps.devices.verify(login, device_token);
+}
+
+/** The account a refused password attempt was at: the caller's, or the one the login names; null for neither. */
+async function targetOf(deps: Deps, request: OperationRequest): Promise<number | null> {
+  const login = (request.input as { login?: unknown } | undefined)?.login;
+  if (typeof login !== 'string') {
+    const caller = await authenticate(deps, request.authorization, 'optional').catch(() => null);
+    return caller?.userId ?? null;
+  }
+  const folded = LoginSchema.safeParse(login);
+  if (!folded.success) return null;
+  const user = await deps.db.selectFrom('users').select('id_user').where('login', '=', folded.data).executeTakeFirst();
+  return user?.id_user ?? null;
 }
 
 async function run<K extends OperationName>(
@@ -100,6 +123,7 @@ async function run<K extends OperationName>(
           accountOf(input.data, caller && 'userId' in caller ? caller : null),
           request.ip,
           handle,
+          deviceOf(deps, input.data),
         )
       : await handle();
   const output = op.output.safeParse(result);

@@ -9,6 +9,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
+import type { SignInLimits } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 
 export interface RateLimitSettings {
@@ -25,8 +26,13 @@ export interface RateLimitSettings {
   failuresPerAccountAddress: number;
   /** From one address, whatever the account (password spraying). */
   failuresPerAddress: number;
-  /** At one account from every address together: the much higher ceiling on a distributed guess. */
+  /**
+   * At one account from every address together: the much higher ceiling on a distributed guess. It stops only
+   * clients the account does not know: a client with a device token of the account has its own count instead.
+   */
   failuresPerAccount: number;
+  /** At one account from one client that signed in to it before (its device token), wherever it is. */
+  failuresPerDevice: number;
 }
 
 export interface RateLimiter {
@@ -37,7 +43,16 @@ export interface RateLimiter {
    * RATE_LIMITED while a failure count is at its limit; a BAD_CREDENTIALS answer counts as a failure, a
    * success clears the account's count at this address, and any other outcome counts nothing.
    */
-  guardPassword<T>(operation: string, account: string, address: string, check: () => Promise<T>): Promise<T>;
+  guardPassword<T>(
+    operation: string,
+    account: string,
+    address: string,
+    check: () => Promise<T>,
+    /** The id of a device token of this account the request carries: a client the account knows. */
+    device?: string,
+  ): Promise<T>;
+  /** The account-wide ceiling of sign-ins, as handlers see it. */
+  signInLimits: SignInLimits;
   close(): Promise<void>;
 }
 
@@ -59,8 +74,12 @@ export function accountOf(input: unknown, caller: { userId: number } | null): st
   if (caller) return `user:${caller.userId}`;
   const login = (input as { login?: unknown } | undefined)?.login;
   if (typeof login !== 'string') throw new Error('A password-limited operation needs a caller or a login');
-  return `login:${login}`;
+  return loginAccount(login);
 }
+
+const loginAccount = (login: string) => `login:${login}`;
+/** The operation whose account-wide ceiling is the sign-in block (the name it is counted under). */
+const SIGN_IN = 'login';
 
 type CounterFactory = (name: string, points: number, seconds: number) => Promise<RateLimiterAbstract>;
 interface Store {
@@ -155,10 +174,11 @@ export async function createRateLimiter(
     counter('fail-acct-addr', settings.failuresPerAccountAddress, window),
     counter('fail-addr', settings.failuresPerAddress, window),
     counter('fail-acct', settings.failuresPerAccount, window),
+    counter('fail-device', settings.failuresPerDevice, window),
     // Refusals already reported within the window, one point per count and key.
     store.counter('refused', 1, settings.windowSeconds),
   ]);
-  const [attempts, pair, byAddress, byAccount, reported] = await counters.catch(async (err: unknown) => {
+  const [attempts, pair, byAddress, byAccount, byDevice, reported] = await counters.catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -202,12 +222,18 @@ export async function createRateLimiter(
       if (attempts) await take([{ limiter: attempts, key: keyOf(operation, subscriberOf(address)) }]);
     },
 
-    async guardPassword(operation, account, address, check) {
+    async guardPassword(operation, account, address, check, device) {
       const client = subscriberOf(address);
+      // A client the account knows (its device token) is held to its own count, wherever it is; any other to
+      // the counts of its address and the account's ceiling, which an attack from many addresses can reach.
+      const own =
+        device === undefined
+          ? pair && { limiter: pair, key: keyOf(operation, account, client) }
+          : byDevice && { limiter: byDevice, key: keyOf(operation, account, device) };
       const counts = [
-        pair && { limiter: pair, key: keyOf(operation, account, client) },
+        own,
         byAddress && { limiter: byAddress, key: keyOf(operation, client) },
-        byAccount && { limiter: byAccount, key: keyOf(operation, account) },
+        device === undefined ? byAccount && { limiter: byAccount, key: keyOf(operation, account) } : undefined,
       ].filter((c): c is Count => c !== undefined);
       const taken = await take(counts);
       let outcome: 'success' | 'failure' | 'other' = 'other';
@@ -219,14 +245,29 @@ export async function createRateLimiter(
         if (err instanceof AppError && err.code === 'BAD_CREDENTIALS') outcome = 'failure';
         throw err;
       } finally {
-        // Only a wrong password stays counted; a success also ends the run of failures at this address.
+        // Only a wrong password stays counted; a success also ends the run of failures of this client.
         if (outcome !== 'failure') {
           const settle = taken.map((c) =>
-            outcome === 'success' && c.limiter === pair ? c.limiter.delete(c.key) : c.limiter.reward(c.key),
+            outcome === 'success' && c === own ? c.limiter.delete(c.key) : c.limiter.reward(c.key),
           );
           await Promise.all(settle.map(quietly));
         }
       }
+    },
+
+    signInLimits: {
+      async blockedFor(login) {
+        if (!byAccount) return null;
+        const state = await byAccount.get(keyOf(SIGN_IN, loginAccount(login)));
+        if (!state || state.consumedPoints < settings.failuresPerAccount) return null;
+        return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+      },
+      async lift(login) {
+        if (!byAccount) return false;
+        const blocked = (await this.blockedFor(login)) !== null;
+        await byAccount.delete(keyOf(SIGN_IN, loginAccount(login)));
+        return blocked;
+      },
     },
 
     close: () => store.close(),

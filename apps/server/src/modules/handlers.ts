@@ -1,4 +1,5 @@
 import type { Handlers } from '../core/context.js';
+import { getUserLockout, liftUserLockout } from './admin/lockout.js';
 import { deleteUser, setUserPassword, updateUser } from './admin/manage.js';
 import { listAudit } from './audit/audit.js';
 import { changePassword, login, logout, logoutRefresh, refresh, register } from './auth/auth.js';
@@ -36,6 +37,8 @@ export const handlers: Handlers = {
   updateUser,
   deleteUser,
   setUserPassword,
+  getUserLockout,
+  liftUserLockout,
   listUserSessions,
   endUserSessions,
   endUserSession,

@@ -131,5 +131,7 @@ export const setUserPassword: Handler<'setUserPassword'> = async (ctx, input) =>
     await endSessionsOf(trx, input.id, now);
     await record(trx, now, client, { type: 'password_set', actorId: caller.userId, targetId: input.id });
   });
+  // A new password makes the guesses that brought about a block moot: the block goes.
+  await ctx.signInLimits.lift(target.login);
   return { msg: 'Password set; the account’s sessions have ended' };
 };

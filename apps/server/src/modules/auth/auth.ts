@@ -104,7 +104,8 @@ export const login: Handler<'login'> = async (ctx, input) => {
     return refusePassword(ctx, started, now, client, { targetId: user.id_user, detail: 'credentials_changed' });
   }
   const signedIn = { userId: user.id_user, role: roleOf(user.user_role), signedInAt: now, ...session };
-  return ctx.tokens.issuePair(signedIn, now);
+  // This client now knows the account: its next sign-ins are not stopped by a block an attack brought about.
+  return { ...ctx.tokens.issuePair(signedIn, now), device_token: ctx.devices.issue(input.login) };
 };
 
 /** The session a refresh token names, with what refresh and sign-out check of it and of its account. */
@@ -261,6 +262,8 @@ export const changePassword: Handler<'changePassword'> = async (ctx, input) => {
     await record(trx, now, client, { type: 'password_changed', ...self, sessionId: opened.sid });
     return opened;
   });
+  // The owner proved the password: a block on the account's sign-ins, if any, goes.
+  await ctx.signInLimits.lift(user.login);
   const signedIn = { userId: caller.userId, role: roleOf(user.user_role), signedInAt: now, ...session };
-  return ctx.tokens.issuePair(signedIn, now);
+  return { ...ctx.tokens.issuePair(signedIn, now), device_token: ctx.devices.issue(user.login) };
 };

@@ -18,7 +18,7 @@ export const NO_PASSWORD = '!needs-admin-set-password';
  * top (2,147,483,647, say) would leave no id for the next registration (MySQL then refuses every INSERT). Above
  * a billion, or at 0 and below, a Flask row gets a new id, and `flask_import` keeps its Flask id.
  */
-export const KEPT_IDS = { min: 1, max: 1_000_000_000 } as const;
+const KEPT_IDS = { min: 1, max: 1_000_000_000 } as const;
 const keepable = (id: number) => id >= KEPT_IDS.min && id <= KEPT_IDS.max;
 
 /** What became of one Flask row. Never holds a password or hash. */
