@@ -1,6 +1,6 @@
 import { ADMIN, USER } from '@api-users/contract';
 import { inTransaction, isUniqueViolation } from '@api-users/db';
-import type { Client, Deps, Handler } from '../../core/context.js';
+import type { Client, Deps, Handler, RefreshCaller } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { type AuditRecord, record } from '../audit/audit.js';
 import { endSession, endSessionsOf, rotateSession, startSession } from '../sessions/sessions.js';
@@ -108,9 +108,13 @@ export const login: Handler<'login'> = async (ctx, input) => {
   return { ...ctx.tokens.issuePair(signedIn, now), device_token: ctx.devices.issue(input.login) };
 };
 
-/** The session a refresh token names, with what refresh and sign-out check of it and of its account. */
-const refreshSession = (db: Deps['db'], sid: string) =>
-  db
+/**
+ * The session a refresh token names, with what refresh and sign-out check of it and of its account, once the
+ * token is shown to be its live one or the one before. No session by that id (ended and purged, its account
+ * deleted) is an ended session; a token the session never had is none of ours (a guess at a session id).
+ */
+async function sessionOfRefreshToken(db: Deps['db'], { sid, ref }: RefreshCaller) {
+  const session = await db
     .selectFrom('sessions')
     // A left join: a session whose account is gone (deleted behind the app's back) is still told apart.
     .leftJoin('users', 'users.id_user', 'sessions.user_id')
@@ -126,6 +130,10 @@ const refreshSession = (db: Deps['db'], sid: string) =>
     ])
     .where('sessions.sid', '=', sid)
     .executeTakeFirst();
+  if (!session?.user_role) throw refuse('sessionEnded');
+  if (ref !== session.refresh_ref && ref !== session.previous_refresh_ref) throw refuse('invalidToken');
+  return { ...session, user_role: session.user_role };
+}
 
 /**
  * Rotation: the session row knows the one refresh token that may be spent, and the swap is a single
@@ -139,10 +147,7 @@ export const refresh: Handler<'refresh'> = async (ctx) => {
   const { caller, client } = ctx;
   const { sid, ref } = caller;
   const now = ctx.clock();
-  const session = await refreshSession(ctx.db, sid);
-  // No session by that id (ended and purged, its account deleted): over. A token it never had: not one of ours.
-  if (!session?.user_role) throw refuse('sessionEnded');
-  if (ref !== session.refresh_ref && ref !== session.previous_refresh_ref) throw refuse('invalidToken');
+  const session = await sessionOfRefreshToken(ctx.db, caller);
   if (session.revoked_at !== null) throw refuse('sessionEnded');
   if (Number(session.expires_at) <= now) throw refuse('refreshExpired');
   const userId = session.user_id;
@@ -202,12 +207,9 @@ export const logout: Handler<'logout'> = async (ctx) => {
  */
 export const logoutRefresh: Handler<'logoutRefresh'> = async (ctx) => {
   const { caller, client } = ctx;
-  const { sid, ref } = caller;
+  const { sid } = caller;
   const now = ctx.clock();
-  const session = await refreshSession(ctx.db, sid);
-  // No session by that id (ended and purged, its account deleted): over. A token it never had: not one of ours.
-  if (!session?.user_role) throw refuse('sessionEnded');
-  if (ref !== session.refresh_ref && ref !== session.previous_refresh_ref) throw refuse('invalidToken');
+  const session = await sessionOfRefreshToken(ctx.db, caller);
   const userId = session.user_id;
   const ended = await inTransaction(ctx.db, async (trx) => {
     if (!(await endSession(trx, sid, now))) return false;
