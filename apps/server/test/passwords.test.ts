@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createPasswordHasher, OWASP_ARGON2 } from '../src/modules/auth/passwords.js';
 import { describeEachDatabase, storedHash, useTestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
@@ -49,8 +49,12 @@ describe('password hashing threads', () => {
       hasher.verify('not a hash', 'pool password'),
     ]);
     expect(checks).toEqual([true, false, false, false]);
-    const nice = threadNiceValues();
-    expect(nice[0]).toBe(0);
-    expect(nice.filter((n) => n === 10).length).toBeGreaterThanOrEqual(4);
+    expect(threadNiceValues()[0]).toBe(0);
+    // Each of the pool's four threads lowers its own priority once it has started; on a busy machine the last
+    // ones may start after the tasks above are done (a run saw 3 of 4), so wait for them rather than race them.
+    await vi.waitFor(() => expect(threadNiceValues().filter((n) => n === 10).length).toBeGreaterThanOrEqual(4), {
+      timeout: 10_000,
+      interval: 50,
+    });
   });
 });
