@@ -67,7 +67,14 @@ export async function jwtCost(secret) {
       refreshTtlSeconds: 86_400,
       sessionMaxAgeSeconds: 90 * 86_400,
     });
-    const session = () => ({ userId: 1, role: 2, sid: randomUUID(), refreshToken: 'opaque', signedInAt: Date.now() });
+    const session = () => ({
+      userId: 1,
+      role: 2,
+      sid: randomUUID(),
+      refreshToken: 'opaque',
+      signedInAt: Date.now(),
+      amr: ['pwd'],
+    });
     const issue = () => service.issuePair(session(), Date.now()).access_token;
     const fresh = Array.from({ length: 3000 }, issue);
     let next = 0;

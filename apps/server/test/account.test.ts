@@ -77,6 +77,7 @@ describeEachDatabase('account and admin operations', (dialect) => {
           refreshed_client_address: null,
           refreshed_user_agent: null,
           current: true,
+          amr: ['pwd'],
         },
         expect.objectContaining({ id: sid(phone), user_agent: 'Phone/1.0', current: false }),
       ]);
@@ -126,6 +127,18 @@ describeEachDatabase('account and admin operations', (dialect) => {
       }
       const left = (await send('listMySessions', undefined, onLaptop)).body.items;
       expect(left.map((s: { id: string }) => s.id)).toEqual([sid(laptop)]);
+    });
+
+    it('says how each session was signed in (RFC 8176 amr), in its tokens, its listing and introspection', async () => {
+      const { login } = await newUser('amr');
+      const pair = await signIn(login);
+      expect(claimsOf(pair.access_token).amr).toEqual(['pwd']);
+      const renewed = (await send('refresh', undefined, { token: pair.refresh_token })).body;
+      expect(claimsOf(renewed.access_token).amr).toEqual(['pwd']);
+      const listed = (await send('listMySessions', undefined, { token: renewed.access_token })).body.items;
+      expect(listed.map((s: { amr: string[] }) => s.amr)).toEqual([['pwd']]);
+      const introspected = await send('introspect', { token: renewed.access_token });
+      expect(introspected.body).toMatchObject({ active: true, amr: ['pwd'] });
     });
 
     it('renames the caller’s own account, recorded once, and nothing else about it', async () => {

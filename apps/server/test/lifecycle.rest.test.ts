@@ -111,7 +111,7 @@ describeEachDatabase('REST life cycle', (dialect) => {
     }
     // Tokens carry identifiers only.
     const claims = claimsOf(tokens.access_token);
-    expect(Object.keys(claims).sort()).toEqual(['exp', 'iat', 'jti', 'nbf', 'role', 'sid', 'sub', 'type']);
+    expect(Object.keys(claims).sort()).toEqual(['amr', 'exp', 'iat', 'jti', 'nbf', 'role', 'sid', 'sub', 'type']);
   });
 
   it('serves health and readiness', async () => {

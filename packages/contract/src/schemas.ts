@@ -280,6 +280,13 @@ export const MessageSchema = z.object({ msg: z.string() }).register(schemaNames,
  * The claims of our tokens; nothing personal and nothing secret. `iss` and `aud` are there when the server
  * is configured with them (JWT_ISSUER, JWT_AUDIENCE); tokens issued before they were configured lack them.
  */
+/**
+ * How a session was signed in (RFC 8176 authentication method references): `pwd` a password; `otp` a one-time
+ * code, `hwk`/`swk` a hardware- or software-bound key, `mfa` more than one factor.
+ */
+export const AuthMethodSchema = z.enum(['pwd', 'otp', 'hwk', 'swk', 'mfa']);
+export type AuthMethod = z.infer<typeof AuthMethodSchema>;
+
 export const TokenClaimsSchema = z.object({
   iss: z.string().optional(),
   aud: z.union([z.string(), z.array(z.string())]).optional(),
@@ -291,6 +298,8 @@ export const TokenClaimsSchema = z.object({
   iat: z.number().int(),
   nbf: z.number().int(),
   exp: z.number().int(),
+  /** Absent from tokens issued before it was added. */
+  amr: z.array(AuthMethodSchema).optional(),
 });
 export type TokenClaims = z.infer<typeof TokenClaimsSchema>;
 
@@ -346,6 +355,7 @@ export const SessionSchema = z.object({
   refreshed_client_address: z.string().nullable(),
   refreshed_user_agent: z.string().nullable(),
   current: z.boolean().describe('Whether this is the session of the token that asked'),
+  amr: z.array(AuthMethodSchema).describe('How it was signed in (RFC 8176): pwd, a password'),
 });
 export type Session = z.infer<typeof SessionSchema>;
 

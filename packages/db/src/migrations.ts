@@ -143,6 +143,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('sessions').addColumn('previous_refresh_ref', 'varchar(64)').execute();
     },
   },
+  '0006_session_methods': {
+    async up(db) {
+      // Every session so far was signed in with a password.
+      await db.schema
+        .alterTable('sessions')
+        .addColumn('amr', 'varchar(64)', (c) => c.notNull().defaultTo('pwd'))
+        .execute();
+    },
+  },
 };
 
 /**

@@ -30,6 +30,8 @@ export interface SessionsTable {
   refresh_ref: string;
   /** The refresh token it replaced: sent again, it is a replay (RFC 9700), and the session ends. */
   previous_refresh_ref: string | null;
+  /** How it was signed in: RFC 8176 method references, comma-separated (`pwd`). */
+  amr: Generated<string>;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;

@@ -1,4 +1,5 @@
 import type {
+  AuthMethod,
   OperationName,
   Operations,
   OutputOf,
@@ -55,6 +56,8 @@ export interface SessionRef {
   refreshToken: string;
   /** When the session was signed in (epoch ms): it ends SESSION_MAX_AGE later, and no access token outlives it. */
   signedInAt: number;
+  /** How it was signed in (RFC 8176), as its tokens say. */
+  amr: AuthMethod[];
 }
 
 export type TokenType = 'access' | 'refresh';

@@ -477,6 +477,7 @@ export interface components {
             iat: number;
             nbf: number;
             exp: number;
+            amr?: ("pwd" | "otp" | "hwk" | "swk" | "mfa")[];
         };
         UserPage: {
             items: components["schemas"]["User"][];
@@ -504,6 +505,8 @@ export interface components {
                 refreshed_user_agent: string | null;
                 /** @description Whether this is the session of the token that asked */
                 current: boolean;
+                /** @description How it was signed in (RFC 8176): pwd, a password */
+                amr: ("pwd" | "otp" | "hwk" | "swk" | "mfa")[];
             }[];
             next_cursor: string | null;
         };

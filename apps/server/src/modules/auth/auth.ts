@@ -1,12 +1,15 @@
-import { ADMIN, USER } from '@api-users/contract';
+import { ADMIN, type AuthMethod, USER } from '@api-users/contract';
 import { inTransaction, isUniqueViolation } from '@api-users/db';
 import type { Client, Deps, Handler, RefreshCaller } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { type AuditRecord, record } from '../audit/audit.js';
-import { endSession, endSessionsOf, rotateSession, startSession } from '../sessions/sessions.js';
+import { endSession, endSessionsOf, methodsOf, rotateSession, startSession } from '../sessions/sessions.js';
 import { insertUser, newUserRow } from '../users/create.js';
 import { assertAcceptablePassword } from '../users/password-policy.js';
 import { roleOf, toUser } from '../users/users.js';
+
+/** The methods of a sign-in with a password alone (RFC 8176). */
+const PASSWORD: AuthMethod[] = ['pwd'];
 
 /**
  * A wrong password, wherever one is checked: an audit event, no answer before the failed-login floor (begun at
@@ -91,7 +94,7 @@ export const login: Handler<'login'> = async (ctx, input) => {
       .where('password_hash', '=', user.password_hash)
       .execute();
   }
-  const account = { userId: user.id_user, credentialsVersion: Number(user.credentials_version) };
+  const account = { userId: user.id_user, credentialsVersion: Number(user.credentials_version), amr: PASSWORD };
   const session = await inTransaction(ctx.db, async (trx) => {
     const opened = await startSession(trx, ctx.config, account, client, now);
     if (opened) {
@@ -103,7 +106,7 @@ export const login: Handler<'login'> = async (ctx, input) => {
   if (!session) {
     return refusePassword(ctx, started, now, client, { targetId: user.id_user, detail: 'credentials_changed' });
   }
-  const signedIn = { userId: user.id_user, role: roleOf(user.user_role), signedInAt: now, ...session };
+  const signedIn = { userId: user.id_user, role: roleOf(user.user_role), signedInAt: now, amr: PASSWORD, ...session };
   // This client now knows the account: its next sign-ins are not stopped by a block an attack brought about.
   return { ...ctx.tokens.issuePair(signedIn, now), device_token: ctx.devices.issue(input.login) };
 };
@@ -125,6 +128,7 @@ async function sessionOfRefreshToken(db: Deps['db'], { sid, ref }: RefreshCaller
       'sessions.revoked_at',
       'sessions.refresh_ref',
       'sessions.previous_refresh_ref',
+      'sessions.amr',
       'users.user_role',
       'users.disabled',
     ])
@@ -167,7 +171,8 @@ export const refresh: Handler<'refresh'> = async (ctx) => {
   });
   if (refreshToken !== null) {
     const role = roleOf(session.user_role);
-    return ctx.tokens.issuePair({ userId, role, sid, refreshToken, signedInAt: Number(session.created_at) }, now);
+    const signedInAt = Number(session.created_at);
+    return ctx.tokens.issuePair({ userId, role, sid, refreshToken, signedInAt, amr: methodsOf(session.amr) }, now);
   }
   const ended = await inTransaction(ctx.db, async (trx) => {
     if (!(await endSession(trx, sid, now))) return false;
@@ -259,13 +264,19 @@ export const changePassword: Handler<'changePassword'> = async (ctx, input) => {
       .executeTakeFirst();
     if (changed.numUpdatedRows !== 1n) throw refuse('sessionEnded');
     await endSessionsOf(trx, caller.userId, now);
-    const opened = await startSession(trx, ctx.config, { userId: caller.userId, credentialsVersion }, client, now);
+    const opened = await startSession(
+      trx,
+      ctx.config,
+      { userId: caller.userId, credentialsVersion, amr: PASSWORD },
+      client,
+      now,
+    );
     if (!opened) throw refuse('sessionEnded');
     await record(trx, now, client, { type: 'password_changed', ...self, sessionId: opened.sid });
     return opened;
   });
   // The owner proved the password: a block on the account's sign-ins, if any, goes.
   await ctx.signInLimits.lift(user.login);
-  const signedIn = { userId: caller.userId, role: roleOf(user.user_role), signedInAt: now, ...session };
+  const signedIn = { userId: caller.userId, role: roleOf(user.user_role), signedInAt: now, amr: PASSWORD, ...session };
   return { ...ctx.tokens.issuePair(signedIn, now), device_token: ctx.devices.issue(user.login) };
 };

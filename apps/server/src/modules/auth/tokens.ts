@@ -77,6 +77,7 @@ export function createTokenService(keys: KeyRing, config: TokenSettings): TokenS
       iat,
       nbf: iat,
       exp,
+      amr: s.amr,
     });
 
   /** The claims of a verified token, if they follow the rules of its key; frozen, as callers share them. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { OutputOf, ParsedInputOf, Session } from '@api-users/contract';
+import type { AuthMethod, OutputOf, ParsedInputOf, Session } from '@api-users/contract';
 import { type Database, inTransaction } from '@api-users/db';
 import type { Kysely, Selectable } from 'kysely';
 import type { Client, Deps, Handler, Settings } from '../../core/context.js';
@@ -16,7 +16,12 @@ export interface AccountAsRead {
   userId: number;
   /** `users.credentials_version` as read with the hash that was verified. */
   credentialsVersion: number;
+  /** How the sign-in was made (RFC 8176), kept with the session for its tokens and its listing. */
+  amr: AuthMethod[];
 }
+
+/** A session row's `amr` column as the methods it names (the column holds only what startSession wrote). */
+export const methodsOf = (column: string): AuthMethod[] => column.split(',') as AuthMethod[];
 
 /**
  * A new session for a sign-in, remembering the client; returns what its token pair needs. One statement
@@ -35,7 +40,7 @@ export async function startSession(
   const refresh = newRefreshToken(sid);
   const inserted = await db
     .insertInto('sessions')
-    .columns(['sid', 'user_id', 'refresh_ref', 'created_at', 'expires_at', 'client_address', 'user_agent'])
+    .columns(['sid', 'user_id', 'refresh_ref', 'created_at', 'expires_at', 'client_address', 'user_agent', 'amr'])
     .expression((eb) =>
       eb
         .selectFrom('users')
@@ -47,6 +52,7 @@ export async function startSession(
           eb.val(now + config.refreshTtlSeconds * 1000).as('expires_at'),
           eb.val(client.ip).as('client_address'),
           eb.val<string | null>(client.userAgent ?? null).as('user_agent'),
+          eb.val(account.amr.join(',')).as('amr'),
         ])
         .where('id_user', '=', account.userId)
         .where('credentials_version', '=', account.credentialsVersion)
@@ -163,6 +169,7 @@ async function sessionPage(
     refreshed_client_address: row.refreshed_client_address,
     refreshed_user_agent: row.refreshed_user_agent,
     current: row.sid === currentSid,
+    amr: methodsOf(row.amr),
   });
   return pageOf(await query.execute(), input.limit, toSession, (row) => `${row.created_at}.${row.sid}`);
 }
