@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { operations, REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
+import { operations, REST_PREFIX, TRPC_PREFIX, trpcPathOf } from '@api-users/contract';
 import autocannon from 'autocannon';
 
 /** The REST path of an operation of the contract's table, its `:name` segments filled from `params`. */
@@ -13,8 +13,7 @@ export const restPath = (name, params = {}) =>
   REST_PREFIX + operations[name].path.replace(/:(\w+)/g, (_, key) => encodeURIComponent(String(params[key])));
 
 /** The tRPC path of one operation of the table, or of a batch of several. */
-export const trpcPath = (...names) =>
-  `${TRPC_PREFIX}/${names.map((name) => `${operations[name].router}.${operations[name].procedure}`).join(',')}`;
+export const trpcPath = (...names) => `${TRPC_PREFIX}/${names.map(trpcPathOf).join(',')}`;
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(BENCH_DIR, '..');

@@ -464,6 +464,9 @@ export const operationNames = Object.keys(operations) as OperationName[];
 /** Whether the operation's input travels as a JSON body (else as query parameters). */
 export const takesBody = (op: Pick<Operation, 'method'>): boolean => op.method === 'POST' || op.method === 'PATCH';
 
+/** The tRPC path of an operation, its router and procedure: `auth.login` (served at `${TRPC_PREFIX}/auth.login`). */
+export const trpcPathOf = (name: OperationName): string => `${operations[name].router}.${operations[name].procedure}`;
+
 /** The `:name` segments of an operation's path, read into its input. */
 export const pathParameters = (op: Pick<Operation, 'path'>): string[] =>
   [...op.path.matchAll(/:(\w+)/g)].map((m) => m[1] as string);

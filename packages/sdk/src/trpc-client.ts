@@ -1,4 +1,4 @@
-import { type AppRouter, type OperationName, operationNames, operations, TRPC_PREFIX } from '@api-users/contract';
+import { type AppRouter, type OperationName, operationNames, TRPC_PREFIX, trpcPathOf } from '@api-users/contract';
 import {
   createTRPCClient,
   createTRPCUntypedClient,
@@ -18,8 +18,7 @@ import { defaultDeviceStore, memoryTokenStore } from './token-store.js';
 /** The @trpc/client client for the API's router: `client.users.list.query(…)`, `client.auth.login.mutate(…)`. */
 export type TrpcClient = TRPCClient<AppRouter> & SignOut;
 
-const pathOf = (name: OperationName): string => `${operations[name].router}.${operations[name].procedure}`;
-const operationByPath = new Map(operationNames.map((name) => [pathOf(name), name]));
+const operationByPath = new Map(operationNames.map((name) => [trpcPathOf(name), name]));
 
 /**
  * A typed tRPC client for `${baseUrl}/trpc`, with the same token handling as the REST client. Its calls
@@ -39,7 +38,7 @@ export function createTrpcClient(options: ClientOptions): TrpcClient {
   // Refreshes go straight to the wire: through the session link they would wait for themselves.
   const direct = createTRPCUntypedClient<AppRouter>({ links: [wire] });
   const sendDirect = (name: OperationName) => (bearer: string | undefined) =>
-    direct.mutation(pathOf(name), undefined, { context: { bearer } }).catch((err: unknown) => {
+    direct.mutation(trpcPathOf(name), undefined, { context: { bearer } }).catch((err: unknown) => {
       throw fromWire(err);
     });
   const session = createSession({

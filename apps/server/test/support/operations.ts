@@ -6,6 +6,7 @@ import {
   REST_PREFIX,
   TRPC_PREFIX,
   takesBody,
+  trpcPathOf,
 } from '@api-users/contract';
 import { call, type Reply } from './http.js';
 
@@ -28,7 +29,7 @@ export function operationClient(base: string, transport: Transport) {
     const fields: Record<string, unknown> = { ...(input as object | undefined) };
     const callOptions = { ...(options.token ? { token: options.token } : {}), headers: { ...options.headers } };
     if (transport === 'trpc') {
-      const path = `${TRPC_PREFIX}/${op.router}.${op.procedure}`;
+      const path = `${TRPC_PREFIX}/${trpcPathOf(name)}`;
       const sent =
         op.method === 'GET'
           ? call(base, 'GET', `${path}?input=${encodeURIComponent(JSON.stringify(fields))}`, callOptions)

@@ -1,4 +1,4 @@
-import { type OperationName, operationNames, operations } from '@api-users/contract';
+import { type OperationName, operationNames, operations, trpcPathOf } from '@api-users/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientOf } from '../client.js';
 import { execute, type Runtime } from '../execute.js';
@@ -6,9 +6,7 @@ import { trpcErrorEnvelope } from './trpc-errors.js';
 
 /** Queries by their tRPC path (`users.byId`). */
 const queries = new Map<string, OperationName>(
-  operationNames
-    .filter((name) => operations[name].method === 'GET')
-    .map((name) => [`${operations[name].router}.${operations[name].procedure}`, name]),
+  operationNames.filter((name) => operations[name].method === 'GET').map((name) => [trpcPathOf(name), name]),
 );
 
 export type TrpcRequest = FastifyRequest<{

@@ -1,4 +1,11 @@
-import { type OperationName, operationNames, operations, TRPC_MAX_BATCH, TRPC_PREFIX } from '@api-users/contract';
+import {
+  type OperationName,
+  operationNames,
+  operations,
+  TRPC_MAX_BATCH,
+  TRPC_PREFIX,
+  trpcPathOf,
+} from '@api-users/contract';
 import type { TRPCError } from '@trpc/server';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -41,15 +48,11 @@ function buildRouter(runtime: Runtime) {
  * procedure name, comma-separated. Fastify's `maxParamLength`; a longer one is answered 414 URI_TOO_LONG.
  */
 export const TRPC_MAX_PATH_LENGTH =
-  TRPC_MAX_BATCH *
-  (Math.max(...operationNames.map((n) => `${operations[n].router}.${operations[n].procedure}`.length)) + 1);
+  TRPC_MAX_BATCH * (Math.max(...operationNames.map((name) => trpcPathOf(name).length)) + 1);
 
 /** The method each procedure takes, by its tRPC path: queries GET, mutations POST. */
 const methodOf = new Map(
-  operationNames.map((name) => [
-    `${operations[name].router}.${operations[name].procedure}`,
-    operations[name].method === 'GET' ? 'GET' : 'POST',
-  ]),
+  operationNames.map((name) => [trpcPathOf(name), operations[name].method === 'GET' ? 'GET' : 'POST']),
 );
 
 /** Queries take GET and mutations POST; any other method is answered before its body is read. */
