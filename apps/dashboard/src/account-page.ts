@@ -3,10 +3,14 @@ import { confirmedButton, outcome } from './actions.js';
 import { api } from './api.js';
 import { h } from './dom.js';
 import { describeError, field, formError, onSubmit, text } from './forms.js';
+import { mfaSection } from './mfa-section.js';
 import { sessionsTable } from './sessions.js';
-import { newPasswordField, userDetails } from './views.js';
+import { codeField, newPasswordField, userDetails } from './views.js';
 
-/** The signed-in account: its details, its name, a password change, and its sessions (end one, or all but this tab's). */
+/**
+ * The signed-in account: its details, its name, a password change, its second factor, and its sessions (end
+ * one, or all but this tab's).
+ */
 export function accountView(me: User): HTMLElement {
   const details = h('div', {}, userDetails(me));
   const renamed = h('p', { class: 'success', role: 'status' });
@@ -32,6 +36,7 @@ export function accountView(me: User): HTMLElement {
       h('input', { name: 'current_password', type: 'password', autocomplete: 'current-password' }),
     ),
     newPasswordField('new_password', 'New password'),
+    codeField('Code', 'With a second factor on: six digits from your app, or a recovery code'),
     formError(),
     h('button', { type: 'submit' }, 'Change password'),
   );
@@ -66,9 +71,11 @@ export function accountView(me: User): HTMLElement {
   onSubmit(form, async (data) => {
     changed.textContent = '';
     // The SDK keeps the pair of the new session the server answers with; every earlier session has ended.
+    const code = text(data, 'code');
     await api.me.changePassword({
       current_password: text(data, 'current_password'),
       new_password: text(data, 'new_password'),
+      ...(code === '' ? {} : { code }),
     });
     form.reset();
     changed.textContent = 'Password changed; your other sessions have ended.';
@@ -86,6 +93,8 @@ export function accountView(me: User): HTMLElement {
     h('h2', {}, 'Change password'),
     form,
     changed,
+    h('h2', {}, 'Second factor'),
+    mfaSection(),
     h('h2', {}, 'My sessions'),
     sessionsPart,
     sessionsResult.element,

@@ -108,6 +108,17 @@ async function adminPanel(user: User, reload: () => Promise<void>): Promise<HTML
         change(() => api.users.update({ id, disabled: !user.disabled }), user.disabled ? 'Enabled.' : 'Disabled.'),
         user.disabled ? 'secondary' : 'danger',
       ),
+      confirmedButton(
+        'Remove second factor',
+        `Remove ${who}'s authenticator app and recovery codes? For a user who lost both; their sessions end.`,
+        result,
+        async () => {
+          await api.users.removeMfa({ id });
+          await showSessions();
+          return 'Second factor removed; their sessions have ended.';
+        },
+        'secondary',
+      ),
       confirmedButton(`Delete`, `Delete ${who} for good? Their audit events stay.`, result, async () => {
         await api.users.remove({ id });
         location.hash = '#/users';

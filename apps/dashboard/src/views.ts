@@ -1,4 +1,4 @@
-import type { User, UserRole } from '@api-users/sdk';
+import { isMfaRequired, type User, type UserRole } from '@api-users/sdk';
 import { api } from './api.js';
 import { h } from './dom.js';
 import { field, formatDate, formError, onSubmit, roleBadge, roleName, statusBadge, text } from './forms.js';
@@ -24,11 +24,42 @@ export function signInView(notice: string | undefined, onSignedIn: () => void): 
     formError(),
     h('button', { type: 'submit' }, 'Sign in'),
   );
+  const main = h('main', { class: 'center' }, form);
   onSubmit(form, async (data) => {
-    await api.auth.login({ login: text(data, 'login'), password: text(data, 'password') });
+    const signIn = await api.auth.login({ login: text(data, 'login'), password: text(data, 'password') });
+    if (isMfaRequired(signIn)) main.replaceChildren(codeStep(signIn.mfa_token, onSignedIn));
+    else onSignedIn();
+  });
+  return main;
+}
+
+/** What the code fields take, said once. */
+export const CODE_HINT = 'Six digits from your authenticator app, or one of your recovery codes';
+
+/** A code field: what an authenticator app or a recovery code gives, never filled in by the browser. */
+export const codeField = (label = 'Code', hint = CODE_HINT) =>
+  field(
+    label,
+    h('input', { name: 'code', autocomplete: 'one-time-code', inputmode: 'text', spellcheck: 'false' }),
+    hint,
+  );
+
+/** The second step of a sign-in to an account with a second factor: the code, with the challenge of the first. */
+function codeStep(mfaToken: string, onSignedIn: () => void): HTMLElement {
+  const form = h(
+    'form',
+    { class: 'card', novalidate: true },
+    h('p', { class: 'muted' }, 'Api users · dashboard'),
+    h('h1', {}, 'Second factor'),
+    codeField(),
+    formError(),
+    h('button', { type: 'submit' }, 'Verify'),
+  );
+  onSubmit(form, async (data) => {
+    await api.auth.loginMfa({ mfa_token: mfaToken, code: text(data, 'code') });
     onSignedIn();
   });
-  return h('main', { class: 'center' }, form);
+  return form;
 }
 
 /**
@@ -51,6 +82,7 @@ export function firstRunView(onSignedIn: () => void): HTMLElement {
   onSubmit(form, async (data) => {
     const user = { user_name: text(data, 'user_name'), login: text(data, 'login'), password: text(data, 'password') };
     await api.auth.register({ ...user, user_role: 1 });
+    // A new account has no second factor: the sign-in answers the pair.
     await api.auth.login({ login: user.login, password: user.password });
     onSignedIn();
   });

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { REST_PREFIX } from '@api-users/sdk';
+import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { hasChromium, launchChromium } from '../../../test-support/chromium.js';
@@ -416,6 +417,52 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await plain.click('header a[href="#/users"]');
     await plain.locator('.notice', { hasText: 'Your session has ended' }).waitFor();
     expect(await tokensIn(plain)).toBeNull();
+  });
+
+  it('enrols an authenticator app from the QR page, then asks for a code at sign-in', async () => {
+    const grace = { user_name: 'Grace Hopper', login: 'grace', password: PASSWORD };
+    expect((await rest('POST', '/register', undefined, grace)).status).toBe(201);
+    const tab = await newPage();
+    await signIn(tab, grace.login, grace.password);
+    await tab.locator('header .who', { hasText: 'Grace Hopper (grace)' }).waitFor();
+    await tab.click('header a[href="#/me"]');
+    await tab.click('button:text-is("Set up an authenticator app")');
+    const enrol = tab.locator('form:has(img.qr)');
+    await enrol.waitFor();
+    // The QR code is an image the browser could draw.
+    expect(
+      await enrol.locator('img.qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth),
+    ).toBeGreaterThan(0);
+    await screenshot(tab, '9-totp-enrol');
+    // What an authenticator app would show now, computed from the secret the page shows.
+    const secret = (await enrol.locator('code.secret').textContent()) ?? '';
+    await enrol.locator('input[name="code"]').fill(await generate({ secret }));
+    await enrol.locator('input[name="password"]').fill('not the password');
+    await enrol.locator('button[type="submit"]').click();
+    await errorFor(tab, '').filter({ hasText: 'BAD_CREDENTIALS' }).waitFor();
+    await enrol.locator('input[name="password"]').fill(grace.password);
+    await enrol.locator('button[type="submit"]').click();
+    const codes = tab.locator('.recovery-codes li code');
+    await codes.first().waitFor();
+    const recovery = await codes.allTextContents();
+    expect(recovery).toHaveLength(10);
+    await tab.locator('p', { hasText: 'On: signing in asks for a code. 10 recovery codes left.' }).waitFor();
+    await screenshot(tab, '9-recovery-codes');
+
+    await tab.click('header >> text=Sign out');
+    await signIn(tab, grace.login, grace.password);
+    await tab.locator('h1', { hasText: 'Second factor' }).waitFor();
+    expect(await tokensIn(tab)).toBeNull();
+    await tab.fill('input[name="code"]', 'aaaa-aaaa-aaaa-aaaa');
+    await tab.click('button[type="submit"]');
+    await errorFor(tab, '').filter({ hasText: 'BAD_CODE' }).waitFor();
+    await tab.fill('input[name="code"]', recovery[0] ?? '');
+    await tab.click('button[type="submit"]');
+    await tab.locator('header .who', { hasText: 'Grace Hopper (grace)' }).waitFor();
+    const tokens = await tokensIn(tab);
+    expect(JSON.parse(atob(tokens?.access_token.split('.')[1] ?? '')).amr).toEqual(['pwd', 'otp']);
+    await tab.click('header a[href="#/me"]');
+    await tab.locator('p', { hasText: '9 recovery codes left.' }).waitFor();
   });
 
   it('shows an admin an account whose sign-ins an attack blocked, and lifts the block; keeps a device token', async () => {

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { uniqueLogin } from '../../../test-support/settings.js';
+import { pairOf } from '../../../test-support/sign-in.js';
 import { freePort, type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../server/test/support/databases.js';
 import { buildResourceServer } from '../src/app.js';
@@ -67,7 +68,7 @@ describeEachDatabase('a resource server that trusts our access tokens', (dialect
     const client = createClient({ baseUrl: `http://127.0.0.1:${port}` });
     const login = uniqueLogin('resource');
     await client.auth.register({ user_name: 'Resource User', login, password: PASSWORD });
-    return { client, tokens: await client.auth.login({ login, password: PASSWORD }) };
+    return { client, tokens: pairOf(await client.auth.login({ login, password: PASSWORD })) };
   };
   const hello = async (token?: string) => {
     const res = await fetch(`${resourceUrl}/hello`, token ? { headers: { authorization: `Bearer ${token}` } } : {});

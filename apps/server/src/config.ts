@@ -96,6 +96,11 @@ const EnvSchema = z.object({
   PURGE_INTERVAL: seconds(0, 86_400, 3600),
   AUDIT_RETENTION: seconds(0, 100 * 365 * 86400, 365 * 86400),
   USERS_READABLE_BY: z.enum(['everyone', 'admins']).default('everyone'),
+  MFA_REQUIRED_FOR_ADMINS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  TOTP_ISSUER: z.string().min(1).max(64).default('Api users'),
   SHUTDOWN_DELAY: seconds(0, 600, 0),
   SHUTDOWN_TIMEOUT: seconds(1, 600, 10),
   HEADERS_TIMEOUT: seconds(1, 600, 10),
@@ -226,6 +231,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     purgeIntervalSeconds: e.PURGE_INTERVAL,
     auditRetentionSeconds: e.AUDIT_RETENTION,
     usersReadableBy: e.USERS_READABLE_BY,
+    mfaRequiredForAdmins: e.MFA_REQUIRED_FOR_ADMINS,
+    totpIssuer: e.TOTP_ISSUER,
     shutdownDelaySeconds: e.SHUTDOWN_DELAY,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     timeouts: {

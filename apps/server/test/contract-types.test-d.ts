@@ -23,7 +23,7 @@ describe('error codes typed from the operation table', () => {
 
   it('lets a client generated from the OpenAPI document narrow the code by status', () => {
     expectTypeOf<ErrorCodeAt<'/register', 'post', 409>>().toEqualTypeOf<'LOGIN_TAKEN'>();
-    expectTypeOf<ErrorCodeAt<'/register', 'post', 403>>().toEqualTypeOf<'FORBIDDEN'>();
+    expectTypeOf<ErrorCodeAt<'/register', 'post', 403>>().toEqualTypeOf<'FORBIDDEN' | 'MFA_ENROLMENT_REQUIRED'>();
     expectTypeOf<ErrorCodeAt<'/login', 'post', 401>>().toEqualTypeOf<'BAD_CREDENTIALS'>();
     expectTypeOf<ErrorCodeAt<'/users/{id}', 'get', 401>>().toEqualTypeOf<
       'AUTH_REQUIRED' | 'INVALID_TOKEN' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'WRONG_TOKEN_TYPE'

@@ -1,6 +1,7 @@
 import { TRPC_PREFIX } from '@api-users/contract';
 import { TRPCClientError } from '@trpc/client';
 import { expect, it, onTestFinished } from 'vitest';
+import { pairOf } from '../../../test-support/sign-in.js';
 import { describeEachDatabase } from './support/databases.js';
 import { call } from './support/http.js';
 import { startIsolatedServer, uniqueLogin, useIsolatedServer } from './support/server.js';
@@ -34,7 +35,7 @@ describeEachDatabase('tRPC life cycle', (dialect) => {
         httpStatus: 409,
       });
 
-      const pair = await anon.auth.login.mutate({ login, password });
+      const pair = pairOf(await anon.auth.login.mutate({ login, password }));
       expect(pair.token_type).toBe('Bearer');
       const authed = trpcClient(server.url, pair.access_token, link);
 
@@ -62,7 +63,7 @@ describeEachDatabase('tRPC life cycle', (dialect) => {
         code: 'TOKEN_REVOKED',
       });
 
-      const again = await anon.auth.login.mutate({ login, password });
+      const again = pairOf(await anon.auth.login.mutate({ login, password }));
       expect(await trpcClient(server.url, again.access_token, link).auth.logout.mutate()).toEqual({
         msg: 'Access token revoked',
       });
@@ -85,7 +86,7 @@ describeEachDatabase('tRPC life cycle', (dialect) => {
     const login = uniqueLogin('pages');
     const password = 'pages need a long password';
     await trpcClient(fresh.url).auth.register.mutate({ user_name: 'Page Reader', login, password, user_role: 1 });
-    const { access_token } = await trpcClient(fresh.url).auth.login.mutate({ login, password });
+    const { access_token } = pairOf(await trpcClient(fresh.url).auth.login.mutate({ login, password }));
     for (const link of trpcLinks) {
       const admin = trpcClient(fresh.url, access_token, link);
       const [users, sessions, audit] = await Promise.all([

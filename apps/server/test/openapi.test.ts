@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildOpenApiDocument, DOCS_PREFIX, OPENAPI_PATH, type OpenApiDocument } from '../src/http/adapters/openapi.js';
 import { type Reply, restClient } from './support/http.js';
+import { enrolTotp, signInWithCode, totpCode } from './support/mfa.js';
 import { operationClient } from './support/operations.js';
 import { uniqueLogin, useIsolatedServer } from './support/server.js';
 import { claimsOf } from './support/tokens.js';
@@ -33,6 +34,7 @@ const statusesOf = (name: OperationName) => Object.keys(operationsOf(document).g
 const expectedStatuses: Record<OperationName, number[]> = {
   register: [201, 400, 401, 403, 409, 413, 415, 429, 500, 503],
   login: [200, 400, 401, 403, 413, 415, 429, 500, 503],
+  loginMfa: [200, 400, 401, 403, 413, 415, 429, 500, 503],
   refresh: [200, 400, 401, 413, 415, 429, 500, 503],
   logout: [200, 400, 401, 413, 415, 500, 503],
   logoutRefresh: [200, 400, 401, 413, 415, 500, 503],
@@ -40,16 +42,22 @@ const expectedStatuses: Record<OperationName, number[]> = {
   listUsers: [200, 400, 401, 403, 500, 503],
   userById: [200, 400, 401, 403, 404, 500, 503],
   getMe: [200, 400, 401, 500, 503],
-  updateMe: [200, 400, 401, 413, 415, 500, 503],
-  changePassword: [200, 400, 401, 413, 415, 429, 500, 503],
-  listMySessions: [200, 400, 401, 500, 503],
-  endMySession: [200, 400, 401, 404, 413, 415, 500, 503],
-  endMyOtherSessions: [200, 400, 401, 413, 415, 500, 503],
+  updateMe: [200, 400, 401, 403, 413, 415, 500, 503],
+  changePassword: [200, 400, 401, 403, 413, 415, 429, 500, 503],
+  getMfa: [200, 400, 401, 500, 503],
+  startTotp: [200, 400, 401, 409, 413, 415, 500, 503],
+  confirmTotp: [200, 400, 401, 409, 413, 415, 429, 500, 503],
+  disableMfa: [200, 400, 401, 403, 409, 413, 415, 429, 500, 503],
+  regenerateRecoveryCodes: [200, 400, 401, 403, 409, 413, 415, 429, 500, 503],
+  listMySessions: [200, 400, 401, 403, 500, 503],
+  endMySession: [200, 400, 401, 403, 404, 413, 415, 500, 503],
+  endMyOtherSessions: [200, 400, 401, 403, 413, 415, 500, 503],
   updateUser: [200, 400, 401, 403, 404, 409, 413, 415, 500, 503],
   deleteUser: [200, 400, 401, 403, 404, 409, 413, 415, 500, 503],
   setUserPassword: [200, 400, 401, 403, 404, 413, 415, 500, 503],
   getUserLockout: [200, 400, 401, 403, 404, 500, 503],
   liftUserLockout: [200, 400, 401, 403, 404, 413, 415, 500, 503],
+  removeUserMfa: [200, 400, 401, 403, 404, 409, 413, 415, 500, 503],
   listUserSessions: [200, 400, 401, 403, 404, 500, 503],
   endUserSessions: [200, 400, 401, 403, 404, 413, 415, 500, 503],
   endUserSession: [200, 400, 401, 403, 404, 413, 415, 500, 503],
@@ -86,6 +94,10 @@ describe('live responses match the document', () => {
   const disabledLogin = uniqueLogin('openapi.disabled');
   // Users read only their own account here, so that listUsers and userById can answer 403.
   const server = useIsolatedServer('sqlite', { USERS_READABLE_BY: 'admins' });
+  // Where an admin without a second factor is refused all but enrolling one (403 MFA_ENROLMENT_REQUIRED).
+  const strict = useIsolatedServer('sqlite', { MFA_REQUIRED_FOR_ADMINS: 'true' });
+  let strictApi: ReturnType<typeof restClient>;
+  let unenrolledAdmin: { token: string };
   let api: ReturnType<typeof restClient>;
   let userId: number;
   let adminId: number;
@@ -103,6 +115,10 @@ describe('live responses match the document', () => {
       token: (await adminPair()).access_token,
     });
     if (patched.status !== 200) throw new Error(`could not disable: ${JSON.stringify(patched.body)}`);
+    strictApi = restClient(strict.url);
+    unenrolledAdmin = {
+      token: (await strictApi.signUp(uniqueLogin('openapi.strict'), password, 1)).tokens.access_token,
+    };
     served = await (await fetch(server.url + OPENAPI_PATH)).json();
     // Live bodies are checked against the served document, its references resolved (on a copy).
     documented = operationsOf((await SwaggerParser.dereference(structuredClone(served) as never)) as never);
@@ -126,6 +142,18 @@ describe('live responses match the document', () => {
   const asAdmin = async () => ({ token: (await adminPair()).access_token });
   /** A plain account of its own, for the operations that change or remove one. */
   const someone = async () => (await api.signUp(uniqueLogin('openapi.someone'), password)).user.id_user as number;
+  /** A new account, signed in. */
+  const fresh = async () => {
+    const login = uniqueLogin('openapi.fresh');
+    const { user, tokens } = await api.signUp(login, password);
+    return { login, id: user.id_user as number, token: tokens.access_token };
+  };
+  /** A new account with an authenticator app and its recovery codes, signed in. */
+  const enrolled = async () => {
+    const account = await fresh();
+    return { ...account, codes: (await enrolTotp(api, account.token, password)).recoveryCodes };
+  };
+  const WRONG_CODE = 'aaaa-aaaa-aaaa-aaaa';
   const sid = (token: string) => claimsOf(token).sid;
   const tooLarge = { json: { login: 'someone', password: 'x'.repeat(20_000) } };
   const plainText = { raw: 'hello', headers: { 'content-type': 'text/plain' } };
@@ -149,6 +177,22 @@ describe('live responses match the document', () => {
       () => api.login(disabledLogin, password),
       () => api.call('POST', '/login', tooLarge),
       () => api.call('POST', '/login', plainText),
+    ],
+    loginMfa: [
+      async () => {
+        const { login, codes } = await enrolled();
+        return signInWithCode(api, login, password, codes[0] ?? '');
+      },
+      () => api.call('POST', '/login/mfa', { json: { mfa_token: 'mfa.nope' } }),
+      async () => signInWithCode(api, (await enrolled()).login, password, WRONG_CODE),
+      async () => {
+        const { login, id, codes } = await enrolled();
+        const { mfa_token } = (await api.login(login, password)).body;
+        await api.call('PATCH', `/users/${id}`, { json: { disabled: true }, ...(await asAdmin()) });
+        return api.call('POST', '/login/mfa', { json: { mfa_token, code: codes[0] } });
+      },
+      () => api.call('POST', '/login/mfa', tooLarge),
+      () => api.call('POST', '/login/mfa', plainText),
     ],
     refresh: [
       async () => api.call('POST', '/refresh', { token: (await pair()).refresh_token }),
@@ -199,6 +243,7 @@ describe('live responses match the document', () => {
       async () => api.call('PATCH', '/me', { json: { user_name: 'Renamed' }, ...(await asUser()) }),
       async () => api.call('PATCH', '/me', { json: { user_role: 1 }, ...(await asUser()) }),
       () => api.call('PATCH', '/me', { json: { user_name: 'Renamed' } }),
+      () => strictApi.call('PATCH', '/me', { json: { user_name: 'Renamed' }, ...unenrolledAdmin }),
       () => api.call('PATCH', '/me', tooLarge),
       () => api.call('PATCH', '/me', plainText),
     ],
@@ -225,13 +270,81 @@ describe('live responses match the document', () => {
           json: { current_password: 'not it', new_password: password },
           ...(await asUser()),
         }),
+      () =>
+        strictApi.call('POST', '/me/password', {
+          json: { current_password: password, new_password: `${password}, but new` },
+          ...unenrolledAdmin,
+        }),
       () => api.call('POST', '/me/password', tooLarge),
       () => api.call('POST', '/me/password', plainText),
+    ],
+    getMfa: [
+      async () => api.call('GET', '/me/mfa', await asUser()),
+      async () => api.call('GET', '/me/mfa?unexpected=1', await asUser()),
+      () => api.call('GET', '/me/mfa'),
+    ],
+    startTotp: [
+      async () => api.call('POST', '/me/mfa/totp', await asUser()),
+      async () => api.call('POST', '/me/mfa/totp', { json: { unexpected: 1 }, ...(await asUser()) }),
+      () => api.call('POST', '/me/mfa/totp'),
+      async () => api.call('POST', '/me/mfa/totp', { token: (await enrolled()).token }),
+      () => api.call('POST', '/me/mfa/totp', tooLarge),
+      () => api.call('POST', '/me/mfa/totp', plainText),
+    ],
+    confirmTotp: [
+      async () => {
+        const { token } = await fresh();
+        const { secret } = (await api.call('POST', '/me/mfa/totp', { token })).body;
+        const code = await totpCode(secret, Date.now());
+        return api.call('POST', '/me/mfa/totp/confirm', { token, json: { password, code } });
+      },
+      async () => api.call('POST', '/me/mfa/totp/confirm', { json: { password, code: '12' }, ...(await asUser()) }),
+      async () => {
+        const { token } = await fresh();
+        await api.call('POST', '/me/mfa/totp', { token });
+        return api.call('POST', '/me/mfa/totp/confirm', { token, json: { password: 'not it', code: '123456' } });
+      },
+      async () =>
+        api.call('POST', '/me/mfa/totp/confirm', { token: (await fresh()).token, json: { password, code: '123456' } }),
+      () => api.call('POST', '/me/mfa/totp/confirm', tooLarge),
+      () => api.call('POST', '/me/mfa/totp/confirm', plainText),
+    ],
+    disableMfa: [
+      async () => {
+        const { token, codes } = await enrolled();
+        return api.call('POST', '/me/mfa/disable', { token, json: { password, code: codes[0] } });
+      },
+      async () => api.call('POST', '/me/mfa/disable', { json: { password }, ...(await asUser()) }),
+      async () =>
+        api.call('POST', '/me/mfa/disable', { token: (await enrolled()).token, json: { password, code: WRONG_CODE } }),
+      () => strictApi.call('POST', '/me/mfa/disable', { json: { password, code: WRONG_CODE }, ...unenrolledAdmin }),
+      async () => api.call('POST', '/me/mfa/disable', { json: { password, code: WRONG_CODE }, ...(await asUser()) }),
+      () => api.call('POST', '/me/mfa/disable', tooLarge),
+      () => api.call('POST', '/me/mfa/disable', plainText),
+    ],
+    regenerateRecoveryCodes: [
+      async () => {
+        const { token, codes } = await enrolled();
+        return api.call('POST', '/me/mfa/recovery-codes', { token, json: { password, code: codes[0] } });
+      },
+      async () => api.call('POST', '/me/mfa/recovery-codes', { json: { code: WRONG_CODE }, ...(await asUser()) }),
+      async () =>
+        api.call('POST', '/me/mfa/recovery-codes', {
+          token: (await enrolled()).token,
+          json: { password: 'not it', code: WRONG_CODE },
+        }),
+      () =>
+        strictApi.call('POST', '/me/mfa/recovery-codes', { json: { password, code: WRONG_CODE }, ...unenrolledAdmin }),
+      async () =>
+        api.call('POST', '/me/mfa/recovery-codes', { json: { password, code: WRONG_CODE }, ...(await asUser()) }),
+      () => api.call('POST', '/me/mfa/recovery-codes', tooLarge),
+      () => api.call('POST', '/me/mfa/recovery-codes', plainText),
     ],
     listMySessions: [
       async () => api.call('GET', '/me/sessions?limit=1', await asUser()),
       async () => api.call('GET', '/me/sessions?cursor=nope', await asUser()),
       () => api.call('GET', '/me/sessions'),
+      () => strictApi.call('GET', '/me/sessions', unenrolledAdmin),
     ],
     endMySession: [
       async () => {
@@ -241,6 +354,7 @@ describe('live responses match the document', () => {
       async () => api.call('DELETE', '/me/sessions/not-a-session', await asUser()),
       () => api.call('DELETE', `/me/sessions/${randomUUID()}`),
       async () => api.call('DELETE', `/me/sessions/${randomUUID()}`, await asUser()),
+      () => strictApi.call('DELETE', `/me/sessions/${randomUUID()}`, unenrolledAdmin),
       () => api.call('DELETE', `/me/sessions/${randomUUID()}`, tooLarge),
       () => api.call('DELETE', `/me/sessions/${randomUUID()}`, plainText),
     ],
@@ -248,6 +362,7 @@ describe('live responses match the document', () => {
       async () => api.call('DELETE', '/me/sessions', await asUser()),
       async () => api.call('DELETE', '/me/sessions?all=1', await asUser()),
       () => api.call('DELETE', '/me/sessions'),
+      () => strictApi.call('DELETE', '/me/sessions', unenrolledAdmin),
       () => api.call('DELETE', '/me/sessions', tooLarge),
       () => api.call('DELETE', '/me/sessions', plainText),
     ],
@@ -309,6 +424,16 @@ describe('live responses match the document', () => {
       async () => api.call('DELETE', '/users/2147483647/lockout', await asAdmin()),
       () => api.call('DELETE', `/users/${userId}/lockout`, tooLarge),
       () => api.call('DELETE', `/users/${userId}/lockout`, plainText),
+    ],
+    removeUserMfa: [
+      async () => api.call('DELETE', `/users/${(await enrolled()).id}/mfa`, await asAdmin()),
+      async () => api.call('DELETE', '/users/abc/mfa', await asAdmin()),
+      () => api.call('DELETE', `/users/${userId}/mfa`),
+      async () => api.call('DELETE', `/users/${userId}/mfa`, await asUser()),
+      async () => api.call('DELETE', '/users/2147483647/mfa', await asAdmin()),
+      async () => api.call('DELETE', `/users/${(await fresh()).id}/mfa`, await asAdmin()),
+      () => api.call('DELETE', `/users/${userId}/mfa`, tooLarge),
+      () => api.call('DELETE', `/users/${userId}/mfa`, plainText),
     ],
     listUserSessions: [
       async () => api.call('GET', `/users/${userId}/sessions`, await asAdmin()),

@@ -195,12 +195,31 @@ describeEachDatabase('purge of expired rows', (dialect) => {
           { jti: 'live-1', expires_at: now + 60_000 },
         ])
         .execute();
+      // Sign-in challenges: one expired, one still open.
+      const challenge = (id: string, expires_at: number) => ({
+        id,
+        digest: 'x'.repeat(64),
+        user_id: user.id_user,
+        credentials_version: 0,
+        device_id: null,
+        expires_at,
+        used_at: null,
+      });
+      await db
+        .insertInto('mfa_challenges')
+        .values([
+          challenge('00000000-0000-4000-8000-000000000001', now - 1000),
+          challenge('00000000-0000-4000-8000-000000000002', now + 60_000),
+        ])
+        .execute();
 
       expect(await purgeExpired({ db, clock: Date.now, config: keepAudit })).toEqual({
         sessions: 1203,
         revokedTokens: 2,
+        mfaChallenges: 1,
         auditEvents: 0,
       });
+      expect(await rowCounts(database.url)).toMatchObject({ mfa_challenges: 1 });
       // Left: the live login session, the session ended just now, and the unexpired revocation.
       expect(await rowCounts(database.url)).toMatchObject({ sessions: 2, revoked_tokens: 1 });
       expect((await api.call('GET', '/users', { token: tokens.access_token })).status).toBe(200);
@@ -228,7 +247,7 @@ describeEachDatabase('purge of expired rows', (dialect) => {
       // Verification still accepts the token for the tolerance past exp: a purge then must not forget its revocation.
       const justAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS - 1000, config: keepAudit });
       const wellAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS + 1000, config: keepAudit });
-      const none = { sessions: 0, revokedTokens: 0, auditEvents: 0 };
+      const none = { sessions: 0, revokedTokens: 0, mfaChallenges: 0, auditEvents: 0 };
       expect(await purgeExpired(justAfter(exp * 1000))).toEqual(none);
       expect(await purgeExpired(wellAfter(exp * 1000))).toEqual({ ...none, revokedTokens: 1 });
       expect(await purgeExpired(justAfter(Number(session.expires_at)))).toEqual(none);
@@ -286,9 +305,11 @@ describeEachDatabase('purge of expired rows', (dialect) => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect((await rowCounts(database.url)).revoked_tokens).toBe(0);
-      expect(server.logs.some((l) => l.includes('purged expired sessions, revocations and old audit events'))).toBe(
-        true,
-      );
+      expect(
+        server.logs.some((l) =>
+          l.includes('purged expired sessions, revocations, sign-in challenges and old audit events'),
+        ),
+      ).toBe(true);
     } finally {
       await db.destroy();
       await server.close();

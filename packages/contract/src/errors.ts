@@ -9,13 +9,18 @@ export const errorStatus = {
   TOKEN_REVOKED: 401,
   WRONG_TOKEN_TYPE: 401,
   BAD_CREDENTIALS: 401,
+  BAD_CODE: 401,
+  MFA_CHALLENGE_INVALID: 401,
   FORBIDDEN: 403,
   ACCOUNT_DISABLED: 403,
+  MFA_ENROLMENT_REQUIRED: 403,
   METHOD_NOT_ALLOWED: 405,
   NOT_FOUND: 404,
   REQUEST_TIMEOUT: 408,
   LOGIN_TAKEN: 409,
   LAST_ADMIN: 409,
+  MFA_ALREADY_ENABLED: 409,
+  MFA_NOT_ENABLED: 409,
   PAYLOAD_TOO_LARGE: 413,
   URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -28,11 +33,15 @@ export const errorStatus = {
 
 export type ErrorCode = keyof typeof errorStatus;
 
+/** The 401s that refuse what was typed at a sign-in step, not the bearer token sent. */
+const SIGN_IN_REFUSALS: ReadonlySet<ErrorCode> = new Set(['BAD_CREDENTIALS', 'BAD_CODE', 'MFA_CHALLENGE_INVALID']);
+
 /**
  * Whether an error says the bearer token itself was refused (RFC 6750 `invalid_token`, or none sent): every
- * 401 but a wrong password. A client may renew its token for these, never for a wrong password.
+ * 401 but a wrong password, a wrong code or a spent sign-in challenge. A client may renew its token for these,
+ * never for the others.
  */
-export const refusesToken = (code: ErrorCode): boolean => errorStatus[code] === 401 && code !== 'BAD_CREDENTIALS';
+export const refusesToken = (code: ErrorCode): boolean => errorStatus[code] === 401 && !SIGN_IN_REFUSALS.has(code);
 
 export const ErrorCodeSchema = z.enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]]);
 

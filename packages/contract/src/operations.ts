@@ -3,6 +3,7 @@ import { type ErrorCode, errorStatus } from './errors.js';
 import {
   AuditPageSchema,
   ChangePasswordInputSchema,
+  ConfirmTotpInputSchema,
   EndedSessionsSchema,
   EndSessionInputSchema,
   EndUserSessionInputSchema,
@@ -14,13 +15,19 @@ import {
   LockoutLiftedSchema,
   LockoutSchema,
   LoginInputSchema,
+  LoginMfaInputSchema,
   MessageSchema,
+  MfaStatusSchema,
   NoInputSchema,
+  ReauthenticateInputSchema,
+  RecoveryCodesSchema,
   RegisterInputSchema,
   SessionPageSchema,
   SetPasswordInputSchema,
   SetupSchema,
+  SignInSchema,
   TokenPairSchema,
+  TotpEnrolmentSchema,
   UpdateMeInputSchema,
   UpdateUserInputSchema,
   UserByIdInputSchema,
@@ -40,7 +47,7 @@ export const TRPC_MAX_BATCH = 50;
 export const routers = {
   auth: 'Accounts and sessions: sign up, sign in, renew and revoke tokens',
   users: 'Accounts: anyone signed in reads them (unless USERS_READABLE_BY=admins); admins change them',
-  me: 'The caller’s own account: its password and its sessions',
+  me: 'The caller’s own account: its password, second factors and sessions',
   audit: 'The audit log (admins)',
 } as const;
 export type Router = keyof typeof routers;
@@ -55,9 +62,10 @@ export type AuthKind = 'none' | 'optional' | 'access' | 'refresh';
 /**
  * How an operation is rate limited (429 `RATE_LIMITED` with `Retry-After` past a limit; the numbers are settings):
  * - `address`: attempts per client address;
- * - `password`, for an operation that checks a password: as `address`, plus its wrong passwords (answers
- *   BAD_CREDENTIALS) per account and address, per address, and per account under a much higher ceiling. The
- *   account is the caller's when the operation takes a token, else the input's `login`.
+ * - `password`, for an operation that checks a password or a second factor: as `address`, plus its wrong
+ *   passwords and codes (answers BAD_CREDENTIALS or BAD_CODE) per account and address, per address, and per
+ *   account under a much higher ceiling. The account is the caller's when the operation takes a token, the
+ *   sign-in's for an `mfa_token`, else the input's `login`.
  */
 export type RateLimit = 'address' | 'password';
 
@@ -75,6 +83,13 @@ export interface Operation {
   rateLimit?: RateLimit;
   /** After it the caller is signed out: a client forgets its stored tokens, even when the server could not be told. */
   signsOut?: true;
+  /** Its answer, when a token pair, is the caller's session from now on: a client stores it. */
+  signsIn?: true;
+  /**
+   * With MFA_REQUIRED_FOR_ADMINS on, an admin without a second factor may call only these (enrolling one);
+   * every other operation taking their access token answers 403 MFA_ENROLMENT_REQUIRED.
+   */
+  beforeMfa?: true;
   summary: string;
   description: string;
   input: z.ZodType;
@@ -112,14 +127,36 @@ export const operations = {
     path: '/login',
     auth: 'none',
     rateLimit: 'password',
+    signsIn: true,
     summary: 'Sign in',
     description:
       'Exchanges a login and its password for an access token and a refresh token. An unknown login and a ' +
-      'wrong password get the same answer; a disabled account gets 403 ACCOUNT_DISABLED, after a correct password only.',
+      'wrong password get the same answer; a disabled account gets 403 ACCOUNT_DISABLED, after a correct password only. ' +
+      'For an account with a second factor the answer is instead `mfa_required` with an `mfa_token`: send it ' +
+      'with a code to /login/mfa.',
     input: LoginInputSchema,
-    output: TokenPairSchema,
+    output: SignInSchema,
     status: 200,
     errors: ['BAD_CREDENTIALS', 'ACCOUNT_DISABLED'],
+  },
+  loginMfa: {
+    router: 'auth',
+    procedure: 'loginMfa',
+    method: 'POST',
+    path: '/login/mfa',
+    auth: 'none',
+    rateLimit: 'password',
+    signsIn: true,
+    summary: 'Finish a sign-in with a second factor',
+    description:
+      'Exchanges the `mfa_token` of a sign-in and a code (six digits of the authenticator app, one step of clock ' +
+      'skew either way, each code once; or a recovery code, each once) for the token pair. A wrong code answers ' +
+      '401 BAD_CODE and counts as a wrong password does; after 5 the mfa_token is spent. A spent, expired or ' +
+      'unknown mfa_token answers 401 MFA_CHALLENGE_INVALID: sign in again.',
+    input: LoginMfaInputSchema,
+    output: TokenPairSchema,
+    status: 200,
+    errors: ['BAD_CODE', 'MFA_CHALLENGE_INVALID', 'ACCOUNT_DISABLED'],
   },
   refresh: {
     router: 'auth',
@@ -146,6 +183,7 @@ export const operations = {
     signsOut: true,
     summary: 'Revoke the access token',
     description: 'Revokes the access token sent; its session and refresh token stay valid.',
+    beforeMfa: true,
     input: NoInputSchema,
     output: MessageSchema,
     status: 200,
@@ -220,6 +258,7 @@ export const operations = {
     auth: 'access',
     summary: 'Read the caller’s own account',
     description: 'The account the access token was issued to, as the database holds it now.',
+    beforeMfa: true,
     input: NoInputSchema,
     output: UserSchema,
     status: 200,
@@ -247,15 +286,98 @@ export const operations = {
     path: '/me/password',
     auth: 'access',
     rateLimit: 'password',
+    signsIn: true,
     summary: 'Change the caller’s password',
     description:
-      'Checks the current password (a wrong one costs and answers as at sign-in: 401 BAD_CREDENTIALS), applies ' +
-      'the password rules to the new one, ends every session of the account, this one too (no token issued ' +
-      'before the change works), and answers the pair of a new session.',
+      'Checks the current password (a wrong one costs and answers as at sign-in: 401 BAD_CREDENTIALS) and, with a ' +
+      'second factor enrolled, the `code` (401 BAD_CODE), applies the password rules to the new one, ends every ' +
+      'session of the account, this one too (no token issued before the change works), and answers the pair of a ' +
+      'new session.',
     input: ChangePasswordInputSchema,
     output: TokenPairSchema,
     status: 200,
-    errors: ['BAD_CREDENTIALS'],
+    errors: ['BAD_CREDENTIALS', 'BAD_CODE'],
+  },
+  getMfa: {
+    router: 'me',
+    procedure: 'mfa',
+    method: 'GET',
+    path: '/me/mfa',
+    auth: 'access',
+    beforeMfa: true,
+    summary: 'The caller’s second factors',
+    description: 'Whether an authenticator app is enrolled, and how many recovery codes are left.',
+    input: NoInputSchema,
+    output: MfaStatusSchema,
+    status: 200,
+    errors: [],
+  },
+  startTotp: {
+    router: 'me',
+    procedure: 'startTotp',
+    method: 'POST',
+    path: '/me/mfa/totp',
+    auth: 'access',
+    beforeMfa: true,
+    summary: 'Start enrolling an authenticator app',
+    description:
+      'A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s), its otpauth:// URI and that URI as a QR code (SVG). ' +
+      'Nothing changes at sign-in until /me/mfa/totp/confirm; starting again replaces a secret not yet confirmed. ' +
+      '409 MFA_ALREADY_ENABLED when an app is enrolled already.',
+    input: NoInputSchema,
+    output: TotpEnrolmentSchema,
+    status: 200,
+    errors: ['MFA_ALREADY_ENABLED'],
+  },
+  confirmTotp: {
+    router: 'me',
+    procedure: 'confirmTotp',
+    method: 'POST',
+    path: '/me/mfa/totp/confirm',
+    auth: 'access',
+    rateLimit: 'password',
+    beforeMfa: true,
+    summary: 'Turn the second factor on',
+    description:
+      'Checks the password and a current code of the app being enrolled, turns the second factor on and answers ' +
+      'ten recovery codes, shown this once. Sign-ins then ask for a code. 409 MFA_NOT_ENABLED when no enrolment was ' +
+      'started, MFA_ALREADY_ENABLED when one is on.',
+    input: ConfirmTotpInputSchema,
+    output: RecoveryCodesSchema,
+    status: 200,
+    errors: ['BAD_CREDENTIALS', 'BAD_CODE', 'MFA_NOT_ENABLED', 'MFA_ALREADY_ENABLED'],
+  },
+  disableMfa: {
+    router: 'me',
+    procedure: 'disableMfa',
+    method: 'POST',
+    path: '/me/mfa/disable',
+    auth: 'access',
+    rateLimit: 'password',
+    summary: 'Turn the second factor off',
+    description:
+      'Checks the password and a code (of the app, or a recovery code), then removes the app’s secret and the ' +
+      'recovery codes: sign-ins ask for the password alone again. 409 MFA_NOT_ENABLED when none is on.',
+    input: ReauthenticateInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['BAD_CREDENTIALS', 'BAD_CODE', 'MFA_NOT_ENABLED'],
+  },
+  regenerateRecoveryCodes: {
+    router: 'me',
+    procedure: 'regenerateRecoveryCodes',
+    method: 'POST',
+    path: '/me/mfa/recovery-codes',
+    auth: 'access',
+    rateLimit: 'password',
+    summary: 'New recovery codes',
+    description:
+      'Checks the password and a code, and answers ten new recovery codes, shown this once; the old ones stop ' +
+      'working at once. 409 MFA_NOT_ENABLED without a second factor.',
+    input: ReauthenticateInputSchema,
+    output: RecoveryCodesSchema,
+    status: 200,
+    errors: ['BAD_CREDENTIALS', 'BAD_CODE', 'MFA_NOT_ENABLED'],
   },
   listMySessions: {
     router: 'me',
@@ -377,6 +499,23 @@ export const operations = {
     status: 200,
     errors: ['NOT_FOUND'],
   },
+  removeUserMfa: {
+    router: 'users',
+    procedure: 'removeMfa',
+    method: 'DELETE',
+    path: '/users/:id/mfa',
+    auth: 'access',
+    role: 'admin',
+    summary: 'Remove an account’s second factors',
+    description:
+      'For a user who lost their authenticator and recovery codes: removes the app’s secret and the recovery ' +
+      'codes and ends every session of the account (recorded as mfa_removed). 404 when there is no such ' +
+      'account, 409 MFA_NOT_ENABLED when it has no second factor.',
+    input: UserByIdInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['NOT_FOUND', 'MFA_NOT_ENABLED'],
+  },
   listUserSessions: {
     router: 'users',
     procedure: 'sessions',
@@ -484,6 +623,12 @@ type AuthErrorsOf<K extends OperationName> = Op<K>['auth'] extends 'access' | 'r
     ? (typeof TOKEN_ERRORS)[number]
     : never;
 type RoleErrorsOf<K extends OperationName> = Op<K> extends { role: string } ? 'FORBIDDEN' : never;
+type MfaPolicyErrorsOf<K extends OperationName> =
+  Op<K> extends { beforeMfa: true }
+    ? never
+    : Op<K>['auth'] extends 'access' | 'optional'
+      ? 'MFA_ENROLMENT_REQUIRED'
+      : never;
 type RateErrorsOf<K extends OperationName> = Op<K> extends { rateLimit: string } ? 'RATE_LIMITED' : never;
 type BodyErrorsOf<K extends OperationName> = Op<K>['method'] extends 'GET' ? never : (typeof BODY_ERRORS)[number];
 
@@ -492,6 +637,7 @@ export type ErrorCodeOf<K extends OperationName> =
   | Op<K>['errors'][number]
   | AuthErrorsOf<K>
   | RoleErrorsOf<K>
+  | MfaPolicyErrorsOf<K>
   | RateErrorsOf<K>
   | BodyErrorsOf<K>
   | (typeof ALWAYS)[number];
@@ -505,6 +651,7 @@ export function errorCodesOf(op: Operation): ErrorCode[] {
   if (op.auth === 'access' || op.auth === 'refresh') codes.add('AUTH_REQUIRED');
   if (op.auth !== 'none') for (const code of TOKEN_ERRORS) codes.add(code);
   if (op.role) codes.add('FORBIDDEN');
+  if ((op.auth === 'access' || op.auth === 'optional') && !op.beforeMfa) codes.add('MFA_ENROLMENT_REQUIRED');
   if (op.rateLimit) codes.add('RATE_LIMITED');
   if (op.method !== 'GET') for (const code of BODY_ERRORS) codes.add(code);
   for (const code of ALWAYS) codes.add(code);

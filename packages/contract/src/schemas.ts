@@ -169,12 +169,49 @@ export const UpdateMeInputSchema = z
   .strictObject({ user_name: UserNameSchema })
   .register(schemaNames, { id: 'UpdateMeInput' });
 
+/** What a code field accepts: spaces and hyphens are dropped and letters lower-cased before the check. */
+const codeInput = (pattern: RegExp, message: string) =>
+  inputString()
+    .max(64)
+    .transform((s) => s.replace(/[\s-]/g, '').toLowerCase())
+    .pipe(z.string().regex(pattern, message));
+
+/** A code of the authenticator app: six digits (RFC 6238, 30-second steps). */
+const TotpCodeSchema = codeInput(/^\d{6}$/, 'Six digits from the authenticator app').describe(
+  'Six digits from the authenticator app (spaces are ignored)',
+);
+
+/** The second factor where a password is asked again: an authenticator code, or one of the recovery codes. */
+export const SecondFactorCodeSchema = codeInput(
+  /^(\d{6}|[a-z2-7]{16})$/,
+  'Six digits from the authenticator app, or a recovery code (xxxx-xxxx-xxxx-xxxx)',
+).describe('Six digits from the authenticator app, or one of the recovery codes (xxxx-xxxx-xxxx-xxxx)');
+
+const WITH_MFA = 'Required when the account has a second factor: a code of the authenticator app or a recovery code';
+
 export const ChangePasswordInputSchema = z
   .strictObject({
     current_password: PasswordSchema,
     new_password: NewPasswordSchema,
+    code: SecondFactorCodeSchema.optional().describe(WITH_MFA),
   })
   .register(schemaNames, { id: 'ChangePasswordInput' });
+
+export const LoginMfaInputSchema = z
+  .strictObject({
+    mfa_token: inputString().max(200).describe('The mfa_token of the sign-in that asked for a second factor'),
+    code: SecondFactorCodeSchema,
+  })
+  .register(schemaNames, { id: 'LoginMfaInput' });
+
+/** Asking for the password again (and, with a second factor, a code) before a change of the factors. */
+export const ReauthenticateInputSchema = z
+  .strictObject({ password: PasswordSchema, code: SecondFactorCodeSchema })
+  .register(schemaNames, { id: 'ReauthenticateInput' });
+
+export const ConfirmTotpInputSchema = z
+  .strictObject({ password: PasswordSchema, code: TotpCodeSchema })
+  .register(schemaNames, { id: 'ConfirmTotpInput' });
 
 export const SetPasswordInputSchema = z
   .strictObject({ id: userId(), new_password: NewPasswordSchema })
@@ -227,6 +264,12 @@ export const AuditEventTypeSchema = z.enum([
   'deleted',
   'session_ended',
   'lockout_lifted',
+  'mfa_challenged',
+  'mfa_started',
+  'mfa_enabled',
+  'mfa_disabled',
+  'mfa_removed',
+  'recovery_codes_regenerated',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
 
@@ -273,6 +316,53 @@ export const TokenPairSchema = z
   })
   .register(schemaNames, { id: 'TokenPair' });
 export type TokenPair = z.infer<typeof TokenPairSchema>;
+
+/** The second factors a sign-in challenge can be answered with. */
+export const SecondFactorSchema = z.enum(['totp', 'recovery_code']);
+
+/** A sign-in whose password was right, of an account with a second factor: the code is asked next. */
+export const MfaRequiredSchema = z
+  .object({
+    mfa_required: z.literal(true),
+    mfa_token: z
+      .string()
+      .describe(
+        'Opaque and single use: sent with a code to /login/mfa. No access or refresh token: no operation takes it',
+      ),
+    expires_in: z.number().int().describe('Seconds the mfa_token may be used for'),
+    methods: z.array(SecondFactorSchema).describe('What /login/mfa takes for this account'),
+  })
+  .register(schemaNames, { id: 'MfaRequired' });
+export type MfaRequired = z.infer<typeof MfaRequiredSchema>;
+
+/** What a sign-in answers: the pair, or (with a second factor enrolled) the challenge to answer with a code. */
+export const SignInSchema = z.union([TokenPairSchema, MfaRequiredSchema]).register(schemaNames, { id: 'SignIn' });
+export type SignIn = z.infer<typeof SignInSchema>;
+/** Whether a sign-in answered the second-factor challenge rather than the pair. */
+export const isMfaRequired = (signIn: SignIn): signIn is MfaRequired => 'mfa_required' in signIn;
+
+export const MfaStatusSchema = z
+  .object({
+    totp: z.boolean().describe('Whether an authenticator app is enrolled (and confirmed)'),
+    recovery_codes_left: z.number().int().describe('Recovery codes not used yet'),
+  })
+  .register(schemaNames, { id: 'MfaStatus' });
+
+export const TotpEnrolmentSchema = z
+  .object({
+    secret: z.string().describe('The shared secret (base32), for typing into an authenticator app'),
+    otpauth_uri: z.string().describe('The otpauth:// URI an authenticator app reads from the QR code'),
+    qr_svg: z.string().describe('The URI as a QR code, an SVG document'),
+  })
+  .register(schemaNames, { id: 'TotpEnrolment' });
+
+export const RecoveryCodesSchema = z
+  .object({
+    recovery_codes: z
+      .array(z.string())
+      .describe('Ten codes, each usable once instead of an authenticator code. Shown this once: only digests are kept'),
+  })
+  .register(schemaNames, { id: 'RecoveryCodes' });
 
 export const MessageSchema = z.object({ msg: z.string() }).register(schemaNames, { id: 'Message' });
 
@@ -355,7 +445,11 @@ export const SessionSchema = z.object({
   refreshed_client_address: z.string().nullable(),
   refreshed_user_agent: z.string().nullable(),
   current: z.boolean().describe('Whether this is the session of the token that asked'),
-  amr: z.array(AuthMethodSchema).describe('How it was signed in (RFC 8176): pwd, a password'),
+  amr: z
+    .array(AuthMethodSchema)
+    .describe(
+      'How it was signed in (RFC 8176): pwd a password, otp a code of the authenticator app or a recovery code',
+    ),
 });
 export type Session = z.infer<typeof SessionSchema>;
 
@@ -372,7 +466,8 @@ export const AuditEventSchema = z.object({
     .string()
     .nullable()
     .describe(
-      'login_failed: why (bad_password, unknown_login, disabled, credentials_changed, rate_limited); role_changed: the new role',
+      'login_failed: why (bad_password, unknown_login, disabled, credentials_changed, rate_limited, bad_code); ' +
+        'login: otp or recovery_code after a second factor; role_changed: the new role',
     ),
   client_address: z.string().nullable(),
   user_agent: z.string().nullable(),

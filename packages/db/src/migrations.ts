@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, Migrator, MysqlAdapter, sql } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, type Migration, Migrator, MysqlAdapter, sql } from 'kysely';
 import { isUnavailable } from './errors.js';
 
 /** MySQL gets an explicit engine and a binary utf8mb4 collation; SQLite needs no table options. */
@@ -150,6 +150,43 @@ const migrations: Record<string, Migration> = {
         .alterTable('sessions')
         .addColumn('amr', 'varchar(64)', (c) => c.notNull().defaultTo('pwd'))
         .execute();
+    },
+  },
+  '0007_second_factors': {
+    async up(db) {
+      const options = tableOptions(db);
+      const owner = (c: ColumnDefinitionBuilder) => c.notNull().references('users.id_user').onDelete('cascade');
+      await db.schema
+        .createTable('totp_factors')
+        .addColumn('user_id', 'integer', (c) => owner(c).primaryKey())
+        .addColumn('secret', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('confirmed_at', 'bigint')
+        .addColumn('last_step', 'bigint')
+        .modifyEnd(options)
+        .execute();
+      await db.schema
+        .createTable('recovery_codes')
+        .addColumn('user_id', 'integer', owner)
+        .addColumn('code_digest', 'varchar(64)', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addPrimaryKeyConstraint('recovery_codes_pk', ['user_id', 'code_digest'])
+        .modifyEnd(options)
+        .execute();
+      await db.schema
+        .createTable('mfa_challenges')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('digest', 'varchar(64)', (c) => c.notNull())
+        .addColumn('user_id', 'integer', owner)
+        .addColumn('credentials_version', 'bigint', (c) => c.notNull())
+        .addColumn('device_id', 'varchar(64)')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .modifyEnd(options)
+        .execute();
+      await db.schema.createIndex('mfa_challenges_expires_at').on('mfa_challenges').column('expires_at').execute();
+      await db.schema.createIndex('mfa_challenges_user_id').on('mfa_challenges').column('user_id').execute();
     },
   },
 };

@@ -81,6 +81,41 @@ export interface LocksTable {
   version: number;
 }
 
+/** An authenticator app of an account (RFC 6238); it counts at sign-in once confirmed. */
+export interface TotpFactorsTable {
+  user_id: number;
+  /** The shared secret, base32: the server must compute codes from it, so it cannot be kept as a digest. */
+  secret: string;
+  created_at: number;
+  /** Null while the enrolment waits for its first code. */
+  confirmed_at: number | null;
+  /** The 30-second step of the last code accepted: no code of it or before is accepted again (replay). */
+  last_step: number | null;
+}
+
+/** An account's recovery codes: the SHA-256 of each (80 random bits), spent once. */
+export interface RecoveryCodesTable {
+  user_id: number;
+  code_digest: string;
+  used_at: number | null;
+}
+
+/** A sign-in whose password was right, waiting for its second factor: its token is `mfa.<id>.<secret>`. */
+export interface MfaChallengesTable {
+  id: string;
+  /** SHA-256 of the token's secret. */
+  digest: string;
+  user_id: number;
+  /** As read with the password verified: a change of the credentials since voids the challenge. */
+  credentials_version: number;
+  /** The device token's id the sign-in carried, so the code step keeps that client's own failure budget. */
+  device_id: string | null;
+  expires_at: number;
+  used_at: number | null;
+  /** Codes sent with it; at the limit it is spent. */
+  attempts: Generated<number>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -89,4 +124,7 @@ export interface Database {
   flask_import: FlaskImportTable;
   audit_events: AuditEventsTable;
   locks: LocksTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }

@@ -7,15 +7,18 @@ export type {
   ErrorCode,
   InputOf,
   Issue,
+  MfaRequired,
   OperationName,
   OutputOf,
   Session,
+  SignIn,
   TokenPair,
   User,
   UserRole,
 } from '@api-users/contract';
+/** Whether a sign-in (`auth.login`) asks for a second factor: then finish it with `auth.loginMfa`. */
 /** Where the API serves REST (`/api/v1`) and tRPC (`/trpc`) under a base URL. */
-export { REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
+export { isMfaRequired, REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 export type { ClientOptions } from './client-options.js';
 export { ApiError, type ClientErrorCode } from './errors.js';
 export type { Fetch } from './fetch.js';

@@ -1,11 +1,12 @@
 import {
   foldText,
+  isMfaRequired,
   type Operation,
   type OperationName,
   operations,
   refusesToken,
+  type SignIn,
   type TokenPair,
-  TokenPairSchema,
 } from '@api-users/contract';
 import { ApiError } from './errors.js';
 import type { DeviceStore, TokenStore, Tokens } from './token-store.js';
@@ -33,6 +34,7 @@ export interface Session {
 // Named here so that renaming one in the contract breaks this file's type check instead of its behaviour.
 const REFRESH: OperationName = 'refresh';
 const LOGIN: OperationName = 'login';
+const LOGIN_MFA: OperationName = 'loginMfa';
 
 /**
  * The refresh under way for each store, shared by every client using that store. The server takes a second
@@ -58,6 +60,17 @@ export function createSession({
   sendRefresh,
   deviceStore,
 }: SessionOptions): Session {
+  /** The login of each sign-in waiting for its second factor, by its mfa_token: the key of the device token it ends with. */
+  const pendingLogins = new Map<string, string>();
+
+  /** The login a device token that `name` answers belongs to: a sign-in's, or the sign-in its challenge began. */
+  function signInLogin(name: OperationName, input: unknown): string | undefined {
+    if (name === LOGIN) return loginOf(input);
+    if (name !== LOGIN_MFA) return undefined;
+    const token = (input as { mfa_token?: unknown } | undefined)?.mfa_token;
+    return typeof token === 'string' ? pendingLogins.get(token) : undefined;
+  }
+
   /** A sign-in carries the device token of this login's last one, unless the caller gave one. */
   async function withDevice(name: OperationName, input: unknown): Promise<unknown> {
     const login = name === LOGIN ? loginOf(input) : undefined;
@@ -134,9 +147,18 @@ export function createSession({
       try {
         const sent = await withDevice(name, input);
         const output = await sendRenewing(name, (bearer) => send(bearer, sent));
-        // Every pair an operation answers with (a sign-in, a password change) is the session's from now on.
-        if (operations[name].output === TokenPairSchema) await store.set(tokensOf(output as TokenPair));
-        const login = name === LOGIN ? loginOf(input) : undefined;
+        const login = signInLogin(name, input);
+        if (name === LOGIN_MFA) pendingLogins.delete((input as { mfa_token: string }).mfa_token);
+        // Every pair a sign-in answers with (a password change's too) is the session's from now on; a second
+        // factor asked for instead is the caller's to answer, with loginMfa.
+        if ((operations[name] as Operation).signsIn) {
+          const signIn = output as SignIn;
+          if (isMfaRequired(signIn)) {
+            if (login !== undefined) pendingLogins.set(signIn.mfa_token, login);
+            return output;
+          }
+          await store.set(tokensOf(signIn));
+        }
         const device = (output as { device_token?: unknown }).device_token;
         if (login !== undefined && typeof device === 'string') await deviceStore.set(login, device);
         return output;

@@ -1,6 +1,15 @@
 import { operationNames } from '@api-users/contract';
+import { generate } from 'otplib';
 import { describe, expect, it } from 'vitest';
-import { ApiError, memoryDeviceStore, memoryTokenStore, type OperationName, type Tokens } from '../src/index.js';
+import { pairOf } from '../../../test-support/sign-in.js';
+import {
+  ApiError,
+  isMfaRequired,
+  memoryDeviceStore,
+  memoryTokenStore,
+  type OperationName,
+  type Tokens,
+} from '../src/index.js';
 import { accessStatus, adminLogin, apiUrl, countingFetch, PASSWORD, uniqueLogin } from './support/helpers.js';
 import { type Calls, type Client, transportNames, transports } from './support/transports.js';
 
@@ -34,7 +43,8 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     const called = new Set<OperationName>();
     const store = memoryTokenStore();
     const refreshes = countingFetch('refresh');
-    const me = tracked(make({ tokenStore: store, fetch: refreshes.fetch }), called);
+    const devices = memoryDeviceStore();
+    const me = tracked(make({ tokenStore: store, fetch: refreshes.fetch, deviceStore: devices }), called);
     const admin = tracked(make(), called);
     const login = uniqueLogin(`Account.${transport}`);
 
@@ -74,19 +84,38 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     });
     expect((await me.refresh()).token_type).toBe('Bearer');
 
+    // A second factor: enrolled, asked for at the next sign-in and given (a recovery code), then turned off.
+    expect(await me.getMfa()).toEqual({ totp: false, recovery_codes_left: 0 });
+    const { secret } = await me.startTotp();
+    const code = await generate({ secret });
+    const { recovery_codes: codes } = await me.confirmTotp({ password: NEW_PASSWORD, code });
+    const held = store.get();
+    const challenge = await me.login({ login, password: NEW_PASSWORD });
+    if (!isMfaRequired(challenge)) throw new Error('the sign-in did not ask for the second factor');
+    expect(store.get()).toEqual(held);
+    const finished = await me.loginMfa({ mfa_token: challenge.mfa_token, code: codes[0] as string });
+    expect(store.get()).toEqual({ access_token: finished.access_token, refresh_token: finished.refresh_token });
+    expect(await devices.get(login.toLowerCase())).toBe(finished.device_token);
+    const renewed = await me.regenerateRecoveryCodes({ password: NEW_PASSWORD, code: codes[1] as string });
+    expect(renewed.recovery_codes).toHaveLength(10);
+    const off = await me.disableMfa({ password: NEW_PASSWORD, code: renewed.recovery_codes[0] as string });
+    expect(off).toHaveProperty('msg');
+
     await admin.login({ login: adminLogin(), password: PASSWORD });
     expect(await admin.updateUser({ id: user.id_user, user_name: 'Renamed Owner' })).toMatchObject({
       user_name: 'Renamed Owner',
     });
-    expect((await admin.listUserSessions({ id: user.id_user })).items).toHaveLength(1);
+    // The password change's session and the second factor's.
+    expect((await admin.listUserSessions({ id: user.id_user })).items).toHaveLength(2);
     expect(await admin.getUserLockout({ id: user.id_user })).toEqual({ locked: false, retry_after: null });
     expect(await admin.liftUserLockout({ id: user.id_user })).toEqual({ lifted: false });
+    await expect(admin.removeUserMfa({ id: user.id_user })).rejects.toMatchObject({ code: 'MFA_NOT_ENABLED' });
     expect(await admin.setUserPassword({ id: user.id_user, new_password: SET_PASSWORD })).toHaveProperty('msg');
     // The owner's session ended with it: the next call's refresh is refused, and the store is cleared.
     await expect(me.getMe()).rejects.toMatchObject({ status: 401, code: 'TOKEN_REVOKED' });
     expect(store.get()).toBeNull();
 
-    const phone = await me.login({ login, password: SET_PASSWORD });
+    const phone = pairOf(await me.login({ login, password: SET_PASSWORD }));
     const sid = JSON.parse(atob(phone.access_token.split('.')[1] ?? '')).sid as string;
     expect(await admin.endUserSession({ id: user.id_user, sid })).toEqual({ ended: 1 });
     await me.login({ login, password: SET_PASSWORD });
@@ -120,13 +149,12 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     const login = uniqueLogin(`Device.${transport}`);
     const first = make({ fetch: watching, deviceStore: devices });
     await first.register({ user_name: 'Known Device', login, password: PASSWORD });
-    const pair = await first.login({ login, password: PASSWORD });
+    const pair = pairOf(await first.login({ login, password: PASSWORD }));
     expect(pair.device_token).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
     // Another client on the same device store (a new page load, say), the login typed in other case.
-    const again = await make({ fetch: watching, deviceStore: devices }).login({
-      login: login.toUpperCase(),
-      password: PASSWORD,
-    });
+    const again = pairOf(
+      await make({ fetch: watching, deviceStore: devices }).login({ login: login.toUpperCase(), password: PASSWORD }),
+    );
     expect(sent).toEqual([
       { login, password: PASSWORD },
       { login: login.toUpperCase(), password: PASSWORD, device_token: pair.device_token },
@@ -140,7 +168,7 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     const api = make({ tokenStore: store });
     const login = uniqueLogin(`SignOut.${transport}`);
     await api.register({ user_name: 'Signing Out', login, password: PASSWORD });
-    const pair = await api.login({ login, password: PASSWORD });
+    const pair = pairOf(await api.login({ login, password: PASSWORD }));
     await api.signOut();
     expect(store.get()).toBeNull();
     // logoutRefresh ended the session: its access token stopped working too.

@@ -1,5 +1,6 @@
 import { operations, REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { describe, expect, it } from 'vitest';
+import { pairOf } from '../../../test-support/sign-in.js';
 import { createClient, type Fetch, memoryTokenStore, type OperationName } from '../src/index.js';
 import { accessStatus, apiUrl, PASSWORD, uniqueLogin } from './support/helpers.js';
 import { transportNames, transports } from './support/transports.js';
@@ -53,7 +54,7 @@ describe.each(transportNames)('every operation over %s', (transport) => {
     // A second account, so the list has a second page even on a fresh database.
     const other = await api.register({ user_name: 'Charles Babbage', login: `${login}.b`, password: PASSWORD });
 
-    const pair = await api.login({ login, password: PASSWORD });
+    const pair = pairOf(await api.login({ login, password: PASSWORD }));
     expect(pair).toMatchObject({ token_type: 'Bearer', expires_in: 60 });
     expect(store.get()).toEqual({ access_token: pair.access_token, refresh_token: pair.refresh_token });
 
@@ -84,7 +85,7 @@ describe.each(transportNames)('every operation over %s', (transport) => {
     expect(store.get()).toBeNull();
     expect(await accessStatus(rotated.access_token)).toBe(401);
 
-    const second = await api.login({ login, password: PASSWORD });
+    const second = pairOf(await api.login({ login, password: PASSWORD }));
     expect(await api.logoutRefresh()).toEqual({ msg: 'Refresh token revoked' });
     expect(store.get()).toBeNull();
     // Ending the session also ends its access tokens.

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { pairOf } from '../../../test-support/sign-in.js';
 import { freePort, type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { createClient } from '../src/index.js';
 import { type AccessTokenClaims, ApiError, createIntrospector, createTokenVerifier } from '../src/server.js';
@@ -37,7 +38,7 @@ describe('@api-users/sdk/server', () => {
     const client = createClient({ baseUrl: server.url });
     const login = uniqueLogin('verifier');
     await client.auth.register({ user_name: 'Verified', login, password: PASSWORD });
-    tokens = await client.auth.login({ login, password: PASSWORD });
+    tokens = pairOf(await client.auth.login({ login, password: PASSWORD }));
   });
   afterAll(() => server?.stop());
 
@@ -114,7 +115,7 @@ describe('@api-users/sdk/server', () => {
     const client = createClient({ baseUrl: server.url });
     const login = uniqueLogin('introspected');
     await client.auth.register({ user_name: 'Introspected', login, password: PASSWORD });
-    const pair = await client.auth.login({ login, password: PASSWORD });
+    const pair = pairOf(await client.auth.login({ login, password: PASSWORD }));
     const introspect = createIntrospector({ baseUrl: server.url });
     expect(await introspect(pair.access_token)).toEqual({ active: true, ...decodeJwt(pair.access_token) });
     await client.auth.logout();

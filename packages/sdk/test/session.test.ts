@@ -1,5 +1,6 @@
 import { operations, REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { describe, expect, it, vi } from 'vitest';
+import { pairOf } from '../../../test-support/sign-in.js';
 import { ApiError, type ClientOptions, memoryTokenStore, type TokenStore, type Tokens } from '../src/index.js';
 import {
   accessStatus,
@@ -39,7 +40,7 @@ function slowStore(): TokenStore {
 async function signedIn(api: Calls) {
   const login = uniqueLogin('Session');
   const user = await api.register({ user_name: 'Session Tester', login, password: PASSWORD });
-  const pair = await api.login({ login, password: PASSWORD });
+  const pair = pairOf(await api.login({ login, password: PASSWORD }));
   return { user, pair };
 }
 

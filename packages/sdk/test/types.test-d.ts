@@ -4,8 +4,10 @@ import {
   createClient,
   createTrpcClient,
   type ErrorCode,
+  isMfaRequired,
   type OutputOf,
   type RestClient,
+  type SignIn,
   type User,
 } from '../src/index.js';
 
@@ -21,10 +23,20 @@ describe('types from the contract', () => {
     // A page's next_cursor goes back in as it came (null on the first page too).
     expectTypeOf<{ cursor: string | null }>().toExtend<NonNullable<Parameters<typeof rest.users.list>[0]>>();
     expectTypeOf<keyof RestClient['me']>().toEqualTypeOf<
-      'get' | 'update' | 'changePassword' | 'sessions' | 'endSession' | 'endOtherSessions'
+      | 'get'
+      | 'update'
+      | 'changePassword'
+      | 'mfa'
+      | 'startTotp'
+      | 'confirmTotp'
+      | 'disableMfa'
+      | 'regenerateRecoveryCodes'
+      | 'sessions'
+      | 'endSession'
+      | 'endOtherSessions'
     >();
     expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
-      'register' | 'login' | 'refresh' | 'logout' | 'logoutRefresh' | 'introspect' | 'setup'
+      'register' | 'login' | 'loginMfa' | 'refresh' | 'logout' | 'logoutRefresh' | 'introspect' | 'setup'
     >();
     expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<
       | 'list'
@@ -34,6 +46,7 @@ describe('types from the contract', () => {
       | 'setPassword'
       | 'lockout'
       | 'liftLockout'
+      | 'removeMfa'
       | 'sessions'
       | 'endSessions'
       | 'endSession'
@@ -62,7 +75,15 @@ describe('types from the contract', () => {
 
   it('types the tRPC client from AppRouter', () => {
     expectTypeOf(trpc.users.list.query).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();
-    expectTypeOf(trpc.auth.login.mutate).returns.resolves.toHaveProperty('access_token').toBeString();
+    // A sign-in answers the pair, or a second factor's challenge the app branches on.
+    expectTypeOf(trpc.auth.login.mutate).returns.resolves.toExtend<SignIn>();
+    expectTypeOf(rest.auth.login).returns.resolves.toExtend<SignIn>();
+    expectTypeOf(trpc.auth.loginMfa.mutate).returns.resolves.toHaveProperty('access_token').toBeString();
+    const branch = async () => {
+      const signIn = await rest.auth.login({ login: 'someone', password: 'a password' });
+      return isMfaRequired(signIn) ? signIn.mfa_token : signIn.access_token;
+    };
+    expectTypeOf(branch).returns.resolves.toBeString();
     // @ts-expect-error users.list is a query, not a mutation
     expectTypeOf(trpc.users.list.mutate).toBeFunction();
   });

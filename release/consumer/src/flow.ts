@@ -1,4 +1,4 @@
-import { ApiError, createClient, createTrpcClient, memoryTokenStore, type User } from '@api-users/sdk';
+import { ApiError, createClient, createTrpcClient, isMfaRequired, memoryTokenStore, type User } from '@api-users/sdk';
 
 const PASSWORD = 'a fine long password';
 
@@ -8,6 +8,8 @@ export async function flow(baseUrl: string, login: string) {
   const client = createClient({ baseUrl, tokenStore: tokens });
   const user: User = await client.auth.register({ user_name: 'Registry Consumer', login, password: PASSWORD });
   const pair = await client.auth.login({ login, password: PASSWORD });
+  // An account with a second factor answers a challenge instead, finished with client.auth.loginMfa.
+  if (isMfaRequired(pair)) throw new Error('this account has no second factor');
 
   const ids: number[] = [];
   let cursor: string | null | undefined;

@@ -120,6 +120,10 @@ export interface Settings {
   usersReadableBy: 'everyone' | 'admins';
   /** Seconds an audit event is kept before the purge deletes it; 0 keeps events for ever. */
   auditRetentionSeconds: number;
+  /** Whether an admin without a second factor may only enrol one (operations marked `beforeMfa`). */
+  mfaRequiredForAdmins: boolean;
+  /** The issuer an authenticator app shows for its codes (the otpauth:// URI's). */
+  totpIssuer: string;
 }
 
 /** What the handlers need from the outside world; built once in the composition root. */

@@ -58,6 +58,16 @@ export const refusals = {
   othersReadOnlyByAdmins: ['FORBIDDEN', 'Only admins may read other accounts'],
   lastAdmin: ['LAST_ADMIN', 'This is the last enabled admin; make another admin first'],
   noSuchSession: ['NOT_FOUND', 'No live session of that account has that id'],
+  // Second factors
+  badCode: ['BAD_CODE', 'The code is wrong, out of date or already used'],
+  challengeInvalid: ['MFA_CHALLENGE_INVALID', 'This sign-in has expired or was finished; sign in again'],
+  mfaAlreadyEnabled: ['MFA_ALREADY_ENABLED', 'A second factor is on already; turn it off first'],
+  mfaNotStarted: ['MFA_NOT_ENABLED', 'No enrolment was started: start one (POST /me/mfa/totp) first'],
+  mfaNotEnabled: ['MFA_NOT_ENABLED', 'This account has no second factor'],
+  mfaEnrolmentRequired: [
+    'MFA_ENROLMENT_REQUIRED',
+    'Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp',
+  ],
   // Service
   dbUnavailable: ['DB_UNAVAILABLE', 'The database is unavailable; try again shortly'],
 } as const satisfies Record<string, Refusal>;

@@ -36,6 +36,8 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
   /** Extra session statements for MySQL connections (tests switch server modes on with them). */
   database?: Pick<ConnectOptions, 'sessionStatements'>;
+  /** The time the handlers see, epoch ms (tests move it: expiries, authenticator time steps). */
+  clock?: () => number;
 }
 
 export interface App {
@@ -113,7 +115,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const { issuer, audience } = config.jwt;
   const deps: Deps = {
     db: database.db,
-    clock: Date.now,
+    clock: options.clock ?? Date.now,
     tokens: createTokenService(keys, { ...config, issuer, audience }),
     passwords,
     failedLogins,

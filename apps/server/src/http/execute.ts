@@ -14,6 +14,8 @@ import { AppError, refuse, validationError } from '../core/errors.js';
 import { record } from '../modules/audit/audit.js';
 import { authenticate, refreshCredential } from '../modules/auth/guard.js';
 import { handlers } from '../modules/handlers.js';
+import { challengeAccount } from '../modules/mfa/challenges.js';
+import { assertMayAct } from '../modules/mfa/mfa.js';
 import type { InFlight } from './in-flight.js';
 import { accountOf, type RateLimiter, RateLimitRefusal } from './rate-limit.js';
 
@@ -77,16 +79,34 @@ export function execute<K extends OperationName>(
   });
 }
 
-/** The device id of a valid device token the input carries for the login it names (sign-in), if any. */
-function deviceOf(deps: Deps, input: unknown): string | undefined {
-  const { login, device_token } = (input ?? {}) as { login?: unknown; device_token?: unknown };
-  if (typeof login !== 'string' || typeof device_token !== 'string') return undefined;
-  return deps.devices.verify(login, device_token);
+/**
+ * Whom a password or code attempt counts against: the caller's account; a sign-in challenge's account and the
+ * device its sign-in carried; or the login a sign-in names and the device of a valid device token for it.
+ * Null for a challenge token that is no live challenge: it is refused before any code is checked.
+ */
+async function attemptOf(
+  deps: Deps,
+  input: unknown,
+  caller: { userId: number } | null,
+): Promise<{ account: string; device: string | undefined } | null> {
+  if (caller) return { account: accountOf(caller), device: undefined };
+  const { login, device_token, mfa_token } = (input ?? {}) as Record<string, unknown>;
+  if (typeof mfa_token === 'string') {
+    const challenge = await challengeAccount(deps.db, mfa_token, deps.clock());
+    return challenge ? { account: accountOf(challenge), device: challenge.deviceId } : null;
+  }
+  if (typeof login !== 'string')
+    throw new Error('A password-limited operation needs a caller, a login or an mfa_token');
+  const device = typeof device_token === 'string' ? deps.devices.verify(login, device_token) : undefined;
+  return { account: accountOf({ login }), device };
 }
 
 /** The account a refused password attempt was at: the caller's, or the one the login names; null for neither. */
 async function targetOf(deps: Deps, request: OperationRequest): Promise<number | null> {
-  const login = (request.input as { login?: unknown } | undefined)?.login;
+  const { login, mfa_token } = (request.input ?? {}) as Record<string, unknown>;
+  if (typeof mfa_token === 'string') {
+    return (await challengeAccount(deps.db, mfa_token, deps.clock()))?.userId ?? null;
+  }
   if (typeof login !== 'string') {
     const caller = await authenticate(deps, request.authorization, 'optional').catch(() => null);
     return caller?.userId ?? null;
@@ -109,6 +129,7 @@ async function run<K extends OperationName>(
       ? await refreshCredential(deps, request.authorization)
       : await authenticate(deps, request.authorization, op.auth);
   if (op.role === 'admin' && !(caller && 'role' in caller && caller.role === ADMIN)) throw refuse('adminsOnly');
+  if (caller && 'claims' in caller) await assertMayAct(deps, caller, op);
   const input = op.input.safeParse(request.input);
   if (!input.success) throw validationError(input.error);
   const handler: Handler<K> = handlers[name];
@@ -116,16 +137,13 @@ async function run<K extends OperationName>(
   // The guard returned a caller wherever the table asks for one; the schema of operation K parsed the input.
   const ctx = { ...deps, caller, client: { ip, userAgent, requestId } } as Context<K>;
   const handle = () => handler(ctx, input.data as Parameters<Handler<K>>[1]);
-  const result =
+  const attempt =
     op.rateLimit === 'password'
-      ? await rateLimiter.guardPassword(
-          name,
-          accountOf(input.data, caller && 'userId' in caller ? caller : null),
-          request.ip,
-          handle,
-          deviceOf(deps, input.data),
-        )
-      : await handle();
+      ? await attemptOf(deps, input.data, caller && 'userId' in caller ? caller : null)
+      : null;
+  const result = attempt
+    ? await rateLimiter.guardPassword(name, attempt.account, request.ip, handle, attempt.device)
+    : await handle();
   const output = op.output.safeParse(result);
   if (!output.success) throw new Error(`${name}: handler output does not match the contract`, { cause: output.error });
   return output.data as OutputOf<K>;

@@ -40,8 +40,8 @@ export interface RateLimiter {
   attempt(operation: string, address: string): Promise<void>;
   /**
    * Runs `check`, an operation that checks `account`'s password (the `password` policy): refused with
-   * RATE_LIMITED while a failure count is at its limit; a BAD_CREDENTIALS answer counts as a failure, a
-   * success clears the account's count at this address, and any other outcome counts nothing.
+   * RATE_LIMITED while a failure count is at its limit; a BAD_CREDENTIALS or BAD_CODE answer counts as a
+   * failure, a success clears the account's count at this address, and any other outcome counts nothing.
    */
   guardPassword<T>(
     operation: string,
@@ -67,15 +67,11 @@ function subscriberOf(address: string): string {
 }
 
 /**
- * The account a password check is about: the caller's, when the operation takes a token (changing one's own
- * password), else the `login` the input names (signing in), whether or not such a user exists.
+ * The account a password or code check is about: an account by its id (the caller's, changing their own
+ * password; a sign-in challenge's), or the `login` a sign-in names, whether or not such a user exists.
  */
-export function accountOf(input: unknown, caller: { userId: number } | null): string {
-  if (caller) return `user:${caller.userId}`;
-  const login = (input as { login?: unknown } | undefined)?.login;
-  if (typeof login !== 'string') throw new Error('A password-limited operation needs a caller or a login');
-  return loginAccount(login);
-}
+export const accountOf = (of: { userId: number } | { login: string }): string =>
+  'userId' in of ? `user:${of.userId}` : loginAccount(of.login);
 
 const loginAccount = (login: string) => `login:${login}`;
 /** The operation whose account-wide ceiling is the sign-in block (the name it is counted under). */
@@ -242,7 +238,7 @@ export async function createRateLimiter(
         outcome = 'success';
         return result;
       } catch (err) {
-        if (err instanceof AppError && err.code === 'BAD_CREDENTIALS') outcome = 'failure';
+        if (err instanceof AppError && (err.code === 'BAD_CREDENTIALS' || err.code === 'BAD_CODE')) outcome = 'failure';
         throw err;
       } finally {
         // Only a wrong password stays counted; a success also ends the run of failures of this client.

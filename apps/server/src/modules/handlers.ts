@@ -2,8 +2,9 @@ import type { Handlers } from '../core/context.js';
 import { getUserLockout, liftUserLockout } from './admin/lockout.js';
 import { deleteUser, setUserPassword, updateUser } from './admin/manage.js';
 import { listAudit } from './audit/audit.js';
-import { changePassword, login, logout, logoutRefresh, refresh, register } from './auth/auth.js';
+import { changePassword, login, loginMfa, logout, logoutRefresh, refresh, register } from './auth/auth.js';
 import { introspect } from './auth/introspect.js';
+import { confirmTotp, disableMfa, getMfa, regenerateRecoveryCodes, removeUserMfa, startTotp } from './mfa/mfa.js';
 import {
   endMyOtherSessions,
   endMySession,
@@ -22,6 +23,7 @@ import { getMe, listUsers, setup, userById } from './users/users.js';
 export const handlers: Handlers = {
   register,
   login,
+  loginMfa,
   refresh,
   logout,
   logoutRefresh,
@@ -31,6 +33,11 @@ export const handlers: Handlers = {
   getMe,
   updateMe,
   changePassword,
+  getMfa,
+  startTotp,
+  confirmTotp,
+  disableMfa,
+  regenerateRecoveryCodes,
   listMySessions,
   endMySession,
   endMyOtherSessions,
@@ -39,6 +46,7 @@ export const handlers: Handlers = {
   setUserPassword,
   getUserLockout,
   liftUserLockout,
+  removeUserMfa,
   listUserSessions,
   endUserSessions,
   endUserSession,

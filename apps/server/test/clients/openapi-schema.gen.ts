@@ -35,9 +35,29 @@ export interface paths {
         put?: never;
         /**
          * Sign in
-         * @description Exchanges a login and its password for an access token and a refresh token. An unknown login and a wrong password get the same answer; a disabled account gets 403 ACCOUNT_DISABLED, after a correct password only.
+         * @description Exchanges a login and its password for an access token and a refresh token. An unknown login and a wrong password get the same answer; a disabled account gets 403 ACCOUNT_DISABLED, after a correct password only. For an account with a second factor the answer is instead `mfa_required` with an `mfa_token`: send it with a code to /login/mfa.
          */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a sign-in with a second factor
+         * @description Exchanges the `mfa_token` of a sign-in and a code (six digits of the authenticator app, one step of clock skew either way, each code once; or a recovery code, each once) for the token pair. A wrong code answers 401 BAD_CODE and counts as a wrong password does; after 5 the mfa_token is spent. A spent, expired or unknown mfa_token answers 401 MFA_CHALLENGE_INVALID: sign in again.
+         */
+        post: operations["loginMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -207,9 +227,109 @@ export interface paths {
         put?: never;
         /**
          * Change the caller’s password
-         * @description Checks the current password (a wrong one costs and answers as at sign-in: 401 BAD_CREDENTIALS), applies the password rules to the new one, ends every session of the account, this one too (no token issued before the change works), and answers the pair of a new session.
+         * @description Checks the current password (a wrong one costs and answers as at sign-in: 401 BAD_CREDENTIALS) and, with a second factor enrolled, the `code` (401 BAD_CODE), applies the password rules to the new one, ends every session of the account, this one too (no token issued before the change works), and answers the pair of a new session.
          */
         post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller’s second factors
+         * @description Whether an authenticator app is enrolled, and how many recovery codes are left.
+         */
+        get: operations["getMfa"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start enrolling an authenticator app
+         * @description A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s), its otpauth:// URI and that URI as a QR code (SVG). Nothing changes at sign-in until /me/mfa/totp/confirm; starting again replaces a secret not yet confirmed. 409 MFA_ALREADY_ENABLED when an app is enrolled already.
+         */
+        post: operations["startTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn the second factor on
+         * @description Checks the password and a current code of the app being enrolled, turns the second factor on and answers ten recovery codes, shown this once. Sign-ins then ask for a code. 409 MFA_NOT_ENABLED when no enrolment was started, MFA_ALREADY_ENABLED when one is on.
+         */
+        post: operations["confirmTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/mfa/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn the second factor off
+         * @description Checks the password and a code (of the app, or a recovery code), then removes the app’s secret and the recovery codes: sign-ins ask for the password alone again. 409 MFA_NOT_ENABLED when none is on.
+         */
+        post: operations["disableMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * New recovery codes
+         * @description Checks the password and a code, and answers ten new recovery codes, shown this once; the old ones stop working at once. 409 MFA_NOT_ENABLED without a second factor.
+         */
+        post: operations["regenerateRecoveryCodes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -299,6 +419,26 @@ export interface paths {
          * @description Clears the account’s count of wrong passwords from everywhere, so clients it does not know may sign in again (recorded as lockout_lifted). A password set by an admin or changed by its owner lifts it too.
          */
         delete: operations["liftUserLockout"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove an account’s second factors
+         * @description For a user who lost their authenticator and recovery codes: removes the app’s secret and the recovery codes and ends every session of the account (recorded as mfa_removed). 404 when there is no such account, 409 MFA_NOT_ENABLED when it has no second factor.
+         */
+        delete: operations["removeUserMfa"];
         options?: never;
         head?: never;
         patch?: never;
@@ -407,6 +547,12 @@ export interface components {
             /** @description Optional: the device_token of an earlier sign-in to this account. A client that sends one is trusted with a small budget of wrong passwords of its own, so an account under attack from elsewhere stays open to it */
             device_token?: string;
         };
+        LoginMfaInput: {
+            /** @description The mfa_token of the sign-in that asked for a second factor */
+            mfa_token: string;
+            /** @description Six digits from the authenticator app, or one of the recovery codes (xxxx-xxxx-xxxx-xxxx) */
+            code: string;
+        };
         NoInput: Record<string, never>;
         IntrospectInput: {
             token: string;
@@ -423,6 +569,18 @@ export interface components {
         ChangePasswordInput: {
             current_password: string;
             new_password: string;
+            /** @description Required when the account has a second factor: a code of the authenticator app or a recovery code */
+            code?: string;
+        };
+        ConfirmTotpInput: {
+            password: string;
+            /** @description Six digits from the authenticator app (spaces are ignored) */
+            code: string;
+        };
+        ReauthenticateInput: {
+            password: string;
+            /** @description Six digits from the authenticator app, or one of the recovery codes (xxxx-xxxx-xxxx-xxxx) */
+            code: string;
         };
         UpdateUserInputBody: {
             /** @description Trimmed and NFC-normalised, then 1-128 characters, none of them control or formatting characters */
@@ -442,6 +600,16 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             disabled: boolean;
+        };
+        SignIn: components["schemas"]["TokenPair"] | {
+            /** @constant */
+            mfa_required: true;
+            /** @description Opaque and single use: sent with a code to /login/mfa. No access or refresh token: no operation takes it */
+            mfa_token: string;
+            /** @description Seconds the mfa_token may be used for */
+            expires_in: number;
+            /** @description What /login/mfa takes for this account */
+            methods: ("totp" | "recovery_code")[];
         };
         TokenPair: {
             /** @description A JWT (RFC 9068, `typ: at+jwt`): what other services verify */
@@ -483,6 +651,24 @@ export interface components {
             items: components["schemas"]["User"][];
             next_cursor: string | null;
         };
+        MfaStatus: {
+            /** @description Whether an authenticator app is enrolled (and confirmed) */
+            totp: boolean;
+            /** @description Recovery codes not used yet */
+            recovery_codes_left: number;
+        };
+        TotpEnrolment: {
+            /** @description The shared secret (base32), for typing into an authenticator app */
+            secret: string;
+            /** @description The otpauth:// URI an authenticator app reads from the QR code */
+            otpauth_uri: string;
+            /** @description The URI as a QR code, an SVG document */
+            qr_svg: string;
+        };
+        RecoveryCodes: {
+            /** @description Ten codes, each usable once instead of an authenticator code. Shown this once: only digests are kept */
+            recovery_codes: string[];
+        };
         SessionPage: {
             items: {
                 /** @description The session id (the `sid` claim of its tokens) */
@@ -505,7 +691,7 @@ export interface components {
                 refreshed_user_agent: string | null;
                 /** @description Whether this is the session of the token that asked */
                 current: boolean;
-                /** @description How it was signed in (RFC 8176): pwd, a password */
+                /** @description How it was signed in (RFC 8176): pwd a password, otp a code of the authenticator app or a recovery code */
                 amr: ("pwd" | "otp" | "hwk" | "swk" | "mfa")[];
             }[];
             next_cursor: string | null;
@@ -530,13 +716,13 @@ export interface components {
                 /** Format: date-time */
                 at: string;
                 /** @enum {string} */
-                type: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended" | "lockout_lifted";
+                type: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended" | "lockout_lifted" | "mfa_challenged" | "mfa_started" | "mfa_enabled" | "mfa_disabled" | "mfa_removed" | "recovery_codes_regenerated";
                 /** @description Who did it (null: nobody signed in, or the admin CLI) */
                 actor_id: number | null;
                 /** @description The account it was done to */
                 target_id: number | null;
                 session_id: string | null;
-                /** @description login_failed: why (bad_password, unknown_login, disabled, credentials_changed, rate_limited); role_changed: the new role */
+                /** @description login_failed: why (bad_password, unknown_login, disabled, credentials_changed, rate_limited, bad_code); login: otp or recovery_code after a second factor; role_changed: the new role */
                 detail: string | null;
                 client_address: string | null;
                 user_agent: string | null;
@@ -617,7 +803,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -625,7 +811,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -766,7 +952,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["SignIn"];
                 };
             };
             /** @description Error: VALIDATION_FAILED */
@@ -798,6 +984,178 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         code: "BAD_CREDENTIALS";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: ACCOUNT_DISABLED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "ACCOUNT_DISABLED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    loginMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginMfaInput"];
+            };
+        };
+        responses: {
+            /** @description Finish a sign-in with a second factor */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: BAD_CODE, MFA_CHALLENGE_INVALID */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "BAD_CODE" | "MFA_CHALLENGE_INVALID";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -1514,7 +1872,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1522,7 +1880,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -1629,7 +1987,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1637,7 +1995,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -1762,7 +2120,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1770,7 +2128,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -1953,7 +2311,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1961,7 +2319,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -2235,6 +2593,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description Error: MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
             /** @description Error: PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -2349,7 +2725,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: AUTH_REQUIRED, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
             401: {
                 headers: {
                     /** @description RFC 6750 challenge, when a token was missing or refused */
@@ -2359,7 +2735,823 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "AUTH_REQUIRED" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller’s second factors */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    startTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NoInput"];
+            };
+        };
+        responses: {
+            /** @description Start enrolling an authenticator app */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_ALREADY_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ALREADY_ENABLED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    confirmTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmTotpInput"];
+            };
+        };
+        responses: {
+            /** @description Turn the second factor on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_ALREADY_ENABLED, MFA_NOT_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    disableMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReauthenticateInput"];
+            };
+        };
+        responses: {
+            /** @description Turn the second factor off */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_NOT_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_NOT_ENABLED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReauthenticateInput"];
+            };
+        };
+        responses: {
+            /** @description New recovery codes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_NOT_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_NOT_ENABLED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -2524,6 +3716,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description Error: MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
             /** @description Error: INTERNAL */
             500: {
                 headers: {
@@ -2609,6 +3819,24 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -2742,6 +3970,24 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -2906,7 +4152,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2914,7 +4160,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -3075,7 +4321,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3083,7 +4329,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -3208,7 +4454,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3216,7 +4462,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -3235,6 +4481,193 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    removeUserMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id_user */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Remove an account’s second factors */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "NOT_FOUND";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_NOT_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_NOT_ENABLED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -3382,7 +4815,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3390,7 +4823,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -3515,7 +4948,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3523,7 +4956,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -3686,7 +5119,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3694,7 +5127,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -3804,7 +5237,7 @@ export interface operations {
                 /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
                 cursor?: string | null;
                 /** @description Only events of this type */
-                type?: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended" | "lockout_lifted";
+                type?: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended" | "lockout_lifted" | "mfa_challenged" | "mfa_started" | "mfa_enabled" | "mfa_disabled" | "mfa_removed" | "recovery_codes_regenerated";
                 /** @description Only events done by this account */
                 actor_id?: number;
                 /** @description Only events done to this account */
@@ -3863,7 +5296,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: FORBIDDEN */
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3871,7 +5304,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */

@@ -60,7 +60,17 @@ export function describeEachDatabase(title: string, suite: (dialect: Dialect) =>
   describe.skipIf(!mysql)(`${title} [mysql]`, () => suite('mysql'));
 }
 
-const TABLES = ['users', 'sessions', 'revoked_tokens', 'admin_bootstrap', 'flask_import', 'audit_events'] as const;
+const TABLES = [
+  'users',
+  'sessions',
+  'revoked_tokens',
+  'admin_bootstrap',
+  'flask_import',
+  'audit_events',
+  'totp_factors',
+  'recovery_codes',
+  'mfa_challenges',
+] as const;
 type Db = ReturnType<typeof connect>['db'];
 
 /** Row counts of every table, to show a rejected request wrote nothing. */
@@ -113,6 +123,8 @@ export function databaseReader(url: () => string) {
     rowCounts: () => countRows(db()),
     lastAuditEvent: () => newestAuditEvent(db()),
     auditCountsByType: () => auditEventsByType(db()),
+    /** Any other read, over the same connection. */
+    read: <T>(query: (db: Db) => Promise<T>) => query(db()),
   };
 }
 

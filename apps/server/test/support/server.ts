@@ -73,10 +73,14 @@ export async function isolatedServerForTest(
  * The one set-up of most suites: a server over a database of its own, started before the suite's tests and
  * stopped (database dropped) after them. The object returned is filled in once it has started.
  */
-export function useIsolatedServer(dialect: Dialect, env: Record<string, string> = {}): IsolatedServer {
+export function useIsolatedServer(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+  options: AppOptions = {},
+): IsolatedServer {
   const server = {} as IsolatedServer;
   beforeAll(async () => {
-    Object.assign(server, await startIsolatedServer(dialect, env));
+    Object.assign(server, await startIsolatedServer(dialect, env, options));
   });
   afterAll(() => server.close());
   return server;

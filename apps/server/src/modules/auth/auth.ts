@@ -1,31 +1,25 @@
 import { ADMIN, type AuthMethod, USER } from '@api-users/contract';
 import { inTransaction, isUniqueViolation } from '@api-users/db';
-import type { Client, Deps, Handler, RefreshCaller } from '../../core/context.js';
+import type { Deps, Handler, RefreshCaller } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
-import { type AuditRecord, record } from '../audit/audit.js';
+import { record } from '../audit/audit.js';
+import {
+  CHALLENGE_TTL_SECONDS,
+  issueChallenge,
+  openChallenge,
+  spendChallenge,
+  takeAttempt,
+} from '../mfa/challenges.js';
+import { checkCode, WITH_CODE } from '../mfa/mfa.js';
+import { hasSecondFactor, refuseCode, spendSecondFactor } from '../mfa/second-factor.js';
 import { endSession, endSessionsOf, methodsOf, rotateSession, startSession } from '../sessions/sessions.js';
 import { insertUser, newUserRow } from '../users/create.js';
+import { refusePassword } from '../users/password-check.js';
 import { assertAcceptablePassword } from '../users/password-policy.js';
 import { roleOf, toUser } from '../users/users.js';
 
 /** The methods of a sign-in with a password alone (RFC 8176). */
 const PASSWORD: AuthMethod[] = ['pwd'];
-
-/**
- * A wrong password, wherever one is checked: an audit event, no answer before the failed-login floor (begun at
- * `started`), and the same error, so the answer says nothing about the account.
- */
-async function refusePassword(
-  deps: Deps,
-  started: number,
-  now: number,
-  client: Client,
-  event: Omit<AuditRecord, 'type'>,
-): Promise<never> {
-  await record(deps.db, now, client, { type: 'login_failed', ...event });
-  await deps.failedLogins.wait(started);
-  throw refuse('badCredentials');
-}
 
 /**
  * Anyone may create a user; only an admin may create an admin, except that the very first account of an
@@ -65,7 +59,8 @@ export const register: Handler<'register'> = async (ctx, input) => {
  * be one only after its correct password. A legacy hash that matches becomes argon2id here, written only over
  * the hash it verified (an admin's reset meanwhile stays). The session opens only if the account is still as
  * read (startSession): a sign-in that was verifying while the password, the role or the disabled flag changed,
- * or the account was deleted, is refused as a wrong password.
+ * or the account was deleted, is refused as a wrong password. An account with a second factor gets no session
+ * yet but a challenge, finished by loginMfa.
  */
 export const login: Handler<'login'> = async (ctx, input) => {
   const { client } = ctx;
@@ -94,7 +89,17 @@ export const login: Handler<'login'> = async (ctx, input) => {
       .where('password_hash', '=', user.password_hash)
       .execute();
   }
-  const account = { userId: user.id_user, credentialsVersion: Number(user.credentials_version), amr: PASSWORD };
+  const credentialsVersion = Number(user.credentials_version);
+  if (await hasSecondFactor(ctx.db, user.id_user)) {
+    const deviceId = input.device_token === undefined ? undefined : ctx.devices.verify(input.login, input.device_token);
+    const mfa_token = await inTransaction(ctx.db, async (trx) => {
+      const token = await issueChallenge(trx, { userId: user.id_user, credentialsVersion, deviceId }, now);
+      await record(trx, now, client, { type: 'mfa_challenged', actorId: user.id_user, targetId: user.id_user });
+      return token;
+    });
+    return { mfa_required: true, mfa_token, expires_in: CHALLENGE_TTL_SECONDS, methods: ['totp', 'recovery_code'] };
+  }
+  const account = { userId: user.id_user, credentialsVersion, amr: PASSWORD };
   const session = await inTransaction(ctx.db, async (trx) => {
     const opened = await startSession(trx, ctx.config, account, client, now);
     if (opened) {
@@ -109,6 +114,48 @@ export const login: Handler<'login'> = async (ctx, input) => {
   const signedIn = { userId: user.id_user, role: roleOf(user.user_role), signedInAt: now, amr: PASSWORD, ...session };
   // This client now knows the account: its next sign-ins are not stopped by a block an attack brought about.
   return { ...ctx.tokens.issuePair(signedIn, now), device_token: ctx.devices.issue(input.login) };
+};
+
+/**
+ * The second step of a sign-in with a second factor: the challenge's code, then its session, in one transaction
+ * (the code, the challenge and the session are spent or opened together). Every code sent takes one of the
+ * challenge's attempts; the session opens only while the account's credentials are as the password step read
+ * them.
+ */
+export const loginMfa: Handler<'loginMfa'> = async (ctx, input) => {
+  const { client } = ctx;
+  const now = ctx.clock();
+  const challenge = await openChallenge(ctx.db, input.mfa_token, now);
+  const { userId, credentialsVersion } = challenge;
+  const user = await ctx.db
+    .selectFrom('users')
+    .select(['login', 'user_role', 'disabled'])
+    .where('id_user', '=', userId)
+    .executeTakeFirst();
+  if (!user) throw refuse('challengeInvalid');
+  if (user.disabled) {
+    await record(ctx.db, now, client, { type: 'login_failed', targetId: userId, detail: 'disabled' });
+    throw refuse('accountDisabled');
+  }
+  if (!(await takeAttempt(ctx.db, challenge.id, now))) throw refuse('challengeInvalid');
+  const signedIn = await inTransaction(ctx.db, async (trx) => {
+    const factor = await spendSecondFactor(trx, userId, input.code, now);
+    if (factor === null) return null;
+    if (!(await spendChallenge(trx, challenge.id, now))) throw refuse('challengeInvalid');
+    const opened = await startSession(trx, ctx.config, { userId, credentialsVersion, amr: WITH_CODE }, client, now);
+    if (!opened) throw refuse('challengeInvalid');
+    await record(trx, now, client, {
+      type: 'login',
+      actorId: userId,
+      targetId: userId,
+      sessionId: opened.sid,
+      detail: factor,
+    });
+    return opened;
+  });
+  if (signedIn === null) return refuseCode(ctx, now, client, userId);
+  const session = { userId, role: roleOf(user.user_role), signedInAt: now, amr: WITH_CODE, ...signedIn };
+  return { ...ctx.tokens.issuePair(session, now), device_token: ctx.devices.issue(user.login) };
 };
 
 /**
@@ -249,6 +296,7 @@ export const changePassword: Handler<'changePassword'> = async (ctx, input) => {
   const now = ctx.clock();
   const self = { actorId: caller.userId, targetId: caller.userId };
   if (!user || !ok) return refusePassword(ctx, started, now, client, { ...self, detail: 'bad_password' });
+  const amr = (await checkCode(ctx, input.code, now)) === null ? PASSWORD : WITH_CODE;
   const password_hash = await ctx.passwords.hash(input.new_password);
   const session = await inTransaction(ctx.db, async (trx) => {
     if (!(await endSession(trx, caller.claims.sid, now, caller.userId))) {
@@ -264,19 +312,13 @@ export const changePassword: Handler<'changePassword'> = async (ctx, input) => {
       .executeTakeFirst();
     if (changed.numUpdatedRows !== 1n) throw refuse('sessionEnded');
     await endSessionsOf(trx, caller.userId, now);
-    const opened = await startSession(
-      trx,
-      ctx.config,
-      { userId: caller.userId, credentialsVersion, amr: PASSWORD },
-      client,
-      now,
-    );
+    const opened = await startSession(trx, ctx.config, { userId: caller.userId, credentialsVersion, amr }, client, now);
     if (!opened) throw refuse('sessionEnded');
     await record(trx, now, client, { type: 'password_changed', ...self, sessionId: opened.sid });
     return opened;
   });
   // The owner proved the password: a block on the account's sign-ins, if any, goes.
   await ctx.signInLimits.lift(user.login);
-  const signedIn = { userId: caller.userId, role: roleOf(user.user_role), signedInAt: now, amr: PASSWORD, ...session };
+  const signedIn = { userId: caller.userId, role: roleOf(user.user_role), signedInAt: now, amr, ...session };
   return { ...ctx.tokens.issuePair(signedIn, now), device_token: ctx.devices.issue(user.login) };
 };

@@ -10,7 +10,8 @@ const KEEP_REVOKED_MS = 24 * 3600 * 1000;
 type PurgeDeps = Pick<Deps, 'db' | 'clock'> & { config: Pick<Settings, 'auditRetentionSeconds'> };
 
 /**
- * Deletes revocation rows whose token has expired anyway, sessions that expired or ended a day ago, and audit
+ * Deletes revocation rows whose token has expired anyway, sessions that expired or ended a day ago, expired
+ * sign-in challenges, and audit
  * events older than AUDIT_RETENTION (none when it is 0). "Expired" means past `exp` plus the clock tolerance,
  * since verification accepts a token that long: a revocation purged at `exp` would let a logged-out token
  * work again for those seconds. Works in small batches (select ids, then delete them: portable to MySQL and
@@ -18,7 +19,7 @@ type PurgeDeps = Pick<Deps, 'db' | 'clock'> & { config: Pick<Settings, 'auditRet
  */
 export async function purgeExpired(
   deps: PurgeDeps,
-): Promise<{ sessions: number; revokedTokens: number; auditEvents: number }> {
+): Promise<{ sessions: number; revokedTokens: number; mfaChallenges: number; auditEvents: number }> {
   const { db } = deps;
   const now = deps.clock();
   const expiredBefore = now - CLOCK_TOLERANCE_MS;
@@ -42,6 +43,10 @@ export async function purgeExpired(
         .execute(),
     (ids) => db.deleteFrom('revoked_tokens').where('jti', 'in', ids).executeTakeFirst(),
   );
+  const mfaChallenges = await inBatches(
+    () => db.selectFrom('mfa_challenges').select('id').where('expires_at', '<', now).limit(BATCH).execute(),
+    (ids) => db.deleteFrom('mfa_challenges').where('id', 'in', ids).executeTakeFirst(),
+  );
   const retentionMs = deps.config.auditRetentionSeconds * 1000;
   const auditEvents =
     retentionMs === 0
@@ -56,7 +61,7 @@ export async function purgeExpired(
               .execute(),
           (ids) => db.deleteFrom('audit_events').where('id', 'in', ids).executeTakeFirst(),
         );
-  return { sessions, revokedTokens, auditEvents };
+  return { sessions, revokedTokens, mfaChallenges, auditEvents };
 }
 
 /** Selects a batch of ids, deletes them, and again until a batch comes back short; returns how many went. */
@@ -87,8 +92,8 @@ export function schedulePurge(
       .track(() => purgeExpired(deps))
       .then(
         (counts) => {
-          if (counts.sessions + counts.revokedTokens + counts.auditEvents > 0) {
-            log.info(counts, 'purged expired sessions, revocations and old audit events');
+          if (Object.values(counts).some((n) => n > 0)) {
+            log.info(counts, 'purged expired sessions, revocations, sign-in challenges and old audit events');
           }
         },
         (err: unknown) => log.error({ err }, 'purge failed'),
