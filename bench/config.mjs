@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { BENCH_DIR, RATE_LIMITS_OFF } from './lib.mjs';
+import { BENCH_DIR, LOCAL_PASSKEYS, RATE_LIMITS_OFF } from './lib.mjs';
 
 const env = process.env;
 export const quick = process.argv.includes('--quick') || env.BENCH_QUICK === '1';
@@ -32,6 +32,7 @@ export const SERVER_ENV = {
   JWT_SECRET,
   LOG_LEVEL: 'warn',
   ...RATE_LIMITS_OFF,
+  ...LOCAL_PASSKEYS,
 };
 export const USER = { user_name: 'Bench Runner', login: 'bench.runner', password: 'bench password 123456' };
 

@@ -29,6 +29,9 @@ export const RATE_LIMITS_OFF = {
   RATE_LIMIT_FAILURES_PER_DEVICE: '0',
 };
 
+/** Production requires the passkeys' relying party to be named; a local one, as the bench serves nothing to browsers. */
+export const LOCAL_PASSKEYS = { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: 'http://localhost:5000' };
+
 /** Resolves packages the way the server (or the db package) does, so the bench measures the same copies. */
 export const requireFromServer = createRequire(join(SERVER_DIR, 'package.json'));
 export const requireFromDb = createRequire(join(DB_DIR, 'package.json'));

@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
 import { createDatabase, mysqlVersion, removeTempDir } from './databases.mjs';
-import { BENCH_DIR, formatMarkdown, median, RATE_LIMITS_OFF, rssMiB, SERVER_MAIN, startServer } from './lib.mjs';
+import {
+  BENCH_DIR,
+  formatMarkdown,
+  LOCAL_PASSKEYS,
+  median,
+  RATE_LIMITS_OFF,
+  rssMiB,
+  SERVER_MAIN,
+  startServer,
+} from './lib.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 16);
@@ -90,6 +99,7 @@ async function soak(dialect) {
     DATABASE_URL: database.url,
     LOG_LEVEL: 'warn',
     ...RATE_LIMITS_OFF,
+    ...LOCAL_PASSKEYS,
     PURGE_INTERVAL: '5',
   };
   const run = {

@@ -23,5 +23,8 @@ export const TEST_SETTINGS: Record<string, string> = {
   RATE_LIMIT_FAILURES_PER_DEVICE: '0',
 };
 
+/** The passkeys' relying party production requires to be named: the local one, for tests that run as production. */
+export const LOCAL_PASSKEYS = { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: 'http://localhost:5000' };
+
 /** A login no other test (or parallel worker) uses. */
 export const uniqueLogin = (prefix = 'user') => `${prefix}.${randomBytes(5).toString('hex')}`;

@@ -6,6 +6,7 @@ import { pbkdf2Sync, randomBytes, scryptSync } from 'node:crypto';
 import { connect } from '@api-users/db';
 import { createDatabase, removeTempDir } from '../databases.mjs';
 import {
+  LOCAL_PASSKEYS,
   postJson,
   RATE_LIMITS_OFF,
   requireFromServer,
@@ -33,6 +34,7 @@ const env = {
   DATABASE_URL: database.url,
   LOG_LEVEL: 'info',
   ...RATE_LIMITS_OFF,
+  ...LOCAL_PASSKEYS,
 };
 const start = () => startServer({ name: 'server', script: SERVER_MAIN, env });
 

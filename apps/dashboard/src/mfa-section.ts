@@ -108,7 +108,7 @@ export function mfaSection(): HTMLElement {
       h('h3', {}, 'Turn off'),
       reauthenticated('Turn off', 'danger', async (password, code) => {
         await api.me.disableMfa({ password, code });
-        await show(h('p', { class: 'success', role: 'status' }, 'Second factor turned off.'));
+        await show(h('p', { class: 'success', role: 'status' }, 'Authenticator app turned off.'));
       }),
     ];
   }

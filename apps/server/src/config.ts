@@ -101,6 +101,18 @@ const EnvSchema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   TOTP_ISSUER: z.string().min(1).max(64).default('Api users'),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(
+      /^(?=.*[a-z])[a-z0-9-]+(\.[a-z0-9-]+)*$/,
+      'must be a domain name such as example.com (browsers refuse IP addresses)',
+    )
+    .optional(),
+  WEBAUTHN_RP_NAME: z.string().min(1).max(64).default('Api users'),
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .optional()
+    .transform((s) => s?.split(',').filter((x) => x.length > 0)),
   SHUTDOWN_DELAY: seconds(0, 600, 0),
   SHUTDOWN_TIMEOUT: seconds(1, 600, 10),
   HEADERS_TIMEOUT: seconds(1, 600, 10),
@@ -168,6 +180,47 @@ export interface Config extends Settings {
   };
 }
 
+/** Development and test sign passkeys in at the local server: `localhost`, which browsers take as secure. */
+function webauthnSettings(e: z.infer<typeof EnvSchema>): Settings['webauthn'] {
+  return {
+    rpId: e.WEBAUTHN_RP_ID ?? 'localhost',
+    rpName: e.WEBAUTHN_RP_NAME,
+    origins: e.WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT}`],
+  };
+}
+
+/**
+ * The relying party must be named outside development (a default would be wrong for every real deployment);
+ * each origin must be one a browser would use it from: https (http for localhost only), the RP ID's host or
+ * one under it, no path.
+ */
+function webauthnProblems(e: z.infer<typeof EnvSchema>): string[] {
+  if (e.NODE_ENV === 'production' && (e.WEBAUTHN_RP_ID === undefined || e.WEBAUTHN_ORIGINS === undefined)) {
+    return [
+      'WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS: required when NODE_ENV is production (the domain passkeys belong to, ' +
+        'such as example.com, and the origins the sign-in pages are served from, such as https://app.example.com)',
+    ];
+  }
+  const { rpId, origins } = webauthnSettings(e);
+  return origins.flatMap((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return [`WEBAUTHN_ORIGINS: ${origin} is not an origin such as https://app.example.com`];
+    }
+    const local = url.hostname === 'localhost';
+    if (url.origin !== origin) return [`WEBAUTHN_ORIGINS: ${origin} must be an origin alone (${url.origin}), no path`];
+    if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
+      return [`WEBAUTHN_ORIGINS: ${origin} must be https (http only for localhost)`];
+    }
+    if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`)) {
+      return [`WEBAUTHN_ORIGINS: ${origin} is not on WEBAUTHN_RP_ID ${rpId} or a domain under it`];
+    }
+    return [];
+  });
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
@@ -188,7 +241,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'or JWT_SECRET, at least 32 characters, to sign with HMAC)',
     ]);
   }
-  const problems = rateLimitProblems(e);
+  const problems = [...rateLimitProblems(e), ...webauthnProblems(e)];
   // Node refuses to start a server whose headers may take longer than the whole request.
   if (e.HEADERS_TIMEOUT > e.REQUEST_TIMEOUT) problems.push('HEADERS_TIMEOUT: must not exceed REQUEST_TIMEOUT');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -233,6 +286,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     usersReadableBy: e.USERS_READABLE_BY,
     mfaRequiredForAdmins: e.MFA_REQUIRED_FOR_ADMINS,
     totpIssuer: e.TOTP_ISSUER,
+    webauthn: webauthnSettings(e),
     shutdownDelaySeconds: e.SHUTDOWN_DELAY,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     timeouts: {

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { LOCAL_PASSKEYS } from '../../../test-support/settings.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 const ed25519Pem = String(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
@@ -35,10 +36,10 @@ describe('configuration', () => {
     for (const env of ['test', 'production']) {
       expect(problems({ NODE_ENV: env })).toEqual([expect.stringMatching(/^JWT_SIGNING_KEY: required when NODE_ENV/)]);
     }
-    const secretOnly = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) });
+    const secretOnly = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ...LOCAL_PASSKEYS });
     expect(secretOnly.jwt).toMatchObject({ secret: 'x'.repeat(32), algorithm: 'HS256' });
     expect(secretOnly.jwt.developmentKeyFile).toBeUndefined();
-    const keyOnly = loadConfig({ NODE_ENV: 'production', JWT_SIGNING_KEY: ed25519Pem });
+    const keyOnly = loadConfig({ NODE_ENV: 'production', JWT_SIGNING_KEY: ed25519Pem, ...LOCAL_PASSKEYS });
     expect(keyOnly.jwt.signingKey?.asymmetricKeyType).toBe('ed25519');
     expect(keyOnly.jwt.developmentKeyFile).toBeUndefined();
   });
@@ -160,6 +161,33 @@ describe('configuration', () => {
     expect(problems({ RATE_LIMIT_STORE: 'mysql', DATABASE_URL: 'mysql://root@127.0.0.1:3306/x' })).toEqual([]);
     expect(problems({ HEADERS_TIMEOUT: '40', REQUEST_TIMEOUT: '30' })).toEqual([
       expect.stringMatching(/^HEADERS_TIMEOUT: /),
+    ]);
+  });
+
+  it('names the passkeys’ relying party: localhost in development, required in production, origins on it', () => {
+    expect(loadConfig({ PORT: '5001' }).webauthn).toEqual({
+      rpId: 'localhost',
+      rpName: 'Api users',
+      origins: ['http://localhost:5001'],
+    });
+    expect(problems({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toEqual([
+      expect.stringMatching(/^WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS: required when NODE_ENV is production/),
+    ]);
+    const named = { WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://example.com,https://app.example.com' };
+    expect(loadConfig(named).webauthn.origins).toEqual(['https://example.com', 'https://app.example.com']);
+    expect(problems({ WEBAUTHN_RP_ID: '127.0.0.1' })).toEqual([
+      'WEBAUTHN_RP_ID: must be a domain name such as example.com (browsers refuse IP addresses)',
+    ]);
+    expect(
+      problems({
+        WEBAUTHN_RP_ID: 'example.com',
+        WEBAUTHN_ORIGINS: 'http://app.example.com,https://evil.com,https://example.com/login,nonsense',
+      }),
+    ).toEqual([
+      'WEBAUTHN_ORIGINS: http://app.example.com must be https (http only for localhost)',
+      'WEBAUTHN_ORIGINS: https://evil.com is not on WEBAUTHN_RP_ID example.com or a domain under it',
+      'WEBAUTHN_ORIGINS: https://example.com/login must be an origin alone (https://example.com), no path',
+      'WEBAUTHN_ORIGINS: nonsense is not an origin such as https://app.example.com',
     ]);
   });
 });

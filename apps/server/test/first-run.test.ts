@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { LOCAL_PASSKEYS } from '../../../test-support/settings.js';
 import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { DASHBOARD_PATH } from '../src/http/adapters/dashboard.js';
 import { DOCS_PREFIX, OPENAPI_PATH } from '../src/http/adapters/openapi.js';
@@ -64,7 +65,7 @@ describe('first run', () => {
 
 describe('logs by NODE_ENV', () => {
   it('are JSON, one object a line, in production', async () => {
-    const server = await spawnServer({ NODE_ENV: 'production' });
+    const server = await spawnServer({ NODE_ENV: 'production', ...LOCAL_PASSKEYS });
     onTestFinished(() => server.stop());
     await server.logged(READY);
     const lines = server.output().trim().split('\n');

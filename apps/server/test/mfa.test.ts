@@ -44,7 +44,11 @@ describeEachDatabase('second factor (TOTP)', (dialect) => {
 
     // Not on yet: the password alone still signs in.
     expect((await api.login(login, PASSWORD)).body.access_token).toEqual(expect.any(String));
-    expect((await api.call('GET', '/me/mfa', { token })).body).toEqual({ totp: false, recovery_codes_left: 0 });
+    expect((await api.call('GET', '/me/mfa', { token })).body).toEqual({
+      totp: false,
+      recovery_codes_left: 0,
+      passkeys: 0,
+    });
 
     const confirm = (json: object) => api.call('POST', '/me/mfa/totp/confirm', { token, json });
     const code = await clock.code(secret);
@@ -60,7 +64,11 @@ describeEachDatabase('second factor (TOTP)', (dialect) => {
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
     for (const c of codes) expect(c).toMatch(/^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$/);
-    expect((await api.call('GET', '/me/mfa', { token })).body).toEqual({ totp: true, recovery_codes_left: 10 });
+    expect((await api.call('GET', '/me/mfa', { token })).body).toEqual({
+      totp: true,
+      recovery_codes_left: 10,
+      passkeys: 0,
+    });
     expect((await confirm({ password: PASSWORD, code })).body.code).toBe('MFA_ALREADY_ENABLED');
     expect((await api.call('POST', '/me/mfa/totp', { token })).body.code).toBe('MFA_ALREADY_ENABLED');
 
@@ -155,7 +163,11 @@ describeEachDatabase('second factor (TOTP)', (dialect) => {
     const typed = second.toUpperCase().replaceAll('-', ' ');
     expect((await signInWithCode(api, user.login, PASSWORD, typed)).status).toBe(200);
     const token = used.body.access_token;
-    expect((await api.call('GET', '/me/mfa', { token })).body).toEqual({ totp: true, recovery_codes_left: 8 });
+    expect((await api.call('GET', '/me/mfa', { token })).body).toEqual({
+      totp: true,
+      recovery_codes_left: 8,
+      passkeys: 0,
+    });
     const detail = await reader.read((db) =>
       db
         .selectFrom('audit_events')
@@ -237,7 +249,11 @@ describeEachDatabase('second factor (TOTP)', (dialect) => {
       json: { password: 'a brand new password', code: await clock.code(user.secret) },
     });
     expect(off.status).toBe(200);
-    expect((await api.call('GET', '/me/mfa', { token: fresh })).body).toEqual({ totp: false, recovery_codes_left: 0 });
+    expect((await api.call('GET', '/me/mfa', { token: fresh })).body).toEqual({
+      totp: false,
+      recovery_codes_left: 0,
+      passkeys: 0,
+    });
     expect((await api.login(user.login, 'a brand new password')).body.access_token).toEqual(expect.any(String));
     expect(
       (await api.call('POST', '/me/mfa/disable', { token: fresh, json: { password: PASSWORD, code: '123456' } })).body

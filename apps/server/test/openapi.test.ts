@@ -4,6 +4,7 @@ import { type Operation, type OperationName, operationNames, operations } from '
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { softwareAuthenticator } from '../../../test-support/authenticator.js';
 import { buildOpenApiDocument, DOCS_PREFIX, OPENAPI_PATH, type OpenApiDocument } from '../src/http/adapters/openapi.js';
 import { type Reply, restClient } from './support/http.js';
 import { enrolTotp, signInWithCode, totpCode } from './support/mfa.js';
@@ -35,6 +36,8 @@ const expectedStatuses: Record<OperationName, number[]> = {
   register: [201, 400, 401, 403, 409, 413, 415, 429, 500, 503],
   login: [200, 400, 401, 403, 413, 415, 429, 500, 503],
   loginMfa: [200, 400, 401, 403, 413, 415, 429, 500, 503],
+  startPasskeySignIn: [200, 400, 401, 409, 413, 415, 429, 500, 503],
+  loginPasskey: [200, 400, 401, 403, 413, 415, 429, 500, 503],
   refresh: [200, 400, 401, 413, 415, 429, 500, 503],
   logout: [200, 400, 401, 413, 415, 500, 503],
   logoutRefresh: [200, 400, 401, 413, 415, 500, 503],
@@ -49,6 +52,11 @@ const expectedStatuses: Record<OperationName, number[]> = {
   confirmTotp: [200, 400, 401, 409, 413, 415, 429, 500, 503],
   disableMfa: [200, 400, 401, 403, 409, 413, 415, 429, 500, 503],
   regenerateRecoveryCodes: [200, 400, 401, 403, 409, 413, 415, 429, 500, 503],
+  listPasskeys: [200, 400, 401, 500, 503],
+  startPasskeyRegistration: [200, 400, 401, 413, 415, 429, 500, 503],
+  addPasskey: [201, 400, 401, 413, 415, 500, 503],
+  renamePasskey: [200, 400, 401, 403, 404, 413, 415, 500, 503],
+  removePasskey: [200, 400, 401, 403, 404, 413, 415, 429, 500, 503],
   listMySessions: [200, 400, 401, 403, 500, 503],
   endMySession: [200, 400, 401, 403, 404, 413, 415, 500, 503],
   endMyOtherSessions: [200, 400, 401, 403, 413, 415, 500, 503],
@@ -154,6 +162,25 @@ describe('live responses match the document', () => {
     return { ...account, codes: (await enrolTotp(api, account.token, password)).recoveryCodes };
   };
   const WRONG_CODE = 'aaaa-aaaa-aaaa-aaaa';
+  /** Begins adding a passkey to the account of `token`: the ceremony and an authenticator's answer to it. */
+  const registration = async (token: string) => {
+    const authenticator = softwareAuthenticator();
+    const begun = (await api.call('POST', '/me/passkeys/registration', { token, json: { password } })).body;
+    return { authenticator, ceremony_id: begun.ceremony_id, response: authenticator.register(begun.options) };
+  };
+  /** A new account with a passkey, signed in: its token, the passkey and the authenticator holding it. */
+  const withPasskey = async () => {
+    const account = await fresh();
+    const { authenticator, ceremony_id, response } = await registration(account.token);
+    const passkey = (await api.call('POST', '/me/passkeys', { token: account.token, json: { ceremony_id, response } }))
+      .body;
+    return { ...account, passkey, authenticator };
+  };
+  /** The second step of a passkey sign-in, answered by `authenticator` (for `mfa_token`'s account, if given). */
+  const passkeyAnswer = async (authenticator: ReturnType<typeof softwareAuthenticator>, mfa_token?: string) => {
+    const begun = (await api.call('POST', '/login/passkey/options', { json: mfa_token ? { mfa_token } : {} })).body;
+    return { ceremony_id: begun.ceremony_id, response: authenticator.authenticate(begun.options) };
+  };
   const sid = (token: string) => claimsOf(token).sid;
   const tooLarge = { json: { login: 'someone', password: 'x'.repeat(20_000) } };
   const plainText = { raw: 'hello', headers: { 'content-type': 'text/plain' } };
@@ -193,6 +220,35 @@ describe('live responses match the document', () => {
       },
       () => api.call('POST', '/login/mfa', tooLarge),
       () => api.call('POST', '/login/mfa', plainText),
+    ],
+    startPasskeySignIn: [
+      () => api.call('POST', '/login/passkey/options', { json: {} }),
+      () => api.call('POST', '/login/passkey/options', { json: { mfa_token: 42 } }),
+      () => api.call('POST', '/login/passkey/options', { json: { mfa_token: 'mfa.nope' } }),
+      async () => {
+        const { login } = await enrolled();
+        const { mfa_token } = (await api.login(login, password)).body;
+        return api.call('POST', '/login/passkey/options', { json: { mfa_token } });
+      },
+      () => api.call('POST', '/login/passkey/options', tooLarge),
+      () => api.call('POST', '/login/passkey/options', plainText),
+    ],
+    loginPasskey: [
+      async () =>
+        api.call('POST', '/login/passkey', { json: await passkeyAnswer((await withPasskey()).authenticator) }),
+      () => api.call('POST', '/login/passkey', { json: { ceremony_id: 'x', response: {} } }),
+      async () => {
+        const answer = await passkeyAnswer((await withPasskey()).authenticator);
+        await api.call('POST', '/login/passkey', { json: answer });
+        return api.call('POST', '/login/passkey', { json: answer });
+      },
+      async () => {
+        const { id, authenticator } = await withPasskey();
+        await api.call('PATCH', `/users/${id}`, { json: { disabled: true }, ...(await asAdmin()) });
+        return api.call('POST', '/login/passkey', { json: await passkeyAnswer(authenticator) });
+      },
+      () => api.call('POST', '/login/passkey', tooLarge),
+      () => api.call('POST', '/login/passkey', plainText),
     ],
     refresh: [
       async () => api.call('POST', '/refresh', { token: (await pair()).refresh_token }),
@@ -339,6 +395,56 @@ describe('live responses match the document', () => {
         api.call('POST', '/me/mfa/recovery-codes', { json: { password, code: WRONG_CODE }, ...(await asUser()) }),
       () => api.call('POST', '/me/mfa/recovery-codes', tooLarge),
       () => api.call('POST', '/me/mfa/recovery-codes', plainText),
+    ],
+    listPasskeys: [
+      async () => api.call('GET', '/me/passkeys', await asUser()),
+      async () => api.call('GET', '/me/passkeys?all=1', await asUser()),
+      () => api.call('GET', '/me/passkeys'),
+    ],
+    startPasskeyRegistration: [
+      async () => api.call('POST', '/me/passkeys/registration', { json: { password }, ...(await asUser()) }),
+      async () => api.call('POST', '/me/passkeys/registration', { json: {}, ...(await asUser()) }),
+      async () => api.call('POST', '/me/passkeys/registration', { json: { password: 'not it' }, ...(await asUser()) }),
+      () => api.call('POST', '/me/passkeys/registration', tooLarge),
+      () => api.call('POST', '/me/passkeys/registration', plainText),
+    ],
+    addPasskey: [
+      async () => {
+        const { token } = await fresh();
+        const { ceremony_id, response } = await registration(token);
+        return api.call('POST', '/me/passkeys', { token, json: { ceremony_id, response, name: 'Laptop' } });
+      },
+      async () => api.call('POST', '/me/passkeys', { json: { ceremony_id: randomUUID() }, ...(await asUser()) }),
+      () => api.call('POST', '/me/passkeys', { json: {} }),
+      () => api.call('POST', '/me/passkeys', tooLarge),
+      () => api.call('POST', '/me/passkeys', plainText),
+    ],
+    renamePasskey: [
+      async () => {
+        const { token, passkey } = await withPasskey();
+        return api.call('PATCH', `/me/passkeys/${passkey.id}`, { token, json: { name: 'Phone' } });
+      },
+      async () => api.call('PATCH', `/me/passkeys/${randomUUID()}`, { json: { name: '' }, ...(await asUser()) }),
+      () => api.call('PATCH', `/me/passkeys/${randomUUID()}`, { json: { name: 'Phone' } }),
+      () => strictApi.call('PATCH', `/me/passkeys/${randomUUID()}`, { json: { name: 'Phone' }, ...unenrolledAdmin }),
+      async () => api.call('PATCH', `/me/passkeys/${randomUUID()}`, { json: { name: 'Phone' }, ...(await asUser()) }),
+      () => api.call('PATCH', `/me/passkeys/${randomUUID()}`, tooLarge),
+      () => api.call('PATCH', `/me/passkeys/${randomUUID()}`, plainText),
+    ],
+    removePasskey: [
+      async () => {
+        const { token, passkey } = await withPasskey();
+        return api.call('POST', `/me/passkeys/${passkey.id}/remove`, { token, json: { password } });
+      },
+      async () => api.call('POST', `/me/passkeys/${randomUUID()}/remove`, { json: {}, ...(await asUser()) }),
+      async () => {
+        const { token, passkey } = await withPasskey();
+        return api.call('POST', `/me/passkeys/${passkey.id}/remove`, { token, json: { password: 'not it' } });
+      },
+      () => strictApi.call('POST', `/me/passkeys/${randomUUID()}/remove`, { json: { password }, ...unenrolledAdmin }),
+      async () => api.call('POST', `/me/passkeys/${randomUUID()}/remove`, { json: { password }, ...(await asUser()) }),
+      () => api.call('POST', `/me/passkeys/${randomUUID()}/remove`, tooLarge),
+      () => api.call('POST', `/me/passkeys/${randomUUID()}/remove`, plainText),
     ],
     listMySessions: [
       async () => api.call('GET', '/me/sessions?limit=1', await asUser()),

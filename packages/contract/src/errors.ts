@@ -11,6 +11,7 @@ export const errorStatus = {
   BAD_CREDENTIALS: 401,
   BAD_CODE: 401,
   MFA_CHALLENGE_INVALID: 401,
+  PASSKEY_REJECTED: 401,
   FORBIDDEN: 403,
   ACCOUNT_DISABLED: 403,
   MFA_ENROLMENT_REQUIRED: 403,
@@ -34,11 +35,16 @@ export const errorStatus = {
 export type ErrorCode = keyof typeof errorStatus;
 
 /** The 401s that refuse what was typed at a sign-in step, not the bearer token sent. */
-const SIGN_IN_REFUSALS: ReadonlySet<ErrorCode> = new Set(['BAD_CREDENTIALS', 'BAD_CODE', 'MFA_CHALLENGE_INVALID']);
+const SIGN_IN_REFUSALS: ReadonlySet<ErrorCode> = new Set([
+  'BAD_CREDENTIALS',
+  'BAD_CODE',
+  'MFA_CHALLENGE_INVALID',
+  'PASSKEY_REJECTED',
+]);
 
 /**
  * Whether an error says the bearer token itself was refused (RFC 6750 `invalid_token`, or none sent): every
- * 401 but a wrong password, a wrong code or a spent sign-in challenge. A client may renew its token for these,
+ * 401 but a wrong password, a wrong code, a spent sign-in challenge or a refused passkey. A client may renew its token for these,
  * never for the others.
  */
 export const refusesToken = (code: ErrorCode): boolean => errorStatus[code] === 401 && !SIGN_IN_REFUSALS.has(code);

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import { type ErrorCode, errorStatus } from './errors.js';
 import {
+  AddPasskeyInputSchema,
   AuditPageSchema,
   ChangePasswordInputSchema,
+  ConfirmPasswordInputSchema,
   ConfirmTotpInputSchema,
   EndedSessionsSchema,
   EndSessionInputSchema,
@@ -16,12 +18,20 @@ import {
   LockoutSchema,
   LoginInputSchema,
   LoginMfaInputSchema,
+  LoginPasskeyInputSchema,
   MessageSchema,
   MfaStatusSchema,
   NoInputSchema,
+  PasskeyListSchema,
+  PasskeyRegistrationSchema,
+  PasskeySchema,
+  PasskeySignInInputSchema,
+  PasskeySignInSchema,
   ReauthenticateInputSchema,
   RecoveryCodesSchema,
   RegisterInputSchema,
+  RemovePasskeyInputSchema,
+  RenamePasskeyInputSchema,
   SessionPageSchema,
   SetPasswordInputSchema,
   SetupSchema,
@@ -157,6 +167,43 @@ export const operations = {
     output: TokenPairSchema,
     status: 200,
     errors: ['BAD_CODE', 'MFA_CHALLENGE_INVALID', 'ACCOUNT_DISABLED'],
+  },
+  startPasskeySignIn: {
+    router: 'auth',
+    procedure: 'startPasskeySignIn',
+    method: 'POST',
+    path: '/login/passkey/options',
+    auth: 'none',
+    rateLimit: 'address',
+    summary: 'Begin a sign-in with a passkey',
+    description:
+      'The options for the browser’s WebAuthn call (navigator.credentials.get) and the ceremony_id to send its ' +
+      'answer back with, to /login/passkey. Without an mfa_token, any passkey of any account may answer ' +
+      '(discoverable credentials: no login typed); with one, a passkey of that sign-in’s account, as its second ' +
+      'factor (409 MFA_NOT_ENABLED when it has none). User verification (a PIN or biometrics) is required.',
+    input: PasskeySignInInputSchema,
+    output: PasskeySignInSchema,
+    status: 200,
+    errors: ['MFA_CHALLENGE_INVALID', 'MFA_NOT_ENABLED'],
+  },
+  loginPasskey: {
+    router: 'auth',
+    procedure: 'loginPasskey',
+    method: 'POST',
+    path: '/login/passkey',
+    auth: 'none',
+    rateLimit: 'address',
+    signsIn: true,
+    summary: 'Sign in with a passkey',
+    description:
+      'Checks the browser’s answer against the ceremony’s challenge (single use, five minutes), this service’s ' +
+      'origins and the passkey’s public key and signature counter, and answers the token pair. Any failure ' +
+      'answers 401 PASSKEY_REJECTED (an authenticator whose counter went back, a clone, is also recorded as ' +
+      'passkey_cloned). A ceremony begun with an mfa_token finishes that sign-in.',
+    input: LoginPasskeyInputSchema,
+    output: TokenPairSchema,
+    status: 200,
+    errors: ['PASSKEY_REJECTED', 'ACCOUNT_DISABLED', 'MFA_CHALLENGE_INVALID'],
   },
   refresh: {
     router: 'auth',
@@ -306,7 +353,7 @@ export const operations = {
     auth: 'access',
     beforeMfa: true,
     summary: 'The caller’s second factors',
-    description: 'Whether an authenticator app is enrolled, and how many recovery codes are left.',
+    description: 'Whether an authenticator app is enrolled, how many recovery codes are left, how many passkeys.',
     input: NoInputSchema,
     output: MfaStatusSchema,
     status: 200,
@@ -354,10 +401,11 @@ export const operations = {
     path: '/me/mfa/disable',
     auth: 'access',
     rateLimit: 'password',
-    summary: 'Turn the second factor off',
+    summary: 'Turn the authenticator app off',
     description:
       'Checks the password and a code (of the app, or a recovery code), then removes the app’s secret and the ' +
-      'recovery codes: sign-ins ask for the password alone again. 409 MFA_NOT_ENABLED when none is on.',
+      'recovery codes: sign-ins ask for the password alone again, unless the account has a passkey. 409 ' +
+      'MFA_NOT_ENABLED when no app is on.',
     input: ReauthenticateInputSchema,
     output: MessageSchema,
     status: 200,
@@ -378,6 +426,86 @@ export const operations = {
     output: RecoveryCodesSchema,
     status: 200,
     errors: ['BAD_CREDENTIALS', 'BAD_CODE', 'MFA_NOT_ENABLED'],
+  },
+  listPasskeys: {
+    router: 'me',
+    procedure: 'passkeys',
+    method: 'GET',
+    path: '/me/passkeys',
+    auth: 'access',
+    beforeMfa: true,
+    summary: 'The caller’s passkeys',
+    description: 'Every passkey of the caller, oldest first, with its name, when it was added and last used.',
+    input: NoInputSchema,
+    output: PasskeyListSchema,
+    status: 200,
+    errors: [],
+  },
+  startPasskeyRegistration: {
+    router: 'me',
+    procedure: 'startPasskeyRegistration',
+    method: 'POST',
+    path: '/me/passkeys/registration',
+    auth: 'access',
+    rateLimit: 'password',
+    beforeMfa: true,
+    summary: 'Begin adding a passkey',
+    description:
+      'Checks the password (and, with an authenticator app on, a code): a passkey signs in alone, so only the ' +
+      'account’s owner may add one. Answers the options for navigator.credentials.create (a discoverable ' +
+      'credential, user verification required, none of the caller’s passkeys again) and the ceremony_id to send ' +
+      'its answer back with, to POST /me/passkeys.',
+    input: ConfirmPasswordInputSchema,
+    output: PasskeyRegistrationSchema,
+    status: 200,
+    errors: ['BAD_CREDENTIALS', 'BAD_CODE'],
+  },
+  addPasskey: {
+    router: 'me',
+    procedure: 'addPasskey',
+    method: 'POST',
+    path: '/me/passkeys',
+    auth: 'access',
+    beforeMfa: true,
+    summary: 'Add a passkey',
+    description:
+      'Checks the browser’s answer to the registration ceremony (its challenge, once, within five minutes; this ' +
+      'service’s origins and RP ID; user verification) and keeps the passkey. From then on a password sign-in ' +
+      'asks for a second factor (this passkey, or a code), and the passkey signs in alone. An answer that does ' +
+      'not verify is refused with 400.',
+    input: AddPasskeyInputSchema,
+    output: PasskeySchema,
+    status: 201,
+    errors: [],
+  },
+  renamePasskey: {
+    router: 'me',
+    procedure: 'renamePasskey',
+    method: 'PATCH',
+    path: '/me/passkeys/:id',
+    auth: 'access',
+    summary: 'Rename a passkey',
+    description: 'Renames one of the caller’s passkeys; 404 when the caller has none by that id.',
+    input: RenamePasskeyInputSchema,
+    output: PasskeySchema,
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  removePasskey: {
+    router: 'me',
+    procedure: 'removePasskey',
+    method: 'POST',
+    path: '/me/passkeys/:id/remove',
+    auth: 'access',
+    rateLimit: 'password',
+    summary: 'Remove a passkey',
+    description:
+      'Checks the password (and, with an authenticator app on, a code), then removes one of the caller’s ' +
+      'passkeys: it signs in no more. A POST, as it carries the password. 404 when the caller has none by that id.',
+    input: RemovePasskeyInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['NOT_FOUND', 'BAD_CREDENTIALS', 'BAD_CODE'],
   },
   listMySessions: {
     router: 'me',
@@ -508,9 +636,9 @@ export const operations = {
     role: 'admin',
     summary: 'Remove an account’s second factors',
     description:
-      'For a user who lost their authenticator and recovery codes: removes the app’s secret and the recovery ' +
-      'codes and ends every session of the account (recorded as mfa_removed). 404 when there is no such ' +
-      'account, 409 MFA_NOT_ENABLED when it has no second factor.',
+      'For a user who lost their authenticator and recovery codes: removes the app’s secret, the recovery codes ' +
+      'and the passkeys, and ends every session of the account (recorded as mfa_removed). 404 when there is no ' +
+      'such account, 409 MFA_NOT_ENABLED when it has no second factor.',
     input: UserByIdInputSchema,
     output: MessageSchema,
     status: 200,

@@ -213,6 +213,71 @@ export const ConfirmTotpInputSchema = z
   .strictObject({ password: PasswordSchema, code: TotpCodeSchema })
   .register(schemaNames, { id: 'ConfirmTotpInput' });
 
+const passkeyId = () =>
+  inputString()
+    .regex(/^[0-9a-f-]{36}$/, 'Not a passkey id')
+    .describe('The passkey’s id');
+
+/** A passkey's name, as its owner calls it (the device it lives on, say). */
+const PasskeyNameSchema = UserNameSchema.describe('1-128 characters, trimmed; shown in the passkey list');
+
+/**
+ * What a browser's WebAuthn call answers, as JSON (`PublicKeyCredential.toJSON()`, or @simplewebauthn/browser's
+ * startRegistration / startAuthentication): checked here for its shape, by the server for everything else.
+ */
+const WebAuthnResponseSchema = z
+  .looseObject({
+    id: inputString().min(1).max(512).describe('The credential id, base64url'),
+    rawId: inputString().min(1).max(512),
+    type: z.literal('public-key'),
+    response: z.record(z.string(), z.unknown()),
+  })
+  .describe('The PublicKeyCredential as JSON (WebAuthn Level 3 toJSON())');
+
+const ceremonyId = () =>
+  inputString()
+    .regex(/^[0-9a-f-]{36}$/, 'Not a ceremony id')
+    .describe('The ceremony_id of the options this answers');
+
+/** Re-authentication before a change of the sign-in credentials: the password and, with an app enrolled, a code. */
+export const ConfirmPasswordInputSchema = z
+  .strictObject({ password: PasswordSchema, code: SecondFactorCodeSchema.optional().describe(WITH_MFA) })
+  .register(schemaNames, { id: 'ConfirmPasswordInput' });
+
+export const AddPasskeyInputSchema = z
+  .strictObject({
+    ceremony_id: ceremonyId(),
+    response: WebAuthnResponseSchema,
+    name: PasskeyNameSchema.optional(),
+  })
+  .register(schemaNames, { id: 'AddPasskeyInput' });
+
+export const RenamePasskeyInputSchema = z
+  .strictObject({ id: passkeyId(), name: PasskeyNameSchema })
+  .register(schemaNames, { id: 'RenamePasskeyInput' });
+
+export const RemovePasskeyInputSchema = z
+  .strictObject({
+    id: passkeyId(),
+    password: PasswordSchema,
+    code: SecondFactorCodeSchema.optional().describe(WITH_MFA),
+  })
+  .register(schemaNames, { id: 'RemovePasskeyInput' });
+
+export const PasskeySignInInputSchema = z
+  .strictObject({
+    mfa_token: inputString()
+      .max(200)
+      .optional()
+      .describe('The mfa_token of a sign-in whose password was right: a passkey of that account as the second factor'),
+  })
+  .prefault({})
+  .register(schemaNames, { id: 'PasskeySignInInput' });
+
+export const LoginPasskeyInputSchema = z
+  .strictObject({ ceremony_id: ceremonyId(), response: WebAuthnResponseSchema })
+  .register(schemaNames, { id: 'LoginPasskeyInput' });
+
 export const SetPasswordInputSchema = z
   .strictObject({ id: userId(), new_password: NewPasswordSchema })
   .register(schemaNames, { id: 'SetPasswordInput' });
@@ -270,6 +335,10 @@ export const AuditEventTypeSchema = z.enum([
   'mfa_disabled',
   'mfa_removed',
   'recovery_codes_regenerated',
+  'passkey_added',
+  'passkey_renamed',
+  'passkey_removed',
+  'passkey_cloned',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
 
@@ -318,7 +387,7 @@ export const TokenPairSchema = z
 export type TokenPair = z.infer<typeof TokenPairSchema>;
 
 /** The second factors a sign-in challenge can be answered with. */
-export const SecondFactorSchema = z.enum(['totp', 'recovery_code']);
+export const SecondFactorSchema = z.enum(['totp', 'recovery_code', 'passkey']);
 
 /** A sign-in whose password was right, of an account with a second factor: the code is asked next. */
 export const MfaRequiredSchema = z
@@ -330,7 +399,9 @@ export const MfaRequiredSchema = z
         'Opaque and single use: sent with a code to /login/mfa. No access or refresh token: no operation takes it',
       ),
     expires_in: z.number().int().describe('Seconds the mfa_token may be used for'),
-    methods: z.array(SecondFactorSchema).describe('What /login/mfa takes for this account'),
+    methods: z
+      .array(SecondFactorSchema)
+      .describe('What this account can finish with: a code at /login/mfa, or a passkey at /login/passkey'),
   })
   .register(schemaNames, { id: 'MfaRequired' });
 export type MfaRequired = z.infer<typeof MfaRequiredSchema>;
@@ -345,6 +416,7 @@ export const MfaStatusSchema = z
   .object({
     totp: z.boolean().describe('Whether an authenticator app is enrolled (and confirmed)'),
     recovery_codes_left: z.number().int().describe('Recovery codes not used yet'),
+    passkeys: z.number().int().describe('Passkeys registered (each signs in alone, or as the second factor)'),
   })
   .register(schemaNames, { id: 'MfaStatus' });
 
@@ -364,6 +436,45 @@ export const RecoveryCodesSchema = z
   })
   .register(schemaNames, { id: 'RecoveryCodes' });
 
+export const PasskeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    created_at: z.iso.datetime(),
+    last_used_at: z.iso.datetime().nullable().describe('Last sign-in with it (null: never)'),
+    device_type: z
+      .enum(['singleDevice', 'multiDevice'])
+      .describe('singleDevice: bound to one authenticator; multiDevice: synced between devices'),
+    backed_up: z.boolean().describe('Whether the authenticator says it is backed up (synced)'),
+  })
+  .register(schemaNames, { id: 'Passkey' });
+export type Passkey = z.infer<typeof PasskeySchema>;
+
+export const PasskeyListSchema = z
+  .object({ items: z.array(PasskeySchema) })
+  .register(schemaNames, { id: 'PasskeyList' });
+
+/** A WebAuthn ceremony begun: the options for the browser, and the id its answer is sent back with. */
+const ceremonySchema = (id: string, options: string) =>
+  z
+    .object({
+      ceremony_id: z.string().describe('Sent back with the browser’s answer; single use, for five minutes'),
+      options: z.record(z.string(), z.unknown()).describe(options),
+    })
+    .register(schemaNames, { id });
+
+export const PasskeyRegistrationSchema = ceremonySchema(
+  'PasskeyRegistration',
+  'PublicKeyCredentialCreationOptionsJSON: for navigator.credentials.create() (PublicKeyCredential.' +
+    'parseCreationOptionsFromJSON) or @simplewebauthn/browser’s startRegistration',
+);
+
+export const PasskeySignInSchema = ceremonySchema(
+  'PasskeySignIn',
+  'PublicKeyCredentialRequestOptionsJSON: for navigator.credentials.get() (PublicKeyCredential.' +
+    'parseRequestOptionsFromJSON) or @simplewebauthn/browser’s startAuthentication',
+);
+
 export const MessageSchema = z.object({ msg: z.string() }).register(schemaNames, { id: 'Message' });
 
 /**
@@ -372,9 +483,9 @@ export const MessageSchema = z.object({ msg: z.string() }).register(schemaNames,
  */
 /**
  * How a session was signed in (RFC 8176 authentication method references): `pwd` a password; `otp` a one-time
- * code, `hwk`/`swk` a hardware- or software-bound key, `mfa` more than one factor.
+ * code; `hwk` a passkey bound to one authenticator, `swk` a passkey synced between devices.
  */
-export const AuthMethodSchema = z.enum(['pwd', 'otp', 'hwk', 'swk', 'mfa']);
+export const AuthMethodSchema = z.enum(['pwd', 'otp', 'hwk', 'swk']);
 export type AuthMethod = z.infer<typeof AuthMethodSchema>;
 
 export const TokenClaimsSchema = z.object({
@@ -467,7 +578,7 @@ export const AuditEventSchema = z.object({
     .nullable()
     .describe(
       'login_failed: why (bad_password, unknown_login, disabled, credentials_changed, rate_limited, bad_code); ' +
-        'login: otp or recovery_code after a second factor; role_changed: the new role',
+        'login: totp, recovery_code or passkey; role_changed: the new role',
     ),
   client_address: z.string().nullable(),
   user_agent: z.string().nullable(),

@@ -189,6 +189,45 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('mfa_challenges_user_id').on('mfa_challenges').column('user_id').execute();
     },
   },
+  '0008_passkeys': {
+    async up(db) {
+      const options = tableOptions(db);
+      await db.schema
+        .createTable('passkeys')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id_user').onDelete('cascade'))
+        // base64url of at most 255 bytes (passkeys.ts refuses longer ones): short enough for a unique index.
+        .addColumn('credential_id', 'varchar(344)', (c) => c.notNull().unique())
+        .addColumn('public_key', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('counter', 'bigint', (c) => c.notNull())
+        .addColumn('transports', 'varchar(128)', (c) => c.notNull())
+        .addColumn('device_type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('backed_up', 'smallint', (c) => c.notNull())
+        .addColumn('name', 'varchar(100)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .modifyEnd(options)
+        .execute();
+      await db.schema.createIndex('passkeys_user_id').on('passkeys').column('user_id').execute();
+      // One row per ceremony (registration or sign-in): its challenge, what it is for, single use.
+      await db.schema
+        .createTable('webauthn_ceremonies')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('purpose', 'varchar(16)', (c) => c.notNull())
+        .addColumn('challenge', 'varchar(128)', (c) => c.notNull())
+        .addColumn('user_id', 'integer', (c) => c.references('users.id_user').onDelete('cascade'))
+        .addColumn('mfa_challenge_id', 'varchar(36)')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .modifyEnd(options)
+        .execute();
+      await db.schema
+        .createIndex('webauthn_ceremonies_expires_at')
+        .on('webauthn_ceremonies')
+        .column('expires_at')
+        .execute();
+    },
+  },
 };
 
 /**

@@ -116,6 +116,39 @@ export interface MfaChallengesTable {
   attempts: Generated<number>;
 }
 
+/** A passkey (WebAuthn credential) of an account: it signs in alone, or as the second factor. */
+export interface PasskeysTable {
+  id: string;
+  user_id: number;
+  /** The credential id, base64url, as the authenticator names it. */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  /** The signature counter last seen: one that goes back is a cloned authenticator. */
+  counter: number;
+  /** The authenticator's transports, comma-separated (`internal,hybrid`), as hints for the browser. */
+  transports: string;
+  /** `singleDevice` (bound to one authenticator) or `multiDevice` (synced), with whether it is backed up now. */
+  device_type: string;
+  backed_up: number;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A WebAuthn ceremony under way: the challenge its answer must sign, for one purpose, once, before it expires. */
+export interface WebauthnCeremoniesTable {
+  id: string;
+  /** `register` (a passkey of `user_id`) or `sign_in` (any account's passkey, or `user_id`'s after a password). */
+  purpose: string;
+  challenge: string;
+  user_id: number | null;
+  /** The password step (mfa_challenges) a second-factor sign-in finishes. */
+  mfa_challenge_id: string | null;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -127,4 +160,6 @@ export interface Database {
   totp_factors: TotpFactorsTable;
   recovery_codes: RecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  passkeys: PasskeysTable;
+  webauthn_ceremonies: WebauthnCeremoniesTable;
 }

@@ -10,6 +10,7 @@ export type {
   MfaRequired,
   OperationName,
   OutputOf,
+  Passkey,
   Session,
   SignIn,
   TokenPair,
@@ -22,6 +23,7 @@ export { isMfaRequired, REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 export type { ClientOptions } from './client-options.js';
 export { ApiError, type ClientErrorCode } from './errors.js';
 export type { Fetch } from './fetch.js';
+export { registerPasskey, signInWithPasskey } from './passkeys.js';
 export { createClient, type RestClient } from './rest-client.js';
 export {
   type DeviceStore,

@@ -1,9 +1,11 @@
 import { operationNames } from '@api-users/contract';
 import { generate } from 'otplib';
 import { describe, expect, it } from 'vitest';
+import { softwareAuthenticator } from '../../../test-support/authenticator.js';
 import { pairOf } from '../../../test-support/sign-in.js';
 import {
   ApiError,
+  type InputOf,
   isMfaRequired,
   memoryDeviceStore,
   memoryTokenStore,
@@ -85,7 +87,7 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     expect((await me.refresh()).token_type).toBe('Bearer');
 
     // A second factor: enrolled, asked for at the next sign-in and given (a recovery code), then turned off.
-    expect(await me.getMfa()).toEqual({ totp: false, recovery_codes_left: 0 });
+    expect(await me.getMfa()).toEqual({ totp: false, recovery_codes_left: 0, passkeys: 0 });
     const { secret } = await me.startTotp();
     const code = await generate({ secret });
     const { recovery_codes: codes } = await me.confirmTotp({ password: NEW_PASSWORD, code });
@@ -101,12 +103,25 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     const off = await me.disableMfa({ password: NEW_PASSWORD, code: renewed.recovery_codes[0] as string });
     expect(off).toHaveProperty('msg');
 
+    // A passkey, added after the password, signs in alone (a software authenticator plays the browser's part).
+    const authenticator = softwareAuthenticator({ origin: `http://localhost:${new URL(apiUrl()).port}` });
+    const registration = await me.startPasskeyRegistration({ password: NEW_PASSWORD });
+    const response = authenticator.register(registration.options) as InputOf<'addPasskey'>['response'];
+    const passkey = await me.addPasskey({ ceremony_id: registration.ceremony_id, response });
+    expect(await me.listPasskeys()).toEqual({ items: [passkey] });
+    expect(await me.renamePasskey({ id: passkey.id, name: 'Laptop' })).toMatchObject({ name: 'Laptop' });
+    const begun = await me.startPasskeySignIn();
+    const answer = authenticator.authenticate(begun.options) as InputOf<'loginPasskey'>['response'];
+    const byPasskey = await me.loginPasskey({ ceremony_id: begun.ceremony_id, response: answer });
+    expect(store.get()).toEqual({ access_token: byPasskey.access_token, refresh_token: byPasskey.refresh_token });
+    expect(await me.removePasskey({ id: passkey.id, password: NEW_PASSWORD })).toEqual({ msg: 'Passkey removed' });
+
     await admin.login({ login: adminLogin(), password: PASSWORD });
     expect(await admin.updateUser({ id: user.id_user, user_name: 'Renamed Owner' })).toMatchObject({
       user_name: 'Renamed Owner',
     });
-    // The password change's session and the second factor's.
-    expect((await admin.listUserSessions({ id: user.id_user })).items).toHaveLength(2);
+    // The password change's session, the second factor's and the passkey's.
+    expect((await admin.listUserSessions({ id: user.id_user })).items).toHaveLength(3);
     expect(await admin.getUserLockout({ id: user.id_user })).toEqual({ locked: false, retry_after: null });
     expect(await admin.liftUserLockout({ id: user.id_user })).toEqual({ lifted: false });
     await expect(admin.removeUserMfa({ id: user.id_user })).rejects.toMatchObject({ code: 'MFA_NOT_ENABLED' });

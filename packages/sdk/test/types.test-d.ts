@@ -31,12 +31,26 @@ describe('types from the contract', () => {
       | 'confirmTotp'
       | 'disableMfa'
       | 'regenerateRecoveryCodes'
+      | 'passkeys'
+      | 'startPasskeyRegistration'
+      | 'addPasskey'
+      | 'renamePasskey'
+      | 'removePasskey'
       | 'sessions'
       | 'endSession'
       | 'endOtherSessions'
     >();
     expectTypeOf<keyof RestClient['auth']>().toEqualTypeOf<
-      'register' | 'login' | 'loginMfa' | 'refresh' | 'logout' | 'logoutRefresh' | 'introspect' | 'setup'
+      | 'register'
+      | 'login'
+      | 'loginMfa'
+      | 'startPasskeySignIn'
+      | 'loginPasskey'
+      | 'refresh'
+      | 'logout'
+      | 'logoutRefresh'
+      | 'introspect'
+      | 'setup'
     >();
     expectTypeOf<keyof RestClient['users']>().toEqualTypeOf<
       | 'list'

@@ -124,6 +124,8 @@ export interface Settings {
   mfaRequiredForAdmins: boolean;
   /** The issuer an authenticator app shows for its codes (the otpauth:// URI's). */
   totpIssuer: string;
+  /** The relying party passkeys belong to, and the origins (pages) they may be used from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
 }
 
 /** What the handlers need from the outside world; built once in the composition root. */

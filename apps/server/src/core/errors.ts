@@ -64,6 +64,9 @@ export const refusals = {
   mfaAlreadyEnabled: ['MFA_ALREADY_ENABLED', 'A second factor is on already; turn it off first'],
   mfaNotStarted: ['MFA_NOT_ENABLED', 'No enrolment was started: start one (POST /me/mfa/totp) first'],
   mfaNotEnabled: ['MFA_NOT_ENABLED', 'This account has no second factor'],
+  noSuchPasskey: ['NOT_FOUND', 'You have no passkey with that id'],
+  noPasskey: ['MFA_NOT_ENABLED', 'This account has no passkey'],
+  passkeyRejected: ['PASSKEY_REJECTED', 'The passkey was not accepted; try again, or sign in another way'],
   mfaEnrolmentRequired: [
     'MFA_ENROLMENT_REQUIRED',
     'Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp',

@@ -4,7 +4,9 @@ import { deleteUser, setUserPassword, updateUser } from './admin/manage.js';
 import { listAudit } from './audit/audit.js';
 import { changePassword, login, loginMfa, logout, logoutRefresh, refresh, register } from './auth/auth.js';
 import { introspect } from './auth/introspect.js';
+import { loginPasskey, startPasskeySignIn } from './auth/passkey-sign-in.js';
 import { confirmTotp, disableMfa, getMfa, regenerateRecoveryCodes, removeUserMfa, startTotp } from './mfa/mfa.js';
+import { addPasskey, listPasskeys, removePasskey, renamePasskey, startPasskeyRegistration } from './mfa/passkeys.js';
 import {
   endMyOtherSessions,
   endMySession,
@@ -24,6 +26,8 @@ export const handlers: Handlers = {
   register,
   login,
   loginMfa,
+  startPasskeySignIn,
+  loginPasskey,
   refresh,
   logout,
   logoutRefresh,
@@ -38,6 +42,11 @@ export const handlers: Handlers = {
   confirmTotp,
   disableMfa,
   regenerateRecoveryCodes,
+  listPasskeys,
+  startPasskeyRegistration,
+  addPasskey,
+  renamePasskey,
+  removePasskey,
   listMySessions,
   endMySession,
   endMyOtherSessions,

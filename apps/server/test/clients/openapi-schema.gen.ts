@@ -64,6 +64,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/login/passkey/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begin a sign-in with a passkey
+         * @description The options for the browser’s WebAuthn call (navigator.credentials.get) and the ceremony_id to send its answer back with, to /login/passkey. Without an mfa_token, any passkey of any account may answer (discoverable credentials: no login typed); with one, a passkey of that sign-in’s account, as its second factor (409 MFA_NOT_ENABLED when it has none). User verification (a PIN or biometrics) is required.
+         */
+        post: operations["startPasskeySignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a passkey
+         * @description Checks the browser’s answer against the ceremony’s challenge (single use, five minutes), this service’s origins and the passkey’s public key and signature counter, and answers the token pair. Any failure answers 401 PASSKEY_REJECTED (an authenticator whose counter went back, a clone, is also recorded as passkey_cloned). A ceremony begun with an mfa_token finishes that sign-in.
+         */
+        post: operations["loginPasskey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/refresh": {
         parameters: {
             query?: never;
@@ -245,7 +285,7 @@ export interface paths {
         };
         /**
          * The caller’s second factors
-         * @description Whether an authenticator app is enrolled, and how many recovery codes are left.
+         * @description Whether an authenticator app is enrolled, how many recovery codes are left, how many passkeys.
          */
         get: operations["getMfa"];
         put?: never;
@@ -306,8 +346,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Turn the second factor off
-         * @description Checks the password and a code (of the app, or a recovery code), then removes the app’s secret and the recovery codes: sign-ins ask for the password alone again. 409 MFA_NOT_ENABLED when none is on.
+         * Turn the authenticator app off
+         * @description Checks the password and a code (of the app, or a recovery code), then removes the app’s secret and the recovery codes: sign-ins ask for the password alone again, unless the account has a passkey. 409 MFA_NOT_ENABLED when no app is on.
          */
         post: operations["disableMfa"];
         delete?: never;
@@ -330,6 +370,90 @@ export interface paths {
          * @description Checks the password and a code, and answers ten new recovery codes, shown this once; the old ones stop working at once. 409 MFA_NOT_ENABLED without a second factor.
          */
         post: operations["regenerateRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller’s passkeys
+         * @description Every passkey of the caller, oldest first, with its name, when it was added and last used.
+         */
+        get: operations["listPasskeys"];
+        put?: never;
+        /**
+         * Add a passkey
+         * @description Checks the browser’s answer to the registration ceremony (its challenge, once, within five minutes; this service’s origins and RP ID; user verification) and keeps the passkey. From then on a password sign-in asks for a second factor (this passkey, or a code), and the passkey signs in alone. An answer that does not verify is refused with 400.
+         */
+        post: operations["addPasskey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/passkeys/registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begin adding a passkey
+         * @description Checks the password (and, with an authenticator app on, a code): a passkey signs in alone, so only the account’s owner may add one. Answers the options for navigator.credentials.create (a discoverable credential, user verification required, none of the caller’s passkeys again) and the ceremony_id to send its answer back with, to POST /me/passkeys.
+         */
+        post: operations["startPasskeyRegistration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/passkeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename a passkey
+         * @description Renames one of the caller’s passkeys; 404 when the caller has none by that id.
+         */
+        patch: operations["renamePasskey"];
+        trace?: never;
+    };
+    "/me/passkeys/{id}/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a passkey
+         * @description Checks the password (and, with an authenticator app on, a code), then removes one of the caller’s passkeys: it signs in no more. A POST, as it carries the password. 404 when the caller has none by that id.
+         */
+        post: operations["removePasskey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -436,7 +560,7 @@ export interface paths {
         post?: never;
         /**
          * Remove an account’s second factors
-         * @description For a user who lost their authenticator and recovery codes: removes the app’s secret and the recovery codes and ends every session of the account (recorded as mfa_removed). 404 when there is no such account, 409 MFA_NOT_ENABLED when it has no second factor.
+         * @description For a user who lost their authenticator and recovery codes: removes the app’s secret, the recovery codes and the passkeys, and ends every session of the account (recorded as mfa_removed). 404 when there is no such account, 409 MFA_NOT_ENABLED when it has no second factor.
          */
         delete: operations["removeUserMfa"];
         options?: never;
@@ -553,6 +677,28 @@ export interface components {
             /** @description Six digits from the authenticator app, or one of the recovery codes (xxxx-xxxx-xxxx-xxxx) */
             code: string;
         };
+        /** @default {} */
+        PasskeySignInInput: {
+            /** @description The mfa_token of a sign-in whose password was right: a passkey of that account as the second factor */
+            mfa_token?: string;
+        };
+        LoginPasskeyInput: {
+            /** @description The ceremony_id of the options this answers */
+            ceremony_id: string;
+            /** @description The PublicKeyCredential as JSON (WebAuthn Level 3 toJSON()) */
+            response: {
+                /** @description The credential id, base64url */
+                id: string;
+                rawId: string;
+                /** @constant */
+                type: "public-key";
+                response: {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+        };
         NoInput: Record<string, never>;
         IntrospectInput: {
             token: string;
@@ -582,6 +728,39 @@ export interface components {
             /** @description Six digits from the authenticator app, or one of the recovery codes (xxxx-xxxx-xxxx-xxxx) */
             code: string;
         };
+        ConfirmPasswordInput: {
+            password: string;
+            /** @description Required when the account has a second factor: a code of the authenticator app or a recovery code */
+            code?: string;
+        };
+        AddPasskeyInput: {
+            /** @description The ceremony_id of the options this answers */
+            ceremony_id: string;
+            /** @description The PublicKeyCredential as JSON (WebAuthn Level 3 toJSON()) */
+            response: {
+                /** @description The credential id, base64url */
+                id: string;
+                rawId: string;
+                /** @constant */
+                type: "public-key";
+                response: {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            /** @description 1-128 characters, trimmed; shown in the passkey list */
+            name?: string;
+        };
+        RenamePasskeyInputBody: {
+            /** @description 1-128 characters, trimmed; shown in the passkey list */
+            name: string;
+        };
+        RemovePasskeyInputBody: {
+            password: string;
+            /** @description Required when the account has a second factor: a code of the authenticator app or a recovery code */
+            code?: string;
+        };
         UpdateUserInputBody: {
             /** @description Trimmed and NFC-normalised, then 1-128 characters, none of them control or formatting characters */
             user_name?: string;
@@ -608,8 +787,8 @@ export interface components {
             mfa_token: string;
             /** @description Seconds the mfa_token may be used for */
             expires_in: number;
-            /** @description What /login/mfa takes for this account */
-            methods: ("totp" | "recovery_code")[];
+            /** @description What this account can finish with: a code at /login/mfa, or a passkey at /login/passkey */
+            methods: ("totp" | "recovery_code" | "passkey")[];
         };
         TokenPair: {
             /** @description A JWT (RFC 9068, `typ: at+jwt`): what other services verify */
@@ -622,6 +801,14 @@ export interface components {
             expires_in: number;
             /** @description After a sign-in or a password change: kept by the client and sent with its next sign-ins to this account (OWASP device cookies). Opaque; it opens nothing by itself */
             device_token?: string;
+        };
+        PasskeySignIn: {
+            /** @description Sent back with the browser’s answer; single use, for five minutes */
+            ceremony_id: string;
+            /** @description PublicKeyCredentialRequestOptionsJSON: for navigator.credentials.get() (PublicKeyCredential.parseRequestOptionsFromJSON) or @simplewebauthn/browser’s startAuthentication */
+            options: {
+                [key: string]: unknown;
+            };
         };
         Message: {
             msg: string;
@@ -645,7 +832,7 @@ export interface components {
             iat: number;
             nbf: number;
             exp: number;
-            amr?: ("pwd" | "otp" | "hwk" | "swk" | "mfa")[];
+            amr?: ("pwd" | "otp" | "hwk" | "swk")[];
         };
         UserPage: {
             items: components["schemas"]["User"][];
@@ -656,6 +843,8 @@ export interface components {
             totp: boolean;
             /** @description Recovery codes not used yet */
             recovery_codes_left: number;
+            /** @description Passkeys registered (each signs in alone, or as the second factor) */
+            passkeys: number;
         };
         TotpEnrolment: {
             /** @description The shared secret (base32), for typing into an authenticator app */
@@ -668,6 +857,32 @@ export interface components {
         RecoveryCodes: {
             /** @description Ten codes, each usable once instead of an authenticator code. Shown this once: only digests are kept */
             recovery_codes: string[];
+        };
+        PasskeyList: {
+            items: components["schemas"]["Passkey"][];
+        };
+        PasskeyRegistration: {
+            /** @description Sent back with the browser’s answer; single use, for five minutes */
+            ceremony_id: string;
+            /** @description PublicKeyCredentialCreationOptionsJSON: for navigator.credentials.create() (PublicKeyCredential.parseCreationOptionsFromJSON) or @simplewebauthn/browser’s startRegistration */
+            options: {
+                [key: string]: unknown;
+            };
+        };
+        Passkey: {
+            id: string;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Last sign-in with it (null: never) */
+            last_used_at: string | null;
+            /**
+             * @description singleDevice: bound to one authenticator; multiDevice: synced between devices
+             * @enum {string}
+             */
+            device_type: "singleDevice" | "multiDevice";
+            /** @description Whether the authenticator says it is backed up (synced) */
+            backed_up: boolean;
         };
         SessionPage: {
             items: {
@@ -692,7 +907,7 @@ export interface components {
                 /** @description Whether this is the session of the token that asked */
                 current: boolean;
                 /** @description How it was signed in (RFC 8176): pwd a password, otp a code of the authenticator app or a recovery code */
-                amr: ("pwd" | "otp" | "hwk" | "swk" | "mfa")[];
+                amr: ("pwd" | "otp" | "hwk" | "swk")[];
             }[];
             next_cursor: string | null;
         };
@@ -716,13 +931,13 @@ export interface components {
                 /** Format: date-time */
                 at: string;
                 /** @enum {string} */
-                type: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended" | "lockout_lifted" | "mfa_challenged" | "mfa_started" | "mfa_enabled" | "mfa_disabled" | "mfa_removed" | "recovery_codes_regenerated";
+                type: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended" | "lockout_lifted" | "mfa_challenged" | "mfa_started" | "mfa_enabled" | "mfa_disabled" | "mfa_removed" | "recovery_codes_regenerated" | "passkey_added" | "passkey_renamed" | "passkey_removed" | "passkey_cloned";
                 /** @description Who did it (null: nobody signed in, or the admin CLI) */
                 actor_id: number | null;
                 /** @description The account it was done to */
                 target_id: number | null;
                 session_id: string | null;
-                /** @description login_failed: why (bad_password, unknown_login, disabled, credentials_changed, rate_limited, bad_code); login: otp or recovery_code after a second factor; role_changed: the new role */
+                /** @description login_failed: why (bad_password, unknown_login, disabled, credentials_changed, rate_limited, bad_code); login: totp, recovery_code or passkey; role_changed: the new role */
                 detail: string | null;
                 client_address: string | null;
                 user_agent: string | null;
@@ -1156,6 +1371,350 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         code: "BAD_CODE" | "MFA_CHALLENGE_INVALID";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: ACCOUNT_DISABLED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "ACCOUNT_DISABLED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    startPasskeySignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PasskeySignInInput"];
+            };
+        };
+        responses: {
+            /** @description Begin a sign-in with a passkey */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeySignIn"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_CHALLENGE_INVALID */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_CHALLENGE_INVALID";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_NOT_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_NOT_ENABLED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    loginPasskey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginPasskeyInput"];
+            };
+        };
+        responses: {
+            /** @description Sign in with a passkey */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_CHALLENGE_INVALID, PASSKEY_REJECTED */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_CHALLENGE_INVALID" | "PASSKEY_REJECTED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -3288,7 +3847,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Turn the second factor off */
+            /** @description Turn the authenticator app off */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3552,6 +4111,754 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_NOT_ENABLED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listPasskeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller’s passkeys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyList"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    addPasskey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddPasskeyInput"];
+            };
+        };
+        responses: {
+            /** @description Add a passkey */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Passkey"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    startPasskeyRegistration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmPasswordInput"];
+            };
+        };
+        responses: {
+            /** @description Begin adding a passkey */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyRegistration"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    renamePasskey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The passkey’s id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenamePasskeyInputBody"];
+            };
+        };
+        responses: {
+            /** @description Rename a passkey */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Passkey"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "NOT_FOUND";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    removePasskey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The passkey’s id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemovePasskeyInputBody"];
+            };
+        };
+        responses: {
+            /** @description Remove a passkey */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "NOT_FOUND";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -5237,7 +6544,7 @@ export interface operations {
                 /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
                 cursor?: string | null;
                 /** @description Only events of this type */
-                type?: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended" | "lockout_lifted" | "mfa_challenged" | "mfa_started" | "mfa_enabled" | "mfa_disabled" | "mfa_removed" | "recovery_codes_regenerated";
+                type?: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended" | "lockout_lifted" | "mfa_challenged" | "mfa_started" | "mfa_enabled" | "mfa_disabled" | "mfa_removed" | "recovery_codes_regenerated" | "passkey_added" | "passkey_renamed" | "passkey_removed" | "passkey_cloned";
                 /** @description Only events done by this account */
                 actor_id?: number;
                 /** @description Only events done to this account */

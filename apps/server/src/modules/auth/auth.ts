@@ -11,7 +11,7 @@ import {
   takeAttempt,
 } from '../mfa/challenges.js';
 import { checkCode, WITH_CODE } from '../mfa/mfa.js';
-import { hasSecondFactor, refuseCode, spendSecondFactor } from '../mfa/second-factor.js';
+import { refuseCode, secondFactorsOf, spendSecondFactor } from '../mfa/second-factor.js';
 import { endSession, endSessionsOf, methodsOf, rotateSession, startSession } from '../sessions/sessions.js';
 import { insertUser, newUserRow } from '../users/create.js';
 import { refusePassword } from '../users/password-check.js';
@@ -90,14 +90,15 @@ export const login: Handler<'login'> = async (ctx, input) => {
       .execute();
   }
   const credentialsVersion = Number(user.credentials_version);
-  if (await hasSecondFactor(ctx.db, user.id_user)) {
+  const methods = await secondFactorsOf(ctx.db, user.id_user);
+  if (methods.length > 0) {
     const deviceId = input.device_token === undefined ? undefined : ctx.devices.verify(input.login, input.device_token);
     const mfa_token = await inTransaction(ctx.db, async (trx) => {
       const token = await issueChallenge(trx, { userId: user.id_user, credentialsVersion, deviceId }, now);
       await record(trx, now, client, { type: 'mfa_challenged', actorId: user.id_user, targetId: user.id_user });
       return token;
     });
-    return { mfa_required: true, mfa_token, expires_in: CHALLENGE_TTL_SECONDS, methods: ['totp', 'recovery_code'] };
+    return { mfa_required: true, mfa_token, expires_in: CHALLENGE_TTL_SECONDS, methods };
   }
   const account = { userId: user.id_user, credentialsVersion, amr: PASSWORD };
   const session = await inTransaction(ctx.db, async (trx) => {

@@ -11,15 +11,19 @@ type PurgeDeps = Pick<Deps, 'db' | 'clock'> & { config: Pick<Settings, 'auditRet
 
 /**
  * Deletes revocation rows whose token has expired anyway, sessions that expired or ended a day ago, expired
- * sign-in challenges, and audit
+ * sign-in challenges and WebAuthn ceremonies, and audit
  * events older than AUDIT_RETENTION (none when it is 0). "Expired" means past `exp` plus the clock tolerance,
  * since verification accepts a token that long: a revocation purged at `exp` would let a logged-out token
  * work again for those seconds. Works in small batches (select ids, then delete them: portable to MySQL and
  * SQLite, neither of which takes LIMIT in every DELETE form). Safe to run from every instance at once.
  */
-export async function purgeExpired(
-  deps: PurgeDeps,
-): Promise<{ sessions: number; revokedTokens: number; mfaChallenges: number; auditEvents: number }> {
+export async function purgeExpired(deps: PurgeDeps): Promise<{
+  sessions: number;
+  revokedTokens: number;
+  mfaChallenges: number;
+  ceremonies: number;
+  auditEvents: number;
+}> {
   const { db } = deps;
   const now = deps.clock();
   const expiredBefore = now - CLOCK_TOLERANCE_MS;
@@ -47,6 +51,10 @@ export async function purgeExpired(
     () => db.selectFrom('mfa_challenges').select('id').where('expires_at', '<', now).limit(BATCH).execute(),
     (ids) => db.deleteFrom('mfa_challenges').where('id', 'in', ids).executeTakeFirst(),
   );
+  const ceremonies = await inBatches(
+    () => db.selectFrom('webauthn_ceremonies').select('id').where('expires_at', '<', now).limit(BATCH).execute(),
+    (ids) => db.deleteFrom('webauthn_ceremonies').where('id', 'in', ids).executeTakeFirst(),
+  );
   const retentionMs = deps.config.auditRetentionSeconds * 1000;
   const auditEvents =
     retentionMs === 0
@@ -61,7 +69,7 @@ export async function purgeExpired(
               .execute(),
           (ids) => db.deleteFrom('audit_events').where('id', 'in', ids).executeTakeFirst(),
         );
-  return { sessions, revokedTokens, mfaChallenges, auditEvents };
+  return { sessions, revokedTokens, mfaChallenges, ceremonies, auditEvents };
 }
 
 /** Selects a batch of ids, deletes them, and again until a batch comes back short; returns how many went. */

@@ -9,7 +9,7 @@ import { refusePassword } from '../users/password-check.js';
 import { assertUserExists } from '../users/users.js';
 import { voidChallenges } from './challenges.js';
 import { recoveryCodesLeft, replaceRecoveryCodes } from './recovery-codes.js';
-import { hasSecondFactor, refuseCode, type SecondFactor, spendSecondFactor } from './second-factor.js';
+import { hasSecondFactor, hasTotp, refuseCode, type SecondFactor, spendSecondFactor } from './second-factor.js';
 import { newTotp, totpStep } from './totp.js';
 
 type Signed = Deps & { caller: Caller; client: Client };
@@ -18,12 +18,12 @@ type Signed = Deps & { caller: Caller; client: Client };
 export const WITH_CODE: AuthMethod[] = ['pwd', 'otp'];
 
 /**
- * The second factor of a check that asks for the password again (a password change): none when the account
- * has none; else `code` is required, and spent. Null when the account has no factor.
+ * The code of a check that asks for the password again (a password change, a passkey added or removed): none
+ * when the account has no authenticator app; else `code` is required, and spent. Null when it has no app.
  */
 export async function checkCode(ctx: Signed, code: string | undefined, now: number): Promise<SecondFactor | null> {
   const userId = ctx.caller.userId;
-  if (!(await hasSecondFactor(ctx.db, userId))) return null;
+  if (!(await hasTotp(ctx.db, userId))) return null;
   if (code === undefined) {
     throw refuse('invalidRequest', [
       {
@@ -36,7 +36,7 @@ export async function checkCode(ctx: Signed, code: string | undefined, now: numb
 }
 
 /** The caller's password, checked as at sign-in (same cost, same refusal); the time it was checked at. */
-async function checkPassword(ctx: Signed, password: string): Promise<number> {
+export async function checkPassword(ctx: Signed, password: string): Promise<number> {
   const started = performance.now();
   const { userId } = ctx.caller;
   const user = await ctx.db
@@ -52,25 +52,33 @@ async function checkPassword(ctx: Signed, password: string): Promise<number> {
   return now;
 }
 
-/** A change of the factors: only with a factor on, and with the password and a code (spent) checked. */
+/** A change of the authenticator app: only with one on, and with the password and a code (spent) checked. */
 async function reauthenticate(ctx: Signed, input: { password: string; code: string }): Promise<number> {
-  if (!(await hasSecondFactor(ctx.db, ctx.caller.userId))) throw refuse('mfaNotEnabled');
+  if (!(await hasTotp(ctx.db, ctx.caller.userId))) throw refuse('mfaNotEnabled');
   const now = await checkPassword(ctx, input.password);
   await checkCode(ctx, input.code, now);
   return now;
 }
 
-/** Everything of an account's second factors: its app, its recovery codes and the sign-ins waiting for a code. */
-async function removeFactors(db: Kysely<Database>, userId: number): Promise<void> {
+/** An account's authenticator app and its recovery codes. */
+async function removeTotp(db: Kysely<Database>, userId: number): Promise<void> {
   await db.deleteFrom('totp_factors').where('user_id', '=', userId).execute();
   await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-  await voidChallenges(db, userId);
 }
 
 export const getMfa: Handler<'getMfa'> = async (ctx) => {
   const { userId } = ctx.caller;
-  const totp = await hasSecondFactor(ctx.db, userId);
-  return { totp, recovery_codes_left: totp ? await recoveryCodesLeft(ctx.db, userId) : 0 };
+  const totp = await hasTotp(ctx.db, userId);
+  const passkeys = await ctx.db
+    .selectFrom('passkeys')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return {
+    totp,
+    recovery_codes_left: totp ? await recoveryCodesLeft(ctx.db, userId) : 0,
+    passkeys: Number(passkeys.n),
+  };
 };
 
 /**
@@ -85,7 +93,7 @@ export const startTotp: Handler<'startTotp'> = async (ctx) => {
   const now = ctx.clock();
   const start = () =>
     inTransaction(ctx.db, async (trx) => {
-      if (await hasSecondFactor(trx, userId)) throw refuse('mfaAlreadyEnabled');
+      if (await hasTotp(trx, userId)) throw refuse('mfaAlreadyEnabled');
       await trx.deleteFrom('totp_factors').where('user_id', '=', userId).execute();
       await trx
         .insertInto('totp_factors')
@@ -134,10 +142,10 @@ export const disableMfa: Handler<'disableMfa'> = async (ctx, input) => {
   const { userId } = ctx.caller;
   const now = await reauthenticate(ctx, input);
   await inTransaction(ctx.db, async (trx) => {
-    await removeFactors(trx, userId);
+    await removeTotp(trx, userId);
     await record(trx, now, ctx.client, { type: 'mfa_disabled', actorId: userId, targetId: userId });
   });
-  return { msg: 'Second factor turned off' };
+  return { msg: 'Authenticator app turned off' };
 };
 
 export const regenerateRecoveryCodes: Handler<'regenerateRecoveryCodes'> = async (ctx, input) => {
@@ -151,13 +159,18 @@ export const regenerateRecoveryCodes: Handler<'regenerateRecoveryCodes'> = async
   return { recovery_codes };
 };
 
-/** For a user who lost both the app and the codes: the factors go and so do the sessions, in one transaction. */
+/**
+ * For a user who lost the app, the codes and the passkeys: every factor goes, the sign-ins waiting for one, and
+ * the sessions, in one transaction.
+ */
 export const removeUserMfa: Handler<'removeUserMfa'> = async (ctx, input) => {
   await assertUserExists(ctx.db, input.id);
   const now = ctx.clock();
   await inTransaction(ctx.db, async (trx) => {
     if (!(await hasSecondFactor(trx, input.id))) throw refuse('mfaNotEnabled');
-    await removeFactors(trx, input.id);
+    await removeTotp(trx, input.id);
+    await trx.deleteFrom('passkeys').where('user_id', '=', input.id).execute();
+    await voidChallenges(trx, input.id);
     await endSessionsOf(trx, input.id, now);
     await record(trx, now, ctx.client, { type: 'mfa_removed', actorId: ctx.caller.userId, targetId: input.id });
   });

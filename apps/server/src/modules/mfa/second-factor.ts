@@ -19,8 +19,21 @@ const confirmedTotp = (db: Kysely<Database>, userId: number) =>
     .where('confirmed_at', 'is not', null)
     .executeTakeFirst();
 
-export const hasSecondFactor = async (db: Kysely<Database>, userId: number): Promise<boolean> =>
+export const hasTotp = async (db: Kysely<Database>, userId: number): Promise<boolean> =>
   (await confirmedTotp(db, userId)) !== undefined;
+
+/** What a password sign-in of the account may be finished with: none when it has no second factor. */
+export async function secondFactorsOf(db: Kysely<Database>, userId: number): Promise<SecondFactor[]> {
+  const [totp, passkey] = await Promise.all([
+    hasTotp(db, userId),
+    db.selectFrom('passkeys').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst(),
+  ]);
+  return [...(totp ? (['totp', 'recovery_code'] as const) : []), ...(passkey ? (['passkey'] as const) : [])];
+}
+
+/** An authenticator app or a passkey: a password alone does not sign the account in. */
+export const hasSecondFactor = async (db: Kysely<Database>, userId: number): Promise<boolean> =>
+  (await secondFactorsOf(db, userId)).length > 0;
 
 /**
  * Spends `code` (as the contract normalised it) as a second factor of the account: six digits are a code of its
