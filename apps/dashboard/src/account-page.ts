@@ -4,12 +4,13 @@ import { api } from './api.js';
 import { h } from './dom.js';
 import { describeError, field, formError, onSubmit, text } from './forms.js';
 import { mfaSection } from './mfa-section.js';
+import { passkeysSection } from './passkeys-section.js';
 import { sessionsTable } from './sessions.js';
 import { codeField, newPasswordField, userDetails } from './views.js';
 
 /**
- * The signed-in account: its details, its name, a password change, its second factor, and its sessions (end
- * one, or all but this tab's).
+ * The signed-in account: its details, its name, a password change, its authenticator app, its passkeys, and its
+ * sessions (end one, or all but this tab's).
  */
 export function accountView(me: User): HTMLElement {
   const details = h('div', {}, userDetails(me));
@@ -36,7 +37,7 @@ export function accountView(me: User): HTMLElement {
       h('input', { name: 'current_password', type: 'password', autocomplete: 'current-password' }),
     ),
     newPasswordField('new_password', 'New password'),
-    codeField('Code', 'With a second factor on: six digits from your app, or a recovery code'),
+    codeField('Code', 'With an authenticator app on: six digits from it, or a recovery code'),
     formError(),
     h('button', { type: 'submit' }, 'Change password'),
   );
@@ -93,8 +94,10 @@ export function accountView(me: User): HTMLElement {
     h('h2', {}, 'Change password'),
     form,
     changed,
-    h('h2', {}, 'Second factor'),
+    h('h2', {}, 'Authenticator app'),
     mfaSection(),
+    h('h2', {}, 'Passkeys'),
+    passkeysSection(),
     h('h2', {}, 'My sessions'),
     sessionsPart,
     sessionsResult.element,

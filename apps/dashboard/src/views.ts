@@ -1,7 +1,17 @@
-import { isMfaRequired, type User, type UserRole } from '@api-users/sdk';
+import { isMfaRequired, type MfaRequired, signInWithPasskey, type User, type UserRole } from '@api-users/sdk';
 import { api } from './api.js';
 import { h } from './dom.js';
-import { field, formatDate, formError, onSubmit, roleBadge, roleName, statusBadge, text } from './forms.js';
+import {
+  describeError,
+  field,
+  formatDate,
+  formError,
+  onSubmit,
+  roleBadge,
+  roleName,
+  statusBadge,
+  text,
+} from './forms.js';
 import { pagedList } from './paged-list.js';
 
 const PAGE_SIZE = 20;
@@ -24,13 +34,35 @@ export function signInView(notice: string | undefined, onSignedIn: () => void): 
     formError(),
     h('button', { type: 'submit' }, 'Sign in'),
   );
-  const main = h('main', { class: 'center' }, form);
+  const main = h('main', { class: 'center' }, form, passkeyButton('Sign in with a passkey', {}, onSignedIn));
   onSubmit(form, async (data) => {
     const signIn = await api.auth.login({ login: text(data, 'login'), password: text(data, 'password') });
-    if (isMfaRequired(signIn)) main.replaceChildren(codeStep(signIn.mfa_token, onSignedIn));
+    if (isMfaRequired(signIn)) main.replaceChildren(codeStep(signIn, onSignedIn));
     else onSignedIn();
   });
   return main;
+}
+
+/**
+ * A button that signs in with a passkey the browser offers (any of this site's, or, with an mfa_token, one of
+ * that sign-in's account), saying why when it cannot.
+ */
+function passkeyButton(label: string, options: { mfa_token?: string }, onSignedIn: () => void): HTMLElement {
+  const button = h('button', { type: 'button', class: 'secondary passkey' }, label);
+  const error = h('p', { class: 'error', role: 'alert' });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    error.textContent = '';
+    try {
+      await signInWithPasskey(api, options);
+      onSignedIn();
+    } catch (err) {
+      error.textContent = describeError(err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h('div', { class: 'card passkey-sign-in' }, button, error);
 }
 
 /** What the code fields take, said once. */
@@ -44,22 +76,31 @@ export const codeField = (label = 'Code', hint = CODE_HINT) =>
     hint,
   );
 
-/** The second step of a sign-in to an account with a second factor: the code, with the challenge of the first. */
-function codeStep(mfaToken: string, onSignedIn: () => void): HTMLElement {
+/**
+ * The second step of a sign-in to an account with a second factor, with the challenge of the first: a code,
+ * when it has an authenticator app, and a passkey, when it has one.
+ */
+function codeStep(challenge: MfaRequired, onSignedIn: () => void): HTMLElement {
+  const { mfa_token, methods } = challenge;
   const form = h(
     'form',
     { class: 'card', novalidate: true },
-    h('p', { class: 'muted' }, 'Api users · dashboard'),
-    h('h1', {}, 'Second factor'),
     codeField(),
     formError(),
     h('button', { type: 'submit' }, 'Verify'),
   );
   onSubmit(form, async (data) => {
-    await api.auth.loginMfa({ mfa_token: mfaToken, code: text(data, 'code') });
+    await api.auth.loginMfa({ mfa_token, code: text(data, 'code') });
     onSignedIn();
   });
-  return form;
+  return h(
+    'div',
+    { class: 'steps' },
+    h('p', { class: 'muted' }, 'Api users · dashboard'),
+    h('h1', {}, 'Second factor'),
+    methods.includes('totp') && form,
+    methods.includes('passkey') && passkeyButton('Use a passkey', { mfa_token }, onSignedIn),
+  );
 }
 
 /**

@@ -465,6 +465,79 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await tab.locator('p', { hasText: '9 recovery codes left.' }).waitFor();
   });
 
+  it('adds a passkey in the page, signs in with it and no login typed; a removed passkey signs in no more', async () => {
+    const lin = { user_name: 'Lin Passkey', login: 'lin', password: PASSWORD };
+    expect((await rest('POST', '/register', undefined, lin)).status).toBe(201);
+    // WebAuthn wants a domain: the page is served as localhost (the server's development relying party).
+    const site = server.url.replace('127.0.0.1', 'localhost');
+    const tab = await newPage();
+    // Chromium's virtual authenticator, as a phone's or laptop's platform authenticator: resident keys, and a
+    // user who is verified (the PIN or fingerprint) without being asked.
+    const cdp = await tab.context().newCDPSession(tab);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await tab.goto(`${site}/dashboard`);
+    await tab.fill('input[name="login"]', lin.login);
+    await tab.fill('input[name="password"]', lin.password);
+    await tab.click('button[type="submit"]');
+    await tab.locator('header .who', { hasText: 'Lin Passkey (lin)' }).waitFor();
+    await tab.click('header a[href="#/me"]');
+    const add = tab.locator('form.add-passkey');
+    await add.locator('input[name="name"]').fill('This laptop');
+    await add.locator('input[name="password"]').fill('not the password');
+    await add.locator('button[type="submit"]').click();
+    await add.locator('[data-error-for=""]').filter({ hasText: 'BAD_CREDENTIALS' }).waitFor();
+    await add.locator('input[name="password"]').fill(lin.password);
+    await add.locator('button[type="submit"]').click();
+    await tab.locator('ul.passkeys li strong', { hasText: 'This laptop' }).waitFor();
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    expect(credentials).toHaveLength(1);
+    expect(credentials[0]?.isResidentCredential).toBe(true);
+    await screenshot(tab, '10-passkeys');
+
+    // Signed out, then in with the passkey alone: no login typed.
+    await tab.click('header >> text=Sign out');
+    await tab.click('button:text-is("Sign in with a passkey")');
+    await tab.locator('header .who', { hasText: 'Lin Passkey (lin)' }).waitFor();
+    const alone = await tokensIn(tab);
+    expect(JSON.parse(atob(alone?.access_token.split('.')[1] ?? '')).amr).toEqual([expect.stringMatching(/^[hs]wk$/)]);
+
+    // A password sign-in now asks for the second factor: the passkey answers it.
+    await tab.click('header >> text=Sign out');
+    await tab.fill('input[name="login"]', lin.login);
+    await tab.fill('input[name="password"]', lin.password);
+    await tab.click('button[type="submit"]');
+    await tab.locator('h1', { hasText: 'Second factor' }).waitFor();
+    expect(await tab.locator('input[name="code"]').count()).toBe(0);
+    await tab.click('button:text-is("Use a passkey")');
+    await tab.locator('header .who', { hasText: 'Lin Passkey (lin)' }).waitFor();
+    const both = await tokensIn(tab);
+    expect(JSON.parse(atob(both?.access_token.split('.')[1] ?? '')).amr).toEqual([
+      'pwd',
+      expect.stringMatching(/^[hs]wk$/),
+    ]);
+
+    // Removed (the password first), it signs in no more, though the authenticator still holds it.
+    await tab.click('header a[href="#/me"]');
+    const item = tab.locator('ul.passkeys li', { hasText: 'This laptop' });
+    await item.locator('input[name="password"]').fill(lin.password);
+    await item.locator('button:text-is("Remove")').click();
+    await tab.locator('p', { hasText: 'No passkey yet.' }).waitFor();
+    await tab.click('header >> text=Sign out');
+    await tab.click('button:text-is("Sign in with a passkey")');
+    await tab.locator('.passkey-sign-in .error', { hasText: 'PASSKEY_REJECTED' }).waitFor();
+    expect(await tokensIn(tab)).toBeNull();
+  });
+
   it('shows an admin an account whose sign-ins an attack blocked, and lifts the block; keeps a device token', async () => {
     // A server of its own with low limits: two wrong passwords from two addresses block the account.
     const limited = await spawnServer({
