@@ -205,4 +205,19 @@ describeEachDatabase('passkeys', (dialect) => {
     expect((await passkeySignIn(authenticator)).body.code).toBe('PASSKEY_REJECTED');
     expect((await api.login(login, PASSWORD)).body.access_token).toEqual(expect.any(String));
   });
+
+  it('goes with the rest of the factors when an admin removes them, ending the sessions', async () => {
+    const { id, token, authenticator } = await withPasskey();
+    const admin = await api.signUp(uniqueLogin('passkey.admin'), PASSWORD);
+    // This database's first account was another test's: this one is made admin in the database directly.
+    await reader.read((db) =>
+      db.updateTable('users').set({ user_role: 1 }).where('id_user', '=', admin.user.id_user).execute(),
+    );
+    const removed = await api.call('DELETE', `/users/${id}/mfa`, { token: admin.tokens.access_token });
+    expect(removed.status).toBe(200);
+    expect((await api.call('GET', '/me', { token })).body.code).toBe('TOKEN_REVOKED');
+    expect((await passkeySignIn(authenticator)).body.code).toBe('PASSKEY_REJECTED');
+    const left = await reader.read((db) => db.selectFrom('passkeys').select('id').where('user_id', '=', id).execute());
+    expect(left).toEqual([]);
+  });
 });
