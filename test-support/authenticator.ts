@@ -113,9 +113,9 @@ export function softwareAuthenticator({ origin = 'http://localhost:5000', synced
         authenticatorAttachment: 'platform',
       };
     },
-    /** Another authenticator holding copies of these keys, counters included: a clone. */
-    clone() {
-      const copy = softwareAuthenticator({ origin, synced });
+    /** Another authenticator holding copies of these keys, counters included: a clone (synced or not, as told). */
+    clone(options: { synced?: boolean } = {}) {
+      const copy = softwareAuthenticator({ origin, synced: options.synced ?? synced });
       copy.credentials.push(...credentials.map((c) => ({ ...c })));
       return copy;
     },

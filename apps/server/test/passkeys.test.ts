@@ -183,6 +183,16 @@ describeEachDatabase('passkeys', (dialect) => {
     expect(event.detail).toBe('counter 1');
   });
 
+  it('refuses an answer whose backup eligibility differs from the registered passkey’s', async () => {
+    const { id, authenticator } = await withPasskey();
+    // Same key, counter ahead, but claiming to be a synced (backup-eligible) credential: not the registered one.
+    const other = authenticator.clone({ synced: true });
+    for (const c of other.credentials) c.counter += 10;
+    expect((await passkeySignIn(other)).body.code).toBe('PASSKEY_REJECTED');
+    expect(await reader.lastAuditEvent()).toMatchObject({ target_id: id, detail: 'backup_eligibility' });
+    expect((await passkeySignIn(authenticator)).status).toBe(200);
+  });
+
   it('says a synced passkey is a software key (swk)', async () => {
     const { authenticator, passkey } = await withPasskey(softwareAuthenticator({ synced: true }));
     expect(passkey).toMatchObject({ device_type: 'multiDevice', backed_up: true });

@@ -48,8 +48,9 @@ async function reject(
 
 /**
  * The answer is checked once (the ceremony is spent first), against the ceremony's challenge, this service's
- * origins and RP ID, the passkey's public key, user verification, and the signature counter: one that does not
- * move forward means two authenticators hold the key (a clone), which is refused and recorded. The session
+ * origins and RP ID, the passkey's public key, user verification, its backup eligibility (fixed at registration),
+ * and the signature counter: one that does not move forward means two authenticators hold the key (a clone),
+ * which is refused and recorded. The session
  * opens in one transaction with the counter's update (and, for a second factor, with the password step spent).
  */
 export const loginPasskey: Handler<'loginPasskey'> = async (ctx, input) => {
@@ -101,7 +102,10 @@ export const loginPasskey: Handler<'loginPasskey'> = async (ctx, input) => {
     requireUserVerification: true,
   }).catch(() => undefined);
   if (!verified?.verified) return reject(ctx, now, client, userId, 'bad_passkey');
-  const { newCounter, credentialBackedUp } = verified.authenticationInfo;
+  const { newCounter, credentialBackedUp, credentialDeviceType } = verified.authenticationInfo;
+  // Whether a credential may be backed up (synced) is fixed when it is made (WebAuthn's BE flag): an answer that
+  // says otherwise comes from another authenticator than the one registered.
+  if (credentialDeviceType !== passkey.device_type) return reject(ctx, now, client, userId, 'backup_eligibility');
   if ((newCounter > 0 || stored > 0) && newCounter <= stored) {
     await record(ctx.db, now, client, { type: 'passkey_cloned', targetId: userId, detail: `counter ${newCounter}` });
     throw refuse('passkeyRejected');
