@@ -2,6 +2,7 @@ import type { User } from '@api-users/sdk';
 import { confirmedButton, outcome } from './actions.js';
 import { api } from './api.js';
 import { h } from './dom.js';
+import { emailSection } from './email-pages.js';
 import { describeError, field, formError, onSubmit, text } from './forms.js';
 import { mfaSection } from './mfa-section.js';
 import { passkeysSection } from './passkeys-section.js';
@@ -9,8 +10,8 @@ import { sessionsTable } from './sessions.js';
 import { codeField, newPasswordField, userDetails } from './views.js';
 
 /**
- * The signed-in account: its details, its name, a password change, its authenticator app, its passkeys, and its
- * sessions (end one, or all but this tab's).
+ * The signed-in account: its details, its name, a password change, its email address, its authenticator app, its
+ * passkeys, and its sessions (end one, or all but this tab's).
  */
 export function accountView(me: User): HTMLElement {
   const details = h('div', {}, userDetails(me));
@@ -94,6 +95,8 @@ export function accountView(me: User): HTMLElement {
     h('h2', {}, 'Change password'),
     form,
     changed,
+    h('h2', {}, 'Email address'),
+    emailSection(),
     h('h2', {}, 'Authenticator app'),
     mfaSection(),
     h('h2', {}, 'Passkeys'),

@@ -3,6 +3,7 @@ import { accountView } from './account-page.js';
 import { api, hasSession, onSessionExpired } from './api.js';
 import { auditView } from './audit-page.js';
 import { h } from './dom.js';
+import { forgotPasswordView, resetPasswordView, verifyEmailView } from './email-pages.js';
 import { describeError, roleBadge } from './forms.js';
 import { userView } from './user-page.js';
 import { firstRunView, newUserView, signInView, usersView } from './views.js';
@@ -25,6 +26,11 @@ function navigate(hash: string): void {
  * demotion shows at the next page. The server checks the role on every call all the same.
  */
 async function render(): Promise<void> {
+  const mailed = mailedLinkPage();
+  if (mailed) {
+    root.replaceChildren(mailed);
+    return;
+  }
   if (!(await hasSession())) {
     const { first_run } = await api.auth.setup().catch(() => ({ first_run: false }));
     root.replaceChildren(
@@ -43,6 +49,15 @@ async function render(): Promise<void> {
     return;
   }
   root.replaceChildren(header(me), h('main', {}, page(me)));
+}
+
+/** The pages a mailed link or the sign-in page opens: they need no session. */
+function mailedLinkPage(): HTMLElement | undefined {
+  const route = location.hash.split('?')[0];
+  if (route === '#/forgot') return forgotPasswordView();
+  if (route === '#/reset') return resetPasswordView();
+  if (route === '#/verify') return verifyEmailView();
+  return undefined;
 }
 
 /** Routes are in the hash, so the server serves one index.html whatever the page. */

@@ -34,7 +34,8 @@ export function signInView(notice: string | undefined, onSignedIn: () => void): 
     formError(),
     h('button', { type: 'submit' }, 'Sign in'),
   );
-  const main = h('main', { class: 'center' }, form, passkeyButton('Sign in with a passkey', {}, onSignedIn));
+  const forgot = h('p', { class: 'muted' }, h('a', { href: '#/forgot' }, 'Forgot your password?'));
+  const main = h('main', { class: 'center' }, form, forgot, passkeyButton('Sign in with a passkey', {}, onSignedIn));
   onSubmit(form, async (data) => {
     const signIn = await api.auth.login({ login: text(data, 'login'), password: text(data, 'password') });
     if (isMfaRequired(signIn)) main.replaceChildren(codeStep(signIn, onSignedIn));

@@ -6,6 +6,7 @@ import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { hasChromium, launchChromium } from '../../../test-support/chromium.js';
+import { linkOf, type Mailbox, startMailbox } from '../../../test-support/mailbox.js';
 import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 
 const DASHBOARD_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url));
@@ -29,6 +30,8 @@ interface Tokens {
 
 describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server', () => {
   let server: ServerProcess;
+  /** The SMTP server the API mails its links to. */
+  let mailbox: Mailbox;
   let browser: Browser;
   /** The admin's tab, shared by the scenarios in order: sign in, browse, create, sign out. */
   let page: Page;
@@ -76,7 +79,12 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     // The built server serving the built dashboard, as `pnpm start` runs it.
     if (!existsSync(DASHBOARD_INDEX))
       throw new Error(`${DASHBOARD_INDEX} is missing: run \`pnpm exec turbo run build\``);
-    server = await spawnServer({ LOG_LEVEL: 'warn' });
+    mailbox = await startMailbox();
+    server = await spawnServer({
+      LOG_LEVEL: 'warn',
+      SMTP_URL: mailbox.url,
+      MAIL_FROM: 'Api users <no-reply@example.com>',
+    });
     browser = await launchChromium();
     page = await newPage();
   });
@@ -84,6 +92,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await mailbox?.close();
   });
 
   /** Answers the confirmation dialog an action opens. */
@@ -536,6 +545,44 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await tab.click('button:text-is("Sign in with a passkey")');
     await tab.locator('.passkey-sign-in .error', { hasText: 'PASSKEY_REJECTED' }).waitFor();
     expect(await tokensIn(tab)).toBeNull();
+  });
+
+  it('confirms an address from its mailed link, then resets a forgotten password through the mail', async () => {
+    const mia = { user_name: 'Mia Mail', login: 'mia', password: PASSWORD, email: 'mia@example.com' };
+    expect((await rest('POST', '/register', undefined, mia)).status).toBe(201);
+    const tab = await newPage();
+    // The links point at PUBLIC_URL (here the development default, http://localhost:<port>).
+    const confirm = linkOf(await mailbox.next(mia.email));
+    await tab.goto(confirm.url);
+    await tab.locator('.success', { hasText: 'Email address confirmed' }).waitFor();
+
+    await tab.goto(`${server.url}/dashboard`);
+    await tab.click('a:text-is("Forgot your password?")');
+    await tab.fill('input[name="email"]', 'MIA@example.com');
+    await tab.click('button[type="submit"]');
+    await tab.locator('.success', { hasText: 'a link to set a new password is on its way' }).waitFor();
+    await screenshot(tab, '11-forgot-password');
+    const reset = linkOf(await mailbox.next(mia.email));
+    expect(reset.page).toBe('reset');
+    await tab.goto(reset.url);
+    await tab.fill('input[name="new_password"]', 'short');
+    await tab.click('button[type="submit"]');
+    await errorFor(tab, 'new_password').filter({ hasText: 'Too small' }).waitFor();
+    await tab.fill('input[name="new_password"]', 'a password from the mail');
+    await tab.click('button[type="submit"]');
+    await tab.locator('.success', { hasText: 'every session has ended' }).waitFor();
+    await tab.click('a:text-is("Sign in")');
+    await tab.fill('input[name="login"]', mia.login);
+    await tab.fill('input[name="password"]', 'a password from the mail');
+    await tab.click('button[type="submit"]');
+    await tab.locator('header .who', { hasText: 'Mia Mail (mia)' }).waitFor();
+    await tab.click('header a[href="#/me"]');
+    await tab.locator('p', { hasText: 'Confirmed: mia@example.com.' }).waitFor();
+    // The link is spent: opened again, it says so.
+    await tab.goto(reset.url);
+    await tab.fill('input[name="new_password"]', 'yet another password');
+    await tab.click('button[type="submit"]');
+    await errorFor(tab, '').filter({ hasText: 'LINK_INVALID' }).waitFor();
   });
 
   it('shows an admin an account whose sign-ins an attack blocked, and lifts the block; keeps a device token', async () => {

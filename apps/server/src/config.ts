@@ -109,6 +109,15 @@ const EnvSchema = z.object({
     )
     .optional(),
   WEBAUTHN_RP_NAME: z.string().min(1).max(64).default('Api users'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^/]+/, 'must be smtp://host:port or smtps://host:port (user:password@ before the host)')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(254).optional(),
+  PUBLIC_URL: z.url('must be the URL people reach this service at, such as https://accounts.example.com').optional(),
+  PRODUCT_NAME: z.string().min(1).max(64).default('Api users'),
+  RATE_LIMIT_EMAIL_WINDOW: seconds(1, 7 * 86_400, 3600),
+  RATE_LIMIT_PER_EMAIL: count(5),
   WEBAUTHN_ORIGINS: z
     .string()
     .optional()
@@ -140,6 +149,17 @@ const EnvSchema = z.object({
     .pipe(z.array(z.url('each origin must be a URL such as https://app.example.com'))),
 });
 
+interface MailSettings {
+  smtpUrl?: string;
+  /** The From header of every mail. */
+  from: string;
+  /** Where the links mailed point (no trailing slash): the dashboard under it takes them. */
+  publicUrl: string;
+  productName: string;
+  /** No SMTP outside production: each mail is written to the log instead of sent. */
+  logOnly: boolean;
+}
+
 export interface Config extends Settings {
   env: 'development' | 'test' | 'production';
   databaseUrl: string;
@@ -163,6 +183,8 @@ export interface Config extends Settings {
   corsOrigins: string[];
   /** Seconds between purges of expired sessions and revocations; 0 turns the job off. */
   purgeIntervalSeconds: number;
+  /** How mail leaves: SMTP, the log (development without SMTP), or not at all (production without SMTP). */
+  mail: MailSettings;
   /** Seconds from SIGTERM during which /readyz answers 503 and requests are still served, before closing. */
   shutdownDelaySeconds: number;
   /** Seconds a SIGTERM may take to drain requests before the process exits anyway. */
@@ -221,6 +243,18 @@ function webauthnProblems(e: z.infer<typeof EnvSchema>): string[] {
   });
 }
 
+/** Mail needs a sender and the address its links point at, once it can leave the machine. */
+function mailProblems(e: z.infer<typeof EnvSchema>): string[] {
+  if (e.SMTP_URL === undefined) return [];
+  const problems: string[] = [];
+  if (e.MAIL_FROM === undefined)
+    problems.push('MAIL_FROM: required with SMTP_URL (such as Api users <no-reply@example.com>)');
+  if (e.PUBLIC_URL === undefined && e.NODE_ENV === 'production') {
+    problems.push('PUBLIC_URL: required with SMTP_URL in production: the links mailed point at it');
+  }
+  return problems;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
@@ -241,7 +275,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'or JWT_SECRET, at least 32 characters, to sign with HMAC)',
     ]);
   }
-  const problems = [...rateLimitProblems(e), ...webauthnProblems(e)];
+  const problems = [...rateLimitProblems(e), ...webauthnProblems(e), ...mailProblems(e)];
   // Node refuses to start a server whose headers may take longer than the whole request.
   if (e.HEADERS_TIMEOUT > e.REQUEST_TIMEOUT) problems.push('HEADERS_TIMEOUT: must not exceed REQUEST_TIMEOUT');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -278,6 +312,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       failuresPerAddress: e.RATE_LIMIT_FAILURES_PER_ADDRESS,
       failuresPerAccount: e.RATE_LIMIT_FAILURES_PER_ACCOUNT,
       failuresPerDevice: e.RATE_LIMIT_FAILURES_PER_DEVICE,
+      emailWindowSeconds: e.RATE_LIMIT_EMAIL_WINDOW,
+      perEmail: e.RATE_LIMIT_PER_EMAIL,
     },
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS,
@@ -287,6 +323,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mfaRequiredForAdmins: e.MFA_REQUIRED_FOR_ADMINS,
     totpIssuer: e.TOTP_ISSUER,
     webauthn: webauthnSettings(e),
+    mail: {
+      ...(e.SMTP_URL === undefined ? {} : { smtpUrl: e.SMTP_URL }),
+      from: e.MAIL_FROM ?? `${e.PRODUCT_NAME} <no-reply@localhost>`,
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      productName: e.PRODUCT_NAME,
+      // Development and tests without SMTP write each mail to the log; production refuses what needs mail.
+      logOnly: e.SMTP_URL === undefined && e.NODE_ENV !== 'production',
+    },
     shutdownDelaySeconds: e.SHUTDOWN_DELAY,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     timeouts: {

@@ -24,6 +24,7 @@ describeEachDatabase('REST life cycle', (dialect) => {
       user_role: 2,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       disabled: false,
+      email_verified: false,
     });
 
     const pair = await api.login(login.toUpperCase(), password);

@@ -41,12 +41,17 @@ const expectedStatuses: Record<OperationName, number[]> = {
   refresh: [200, 400, 401, 413, 415, 429, 500, 503],
   logout: [200, 400, 401, 413, 415, 500, 503],
   logoutRefresh: [200, 400, 401, 413, 415, 500, 503],
+  verifyEmail: [200, 400, 409, 413, 415, 429, 500, 503],
+  forgotPassword: [200, 400, 413, 415, 429, 500, 503],
+  resetPassword: [200, 400, 413, 415, 429, 500, 503],
   introspect: [200, 400, 413, 415, 500, 503],
   listUsers: [200, 400, 401, 403, 500, 503],
   userById: [200, 400, 401, 403, 404, 500, 503],
   getMe: [200, 400, 401, 500, 503],
   updateMe: [200, 400, 401, 403, 413, 415, 500, 503],
   changePassword: [200, 400, 401, 403, 413, 415, 429, 500, 503],
+  getEmail: [200, 400, 401, 403, 500, 503],
+  changeEmail: [200, 400, 401, 403, 413, 415, 429, 500, 503],
   getMfa: [200, 400, 401, 500, 503],
   startTotp: [200, 400, 401, 409, 413, 415, 500, 503],
   confirmTotp: [200, 400, 401, 409, 413, 415, 429, 500, 503],
@@ -162,6 +167,24 @@ describe('live responses match the document', () => {
     return { ...account, codes: (await enrolTotp(api, account.token, password)).recoveryCodes };
   };
   const WRONG_CODE = 'aaaa-aaaa-aaaa-aaaa';
+  /**
+   * The token of the last mail of `kind` to `to`: this server has no SMTP, so (outside production) it writes each
+   * mail to its log; a forgotten password's mail comes after the answer, so it is waited for.
+   */
+  const mailedToken = async (kind: string, to: string): Promise<string> => {
+    for (let i = 0; i < 100; i++) {
+      const line = server.logs.findLast((l) => l.includes(`"mail":"${kind}"`) && l.includes(`"to":"${to}"`));
+      if (line) return decodeURIComponent(String(JSON.parse(line).link).split('token=')[1] ?? '');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`no ${kind} mail to ${to} in the log`);
+  };
+  /** A new account with an address to confirm: its login, address and token. */
+  const withEmail = async (email = `${uniqueLogin('openapi.mail')}@example.com`) => {
+    const account = await fresh();
+    await api.call('POST', '/me/email', { token: account.token, json: { email, password } });
+    return { ...account, email, verifyToken: await mailedToken('verify', email) };
+  };
   /** Begins adding a passkey to the account of `token`: the ceremony and an authenticator's answer to it. */
   const registration = async (token: string) => {
     const authenticator = softwareAuthenticator();
@@ -271,6 +294,36 @@ describe('live responses match the document', () => {
       () => api.call('DELETE', '/logout2', tooLarge),
       () => api.call('DELETE', '/logout2', plainText),
     ],
+    verifyEmail: [
+      async () => api.call('POST', '/email/verify', { json: { token: (await withEmail()).verifyToken } }),
+      () => api.call('POST', '/email/verify', { json: { token: 'ev.not-a-link' } }),
+      async () => {
+        const first = await withEmail();
+        const second = await withEmail(first.email);
+        await api.call('POST', '/email/verify', { json: { token: first.verifyToken } });
+        return api.call('POST', '/email/verify', { json: { token: second.verifyToken } });
+      },
+      () => api.call('POST', '/email/verify', tooLarge),
+      () => api.call('POST', '/email/verify', plainText),
+    ],
+    forgotPassword: [
+      () => api.call('POST', '/password/forgot', { json: { email: 'nobody@example.com' } }),
+      () => api.call('POST', '/password/forgot', { json: { email: 'not an address' } }),
+      () => api.call('POST', '/password/forgot', tooLarge),
+      () => api.call('POST', '/password/forgot', plainText),
+    ],
+    resetPassword: [
+      async () => {
+        const { email, verifyToken } = await withEmail();
+        await api.call('POST', '/email/verify', { json: { token: verifyToken } });
+        await api.call('POST', '/password/forgot', { json: { email } });
+        const token = await mailedToken('reset', email);
+        return api.call('POST', '/password/reset', { json: { token, new_password: 'a new long password' } });
+      },
+      () => api.call('POST', '/password/reset', { json: { token: 'pr.x', new_password: 'a new long password' } }),
+      () => api.call('POST', '/password/reset', tooLarge),
+      () => api.call('POST', '/password/reset', plainText),
+    ],
     introspect: [
       async () => api.call('POST', '/introspect', { json: { token: (await pair()).access_token } }),
       () => api.call('POST', '/introspect', { json: { token: '' } }),
@@ -333,6 +386,25 @@ describe('live responses match the document', () => {
         }),
       () => api.call('POST', '/me/password', tooLarge),
       () => api.call('POST', '/me/password', plainText),
+    ],
+    getEmail: [
+      async () => api.call('GET', '/me/email', await asUser()),
+      async () => api.call('GET', '/me/email?all=1', await asUser()),
+      () => api.call('GET', '/me/email'),
+      () => strictApi.call('GET', '/me/email', unenrolledAdmin),
+    ],
+    changeEmail: [
+      async () =>
+        api.call('POST', '/me/email', {
+          json: { email: `${uniqueLogin('x')}@example.com`, password },
+          ...(await asUser()),
+        }),
+      async () => api.call('POST', '/me/email', { json: { email: 'nope', password }, ...(await asUser()) }),
+      async () =>
+        api.call('POST', '/me/email', { json: { email: 'a@example.com', password: 'not it' }, ...(await asUser()) }),
+      () => strictApi.call('POST', '/me/email', { json: { email: 'a@example.com', password }, ...unenrolledAdmin }),
+      () => api.call('POST', '/me/email', tooLarge),
+      () => api.call('POST', '/me/email', plainText),
     ],
     getMfa: [
       async () => api.call('GET', '/me/mfa', await asUser()),
@@ -621,6 +693,7 @@ describe('live responses match the document', () => {
       user_role: 2,
       created_at: '2024-05-01T10:00:00.000Z',
       disabled: false,
+      email_verified: false,
     };
     expect(documentedSchema('userById', 200)?.safeParse(user).success).toBe(true);
     expect(documentedSchema('userById', 200)?.safeParse({ ...user, password_hash: 'x' }).success).toBe(false);

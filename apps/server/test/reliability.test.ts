@@ -218,6 +218,7 @@ describeEachDatabase('purge of expired rows', (dialect) => {
         revokedTokens: 2,
         mfaChallenges: 1,
         ceremonies: 0,
+        emailTokens: 0,
         auditEvents: 0,
       });
       expect(await rowCounts(database.url)).toMatchObject({ mfa_challenges: 1 });
@@ -248,7 +249,7 @@ describeEachDatabase('purge of expired rows', (dialect) => {
       // Verification still accepts the token for the tolerance past exp: a purge then must not forget its revocation.
       const justAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS - 1000, config: keepAudit });
       const wellAfter = (ms: number) => ({ db, clock: () => ms + CLOCK_TOLERANCE_MS + 1000, config: keepAudit });
-      const none = { sessions: 0, revokedTokens: 0, mfaChallenges: 0, ceremonies: 0, auditEvents: 0 };
+      const none = { sessions: 0, revokedTokens: 0, mfaChallenges: 0, ceremonies: 0, emailTokens: 0, auditEvents: 0 };
       expect(await purgeExpired(justAfter(exp * 1000))).toEqual(none);
       expect(await purgeExpired(wellAfter(exp * 1000))).toEqual({ ...none, revokedTokens: 1 });
       expect(await purgeExpired(justAfter(Number(session.expires_at)))).toEqual(none);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 /** Every error code the API answers with, and the HTTP status it always travels with. */
 export const errorStatus = {
   VALIDATION_FAILED: 400,
+  LINK_INVALID: 400,
   AUTH_REQUIRED: 401,
   INVALID_TOKEN: 401,
   TOKEN_EXPIRED: 401,
@@ -22,6 +23,7 @@ export const errorStatus = {
   LAST_ADMIN: 409,
   MFA_ALREADY_ENABLED: 409,
   MFA_NOT_ENABLED: 409,
+  EMAIL_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
   URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -30,6 +32,7 @@ export const errorStatus = {
   INTERNAL: 500,
   DB_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
+  MAIL_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -3,12 +3,15 @@ import { type ErrorCode, errorStatus } from './errors.js';
 import {
   AddPasskeyInputSchema,
   AuditPageSchema,
+  ChangeEmailInputSchema,
   ChangePasswordInputSchema,
   ConfirmPasswordInputSchema,
   ConfirmTotpInputSchema,
+  EmailStatusSchema,
   EndedSessionsSchema,
   EndSessionInputSchema,
   EndUserSessionInputSchema,
+  ForgotPasswordInputSchema,
   IntrospectInputSchema,
   IntrospectionSchema,
   ListAuditInputSchema,
@@ -32,6 +35,7 @@ import {
   RegisterInputSchema,
   RemovePasskeyInputSchema,
   RenamePasskeyInputSchema,
+  ResetPasswordInputSchema,
   SessionPageSchema,
   SetPasswordInputSchema,
   SetupSchema,
@@ -44,6 +48,7 @@ import {
   UserPageSchema,
   UserSchema,
   UserSessionsInputSchema,
+  VerifyEmailInputSchema,
 } from './schemas.js';
 
 /** Where the REST routes live; the path of every operation is under it. */
@@ -75,9 +80,11 @@ export type AuthKind = 'none' | 'optional' | 'access' | 'refresh';
  * - `password`, for an operation that checks a password or a second factor: as `address`, plus its wrong
  *   passwords and codes (answers BAD_CREDENTIALS or BAD_CODE) per account and address, per address, and per
  *   account under a much higher ceiling. The account is the caller's when the operation takes a token, the
- *   sign-in's for an `mfa_token`, else the input's `login`.
+ *   sign-in's for an `mfa_token`, else the input's `login`;
+ * - `email`, for an operation that mails the address its input names: as `address`, plus attempts per address
+ *   mailed (RATE_LIMIT_PER_EMAIL over RATE_LIMIT_EMAIL_WINDOW), so no one can flood a mailbox from many clients.
  */
-export type RateLimit = 'address' | 'password';
+export type RateLimit = 'address' | 'password' | 'email';
 
 export interface Operation {
   /** tRPC namespace and procedure: `auth.register` */
@@ -124,11 +131,12 @@ export const operations = {
     summary: 'Create an account',
     description:
       'Anyone may create a user (`user_role` 2, the default). Only an admin, by sending their access token, ' +
-      'may create an admin; the first account of an empty database may make itself admin.',
+      'may create an admin; the first account of an empty database may make itself admin. With an `email`, a ' +
+      'link to confirm it is mailed (503 MAIL_UNAVAILABLE where this service cannot send mail).',
     input: RegisterInputSchema,
     output: UserSchema,
     status: 201,
-    errors: ['FORBIDDEN', 'LOGIN_TAKEN'],
+    errors: ['FORBIDDEN', 'LOGIN_TAKEN', 'MAIL_UNAVAILABLE'],
   },
   login: {
     router: 'auth',
@@ -250,6 +258,57 @@ export const operations = {
     status: 200,
     errors: [],
   },
+  verifyEmail: {
+    router: 'auth',
+    procedure: 'verifyEmail',
+    method: 'POST',
+    path: '/email/verify',
+    auth: 'none',
+    rateLimit: 'address',
+    summary: 'Confirm an email address',
+    description:
+      'Takes the token of a mailed confirmation link (single use, 24 hours; a newer link voids older ones) and ' +
+      'makes its address the account’s. 400 LINK_INVALID for a token that is unknown, used or expired; 409 ' +
+      'EMAIL_TAKEN when another account confirmed the address first.',
+    input: VerifyEmailInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['LINK_INVALID', 'EMAIL_TAKEN'],
+  },
+  forgotPassword: {
+    router: 'auth',
+    procedure: 'forgotPassword',
+    method: 'POST',
+    path: '/password/forgot',
+    auth: 'none',
+    rateLimit: 'email',
+    summary: 'Mail a password reset link',
+    description:
+      'Answers the same at once, whether or not the address is an account’s confirmed one, and mails a link ' +
+      '(single use, one hour) only when it is, after the answer: the answer and its timing say nothing about ' +
+      'the address. 503 MAIL_UNAVAILABLE where this service cannot send mail.',
+    input: ForgotPasswordInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['MAIL_UNAVAILABLE'],
+  },
+  resetPassword: {
+    router: 'auth',
+    procedure: 'resetPassword',
+    method: 'POST',
+    path: '/password/reset',
+    auth: 'none',
+    rateLimit: 'address',
+    summary: 'Set a new password from a mailed link',
+    description:
+      'Takes the token of a reset link and a new password (the password rules apply), ends every session of the ' +
+      'account and lifts its sign-in block. A second factor is still asked for at the next sign-in. 400 ' +
+      'LINK_INVALID for a token that is unknown, used or expired.',
+    input: ResetPasswordInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['LINK_INVALID'],
+  },
   introspect: {
     router: 'auth',
     procedure: 'introspect',
@@ -344,6 +403,37 @@ export const operations = {
     output: TokenPairSchema,
     status: 200,
     errors: ['BAD_CREDENTIALS', 'BAD_CODE'],
+  },
+  getEmail: {
+    router: 'me',
+    procedure: 'email',
+    method: 'GET',
+    path: '/me/email',
+    auth: 'access',
+    summary: 'The caller’s email address',
+    description: 'The confirmed address, and one waiting for its confirmation link, if any.',
+    input: NoInputSchema,
+    output: EmailStatusSchema,
+    status: 200,
+    errors: [],
+  },
+  changeEmail: {
+    router: 'me',
+    procedure: 'changeEmail',
+    method: 'POST',
+    path: '/me/email',
+    auth: 'access',
+    rateLimit: 'password',
+    summary: 'Set or change the caller’s email address',
+    description:
+      'Checks the password (and, with an authenticator app on, a code), mails a confirmation link to the new ' +
+      'address and, when there is one, a notice to the current one. The change holds once the link is followed ' +
+      '(POST /email/verify); asking again sends a new link and voids the old. 503 MAIL_UNAVAILABLE where this ' +
+      'service cannot send mail.',
+    input: ChangeEmailInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['BAD_CREDENTIALS', 'BAD_CODE', 'MAIL_UNAVAILABLE'],
   },
   getMfa: {
     router: 'me',

@@ -96,12 +96,23 @@ export const UserNameSchema = inputString()
 export const NewPasswordSchema = inputString().min(8).max(128);
 export const PasswordSchema = inputString().min(1).max(128);
 
+/**
+ * An email address, trimmed and lower-cased before the check: `Ada@Example.com` and `ada@example.com` are one
+ * address, so one account.
+ */
+export const EmailSchema = inputString()
+  .max(400)
+  .transform((s) => s.trim().toLowerCase())
+  .pipe(z.email({ error: 'Not an email address' }).max(254))
+  .describe('An email address (trimmed and lower-cased; at most 254 characters)');
+
 export const RegisterInputSchema = z
   .strictObject({
     user_name: UserNameSchema,
     login: LoginSchema,
     password: NewPasswordSchema,
     user_role: UserRoleSchema.optional(),
+    email: EmailSchema.optional().describe('Optional: a link to confirm it is mailed; it counts once confirmed'),
   })
   .register(schemaNames, { id: 'RegisterInput' });
 
@@ -278,6 +289,29 @@ export const LoginPasskeyInputSchema = z
   .strictObject({ ceremony_id: ceremonyId(), response: WebAuthnResponseSchema })
   .register(schemaNames, { id: 'LoginPasskeyInput' });
 
+/** A token from a mailed link: opaque, single use. */
+const mailedToken = (what: string) => inputString().min(1).max(200).describe(`The token of the ${what} link`);
+
+export const ChangeEmailInputSchema = z
+  .strictObject({
+    email: EmailSchema,
+    password: PasswordSchema,
+    code: SecondFactorCodeSchema.optional().describe(WITH_MFA),
+  })
+  .register(schemaNames, { id: 'ChangeEmailInput' });
+
+export const VerifyEmailInputSchema = z
+  .strictObject({ token: mailedToken('confirmation') })
+  .register(schemaNames, { id: 'VerifyEmailInput' });
+
+export const ForgotPasswordInputSchema = z
+  .strictObject({ email: EmailSchema })
+  .register(schemaNames, { id: 'ForgotPasswordInput' });
+
+export const ResetPasswordInputSchema = z
+  .strictObject({ token: mailedToken('password reset'), new_password: NewPasswordSchema })
+  .register(schemaNames, { id: 'ResetPasswordInput' });
+
 export const SetPasswordInputSchema = z
   .strictObject({ id: userId(), new_password: NewPasswordSchema })
   .register(schemaNames, { id: 'SetPasswordInput' });
@@ -339,6 +373,10 @@ export const AuditEventTypeSchema = z.enum([
   'passkey_renamed',
   'passkey_removed',
   'passkey_cloned',
+  'email_change_requested',
+  'email_verified',
+  'password_reset_requested',
+  'password_reset',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventTypeSchema>;
 
@@ -361,6 +399,9 @@ export const UserSchema = z
     user_role: UserRoleSchema,
     created_at: z.iso.datetime(),
     disabled: z.boolean(),
+    email_verified: z
+      .boolean()
+      .describe('Whether the account has a confirmed email address (its owner can then reset a forgotten password)'),
   })
   .register(schemaNames, { id: 'User' });
 export type User = z.infer<typeof UserSchema>;
@@ -474,6 +515,16 @@ export const PasskeySignInSchema = ceremonySchema(
   'PublicKeyCredentialRequestOptionsJSON: for navigator.credentials.get() (PublicKeyCredential.' +
     'parseRequestOptionsFromJSON) or @simplewebauthn/browser’s startAuthentication',
 );
+
+export const EmailStatusSchema = z
+  .object({
+    email: z.string().nullable().describe('The confirmed address (null: none yet)'),
+    pending: z
+      .string()
+      .nullable()
+      .describe('An address waiting for its confirmation link to be followed (null: none); it replaces `email` then'),
+  })
+  .register(schemaNames, { id: 'EmailStatus' });
 
 export const MessageSchema = z.object({ msg: z.string() }).register(schemaNames, { id: 'Message' });
 

@@ -228,6 +228,28 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0009_email': {
+    async up(db) {
+      // Confirmed addresses only (an address waits in email_tokens until its link is followed), so nobody can
+      // hold another person's address by typing it. Unique: one account per address; NULL for none.
+      await db.schema.alterTable('users').addColumn('email', 'varchar(254)').execute();
+      await db.schema.createIndex('users_email').on('users').column('email').unique().execute();
+      await db.schema
+        .createTable('email_tokens')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('digest', 'varchar(64)', (c) => c.notNull())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id_user').onDelete('cascade'))
+        .addColumn('purpose', 'varchar(16)', (c) => c.notNull())
+        .addColumn('email', 'varchar(254)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .modifyEnd(tableOptions(db))
+        .execute();
+      await db.schema.createIndex('email_tokens_user_id').on('email_tokens').columns(['user_id', 'purpose']).execute();
+      await db.schema.createIndex('email_tokens_expires_at').on('email_tokens').column('expires_at').execute();
+    },
+  },
 };
 
 /**

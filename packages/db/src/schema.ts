@@ -17,6 +17,8 @@ export interface UsersTable {
    * while it is the value read with the hash it verified, so no such change can be outrun.
    */
   credentials_version: Generated<number>;
+  /** The confirmed email address, lower case; null until one is confirmed. */
+  email: Generated<string | null>;
 }
 
 /** One row per login session; it knows the one refresh token that may still be spent, and the one before. */
@@ -149,6 +151,20 @@ export interface WebauthnCeremoniesTable {
   used_at: number | null;
 }
 
+/** The token of a mailed link: confirm an address (`verify`) or set a new password (`reset`). */
+export interface EmailTokensTable {
+  id: string;
+  /** SHA-256 of the token's secret: the link's token opens nothing from a copy of the database. */
+  digest: string;
+  user_id: number;
+  purpose: string;
+  /** The address mailed: for `verify`, the one that becomes the account's. */
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -162,4 +178,5 @@ export interface Database {
   mfa_challenges: MfaChallengesTable;
   passkeys: PasskeysTable;
   webauthn_ceremonies: WebauthnCeremoniesTable;
+  email_tokens: EmailTokensTable;
 }

@@ -103,6 +103,19 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     const off = await me.disableMfa({ password: NEW_PASSWORD, code: renewed.recovery_codes[0] as string });
     expect(off).toHaveProperty('msg');
 
+    // An email address: the change waits for its link (mailed; this server writes it to its log), so the ops
+    // that take a link's token are shown refusing one that is none.
+    const email = `${login.toLowerCase()}@example.com`;
+    expect(await me.changeEmail({ email, password: NEW_PASSWORD })).toHaveProperty('msg');
+    expect(await me.getEmail()).toEqual({ email: null, pending: email });
+    await expect(me.verifyEmail({ token: 'ev.not-a-link' })).rejects.toMatchObject({ code: 'LINK_INVALID' });
+    expect(await me.forgotPassword({ email })).toHaveProperty('msg');
+    await expect(
+      me.resetPassword({ token: 'pr.not-a-link', new_password: 'a good new password' }),
+    ).rejects.toMatchObject({
+      code: 'LINK_INVALID',
+    });
+
     // A passkey, added after the password, signs in alone (a software authenticator plays the browser's part).
     const authenticator = softwareAuthenticator({ origin: `http://localhost:${new URL(apiUrl()).port}` });
     const registration = await me.startPasskeyRegistration({ password: NEW_PASSWORD });

@@ -49,6 +49,7 @@ describe.each(transportNames)('every operation over %s', (transport) => {
       user_role: 2,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       disabled: false,
+      email_verified: false,
     });
     expect(store.get()).toBeNull();
     // A second account, so the list has a second page even on a fresh database.

@@ -26,6 +26,8 @@ describe('types from the contract', () => {
       | 'get'
       | 'update'
       | 'changePassword'
+      | 'email'
+      | 'changeEmail'
       | 'mfa'
       | 'startTotp'
       | 'confirmTotp'
@@ -49,6 +51,9 @@ describe('types from the contract', () => {
       | 'refresh'
       | 'logout'
       | 'logoutRefresh'
+      | 'verifyEmail'
+      | 'forgotPassword'
+      | 'resetPassword'
       | 'introspect'
       | 'setup'
     >();

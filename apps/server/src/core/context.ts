@@ -110,6 +110,19 @@ export interface SignInLimits {
   lift(login: string): Promise<boolean>;
 }
 
+/** What a mail says, by kind; the mailer writes its words and its link. */
+export type MailMessage =
+  | { kind: 'verify'; to: string; token: string; expiresAt: number }
+  | { kind: 'reset'; to: string; token: string; expiresAt: number }
+  | { kind: 'email_change_notice'; to: string };
+
+export interface Mailer {
+  /** Whether mail can go out (SMTP, or the log in development); flows that need it are refused when not. */
+  readonly available: boolean;
+  /** Sends after the answer, retrying a failed delivery; a mail that cannot go is logged, never answered. */
+  send(message: MailMessage): void;
+}
+
 /** The settings handlers read (a part of the configuration). */
 export interface Settings {
   accessTtlSeconds: number;
@@ -137,6 +150,9 @@ export interface Deps {
   failedLogins: FailedLoginFloor;
   devices: DeviceTokens;
   signInLimits: SignInLimits;
+  mailer: Mailer;
+  /** Runs `task` after the answer (tracked, so a shutdown waits for it; a failure is logged). */
+  later(task: () => Promise<void>): void;
   config: Settings;
 }
 

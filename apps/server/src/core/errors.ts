@@ -71,6 +71,10 @@ export const refusals = {
     'MFA_ENROLMENT_REQUIRED',
     'Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp',
   ],
+  // Email
+  linkInvalid: ['LINK_INVALID', 'This link has expired or was used already; ask for a new one'],
+  emailTaken: ['EMAIL_TAKEN', 'Another account has confirmed this email address'],
+  mailUnavailable: ['MAIL_UNAVAILABLE', 'This service cannot send mail now (no SMTP_URL is configured)'],
   // Service
   dbUnavailable: ['DB_UNAVAILABLE', 'The database is unavailable; try again shortly'],
 } as const satisfies Record<string, Refusal>;

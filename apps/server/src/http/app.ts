@@ -12,6 +12,7 @@ import { createKeyRing } from '../modules/auth/keys.js';
 import { createPasswordHasher } from '../modules/auth/passwords.js';
 import { schedulePurge } from '../modules/auth/purge.js';
 import { createTokenService } from '../modules/auth/tokens.js';
+import { createMailer } from '../modules/email/mailer.js';
 import { DASHBOARD_PATH, registerDashboard } from './adapters/dashboard.js';
 import { registerJwks } from './adapters/jwks.js';
 import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApi } from './adapters/openapi.js';
@@ -113,6 +114,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   fastify.addHook('onClose', () => rateLimiter.close());
 
   const { issuer, audience } = config.jwt;
+  const later = (task: () => Promise<void>): void => {
+    void inFlight.track(task).catch((err: unknown) => fastify.log.error({ err }, 'a task after the answer failed'));
+  };
+  const mailer = createMailer(config.mail, fastify.log, later);
+  fastify.addHook('onClose', async () => mailer.close());
   const deps: Deps = {
     db: database.db,
     clock: options.clock ?? Date.now,
@@ -121,6 +127,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     failedLogins,
     devices: createDeviceTokens(keys.derivedSecret('device tokens')),
     signInLimits: rateLimiter.signInLimits,
+    mailer,
+    later,
     config,
   };
   const runtime: Runtime = { deps, rateLimiter, inFlight, log: fastify.log };

@@ -132,6 +132,7 @@ async function run<K extends OperationName>(
   if (caller && 'claims' in caller) await assertMayAct(deps, caller, op);
   const input = op.input.safeParse(request.input);
   if (!input.success) throw validationError(input.error);
+  if (op.rateLimit === 'email') await rateLimiter.mailTo(name, (input.data as { email: string }).email);
   const handler: Handler<K> = handlers[name];
   const { ip, userAgent, requestId } = request;
   // The guard returned a caller wherever the table asks for one; the schema of operation K parsed the input.

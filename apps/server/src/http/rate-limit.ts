@@ -33,11 +33,16 @@ export interface RateLimitSettings {
   failuresPerAccount: number;
   /** At one account from one client that signed in to it before (its device token), wherever it is. */
   failuresPerDevice: number;
+  /** The `email` policy: mails to one address over this window (0 turns it off). */
+  emailWindowSeconds: number;
+  perEmail: number;
 }
 
 export interface RateLimiter {
   /** One attempt at `operation` from `address` (the `address` policy); RATE_LIMITED past the limit. */
   attempt(operation: string, address: string): Promise<void>;
+  /** One mail from `operation` to `email` (the `email` policy); RATE_LIMITED past the limit. */
+  mailTo(operation: string, email: string): Promise<void>;
   /**
    * Runs `check`, an operation that checks `account`'s password (the `password` policy): refused with
    * RATE_LIMITED while a failure count is at its limit; a BAD_CREDENTIALS or BAD_CODE answer counts as a
@@ -171,13 +176,16 @@ export async function createRateLimiter(
     counter('fail-addr', settings.failuresPerAddress, window),
     counter('fail-acct', settings.failuresPerAccount, window),
     counter('fail-device', settings.failuresPerDevice, window),
+    counter('mail-to', settings.perEmail, settings.emailWindowSeconds),
     // Refusals already reported within the window, one point per count and key.
     store.counter('refused', 1, settings.windowSeconds),
   ]);
-  const [attempts, pair, byAddress, byAccount, byDevice, reported] = await counters.catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
+  const [attempts, pair, byAddress, byAccount, byDevice, mails, reported] = await counters.catch(
+    async (err: unknown) => {
+      await store.close();
+      throw err;
+    },
+  );
 
   /** Whatever a store error did, the request goes on: logged, not limited. */
   const quietly = (action: Promise<unknown>) => action.catch(onStoreError);
@@ -216,6 +224,10 @@ export async function createRateLimiter(
   return {
     async attempt(operation, address) {
       if (attempts) await take([{ limiter: attempts, key: keyOf(operation, subscriberOf(address)) }]);
+    },
+
+    async mailTo(operation, email) {
+      if (mails) await take([{ limiter: mails, key: keyOf(operation, email) }]);
     },
 
     async guardPassword(operation, account, address, check, device) {

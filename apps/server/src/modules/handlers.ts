@@ -5,6 +5,7 @@ import { listAudit } from './audit/audit.js';
 import { changePassword, login, loginMfa, logout, logoutRefresh, refresh, register } from './auth/auth.js';
 import { introspect } from './auth/introspect.js';
 import { loginPasskey, startPasskeySignIn } from './auth/passkey-sign-in.js';
+import { changeEmail, forgotPassword, getEmail, resetPassword, verifyEmail } from './email/email.js';
 import { confirmTotp, disableMfa, getMfa, regenerateRecoveryCodes, removeUserMfa, startTotp } from './mfa/mfa.js';
 import { addPasskey, listPasskeys, removePasskey, renamePasskey, startPasskeyRegistration } from './mfa/passkeys.js';
 import {
@@ -31,12 +32,17 @@ export const handlers: Handlers = {
   refresh,
   logout,
   logoutRefresh,
+  verifyEmail,
+  forgotPassword,
+  resetPassword,
   introspect,
   listUsers,
   userById,
   getMe,
   updateMe,
   changePassword,
+  getEmail,
+  changeEmail,
   getMfa,
   startTotp,
   confirmTotp,

@@ -3,6 +3,8 @@ import { inTransaction, isUniqueViolation } from '@api-users/db';
 import type { Deps, Handler, RefreshCaller } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
+import { assertCanMail } from '../email/email.js';
+import { issueEmailToken } from '../email/email-tokens.js';
 import {
   CHALLENGE_TTL_SECONDS,
   issueChallenge,
@@ -29,6 +31,7 @@ const PASSWORD: AuthMethod[] = ['pwd'];
 export const register: Handler<'register'> = async (ctx, input) => {
   const { caller, client } = ctx;
   assertAcceptablePassword(input.password, 'password', { login: input.login });
+  if (input.email !== undefined) assertCanMail(ctx);
   const role = input.user_role ?? USER;
   const exists = await ctx.db.selectFrom('users').select('id_user').where('login', '=', input.login).executeTakeFirst();
   if (exists) throw refuse('loginTaken');
@@ -36,7 +39,7 @@ export const register: Handler<'register'> = async (ctx, input) => {
   const now = ctx.clock();
   const row = await newUserRow(ctx.passwords, { ...input, user_role: role }, now);
   try {
-    const id = await inTransaction(ctx.db, async (trx) => {
+    const { id, link } = await inTransaction(ctx.db, async (trx) => {
       if (bootstrap) {
         const anyone = await trx.selectFrom('users').select('id_user').limit(1).executeTakeFirst();
         if (anyone) throw refuse('onlyAdminCreatesAdmin');
@@ -44,9 +47,12 @@ export const register: Handler<'register'> = async (ctx, input) => {
       }
       const id = await insertUser(trx, row);
       await record(trx, now, client, { type: 'register', actorId: caller?.userId ?? id, targetId: id });
-      return id;
+      // The address counts once confirmed: until then it waits with its link.
+      const link = input.email === undefined ? undefined : await issueEmailToken(trx, 'verify', id, input.email, now);
+      return { id, link };
     });
-    return toUser({ ...row, id_user: id, disabled: 0 });
+    if (link && input.email !== undefined) ctx.mailer.send({ kind: 'verify', to: input.email, ...link });
+    return toUser({ ...row, id_user: id, disabled: 0, email: null });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     throw refuse(bootstrap ? 'onlyAdminCreatesAdmin' : 'loginTaken');

@@ -11,7 +11,7 @@ type PurgeDeps = Pick<Deps, 'db' | 'clock'> & { config: Pick<Settings, 'auditRet
 
 /**
  * Deletes revocation rows whose token has expired anyway, sessions that expired or ended a day ago, expired
- * sign-in challenges and WebAuthn ceremonies, and audit
+ * sign-in challenges, WebAuthn ceremonies and mailed links, and audit
  * events older than AUDIT_RETENTION (none when it is 0). "Expired" means past `exp` plus the clock tolerance,
  * since verification accepts a token that long: a revocation purged at `exp` would let a logged-out token
  * work again for those seconds. Works in small batches (select ids, then delete them: portable to MySQL and
@@ -22,6 +22,7 @@ export async function purgeExpired(deps: PurgeDeps): Promise<{
   revokedTokens: number;
   mfaChallenges: number;
   ceremonies: number;
+  emailTokens: number;
   auditEvents: number;
 }> {
   const { db } = deps;
@@ -55,6 +56,10 @@ export async function purgeExpired(deps: PurgeDeps): Promise<{
     () => db.selectFrom('webauthn_ceremonies').select('id').where('expires_at', '<', now).limit(BATCH).execute(),
     (ids) => db.deleteFrom('webauthn_ceremonies').where('id', 'in', ids).executeTakeFirst(),
   );
+  const emailTokens = await inBatches(
+    () => db.selectFrom('email_tokens').select('id').where('expires_at', '<', now).limit(BATCH).execute(),
+    (ids) => db.deleteFrom('email_tokens').where('id', 'in', ids).executeTakeFirst(),
+  );
   const retentionMs = deps.config.auditRetentionSeconds * 1000;
   const auditEvents =
     retentionMs === 0
@@ -69,7 +74,7 @@ export async function purgeExpired(deps: PurgeDeps): Promise<{
               .execute(),
           (ids) => db.deleteFrom('audit_events').where('id', 'in', ids).executeTakeFirst(),
         );
-  return { sessions, revokedTokens, mfaChallenges, ceremonies, auditEvents };
+  return { sessions, revokedTokens, mfaChallenges, ceremonies, emailTokens, auditEvents };
 }
 
 /** Selects a batch of ids, deletes them, and again until a batch comes back short; returns how many went. */

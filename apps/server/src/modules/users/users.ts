@@ -6,7 +6,8 @@ import { refuse, userNotFound } from '../../core/errors.js';
 import { pageOf } from '../paging.js';
 
 /** The columns that make up the public view; the hash is never selected with them. */
-export const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at', 'disabled'] as const;
+/** The columns that make up the public view; the email is read only to say whether there is a confirmed one. */
+export const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at', 'disabled', 'email'] as const;
 type PublicRow = Pick<Selectable<Database['users']>, (typeof publicColumns)[number]>;
 
 /**
@@ -26,6 +27,7 @@ export function toUser(row: PublicRow): User {
     user_role: roleOf(row.user_role),
     created_at: new Date(Number(row.created_at)).toISOString(),
     disabled: Number(row.disabled) === 1,
+    email_verified: row.email !== null,
   };
 }
 
