@@ -161,6 +161,43 @@ describeEachDatabase('email: confirmation, forgotten passwords, changes (real SM
     expect(Date.now() - started).toBeGreaterThan(answeredIn + 1000);
   });
 
+  it('gives up on a delivery refused every time, logging that it failed but not to whom', async () => {
+    const user = await confirmed('mail.lost');
+    mailbox.failNext(4);
+    expect((await api.call('POST', '/password/forgot', { json: { email: user.email } })).status).toBe(200);
+    const failed = async () => server.logs.find((l) => l.includes('mail could not be sent'));
+    for (let i = 0; i < 100 && !(await failed()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const line = await failed();
+    expect(JSON.parse(line as string)).toMatchObject({ mail: 'reset', responseCode: 451 });
+    expect(line).not.toContain(user.email);
+    expect(server.logs.join('')).not.toContain(user.email);
+  });
+
+  it('refuses a link past its time: a confirmation after a day, a reset after an hour', async () => {
+    const clock = { now: Date.now() };
+    const local = restClient((await isolatedServerForTest(dialect, env, { clock: () => clock.now })).url);
+    const register = async () => {
+      const login = uniqueLogin('mail.late');
+      await local.register({ user_name: 'Late Reader', login, password: PASSWORD, email: address(login) } as never);
+      return { email: address(login), link: linkOf(await mailbox.next(address(login))) };
+    };
+    const unread = await register();
+    const reader = await register();
+    expect((await local.call('POST', '/email/verify', { json: { token: reader.link.token } })).status).toBe(200);
+    await local.call('POST', '/password/forgot', { json: { email: reader.email } });
+    const reset = linkOf(await mailbox.next(reader.email));
+    // An hour and a second later (no token is used from here on: the server's clock runs ahead of the verifier's).
+    clock.now += 3600_000 + 1000;
+    const lateReset = await local.call('POST', '/password/reset', {
+      json: { token: reset.token, new_password: NEW_PASSWORD },
+    });
+    expect([lateReset.status, lateReset.body.code]).toEqual([400, 'LINK_INVALID']);
+    // A day and a second after it was mailed, the confirmation link too.
+    clock.now += 23 * 3600_000;
+    const late = await local.call('POST', '/email/verify', { json: { token: unread.link.token } });
+    expect([late.status, late.body.code]).toEqual([400, 'LINK_INVALID']);
+  });
+
   it('limits the mails to one address, whatever the client', async () => {
     const limited = restClient((await isolatedServerForTest(dialect, { ...env, RATE_LIMIT_PER_EMAIL: '2' })).url);
     const email = address(uniqueLogin('flood'));

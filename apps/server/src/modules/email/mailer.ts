@@ -14,6 +14,15 @@ interface MailLog {
   error(obj: object, msg: string): void;
 }
 
+/** What a failed delivery says without naming its recipient: nodemailer's error code and the SMTP reply code. */
+function smtpFailure(err: unknown): { code?: string; responseCode?: number } {
+  const { code, responseCode } = (err ?? {}) as { code?: unknown; responseCode?: unknown };
+  return {
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof responseCode === 'number' ? { responseCode } : {}),
+  };
+}
+
 /** Tries after a failed delivery: three more, half a second apart and doubling, so a shutdown can wait them out. */
 const RETRIES = { retries: 3, minTimeout: 500, factor: 2 };
 
@@ -63,7 +72,8 @@ export function createMailer(
           RETRIES,
         ).then(
           () => undefined,
-          (err: unknown) => log.error({ err, mail: message.kind }, 'mail could not be sent'),
+          // Not the error itself: nodemailer's carries the envelope and the server's reply, the address in both.
+          (err: unknown) => log.error({ mail: message.kind, ...smtpFailure(err) }, 'mail could not be sent'),
         ),
       );
     },
