@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import { newOpaqueToken, opaqueTokenReader } from '../opaque-tokens.js';
+import { spendOnce } from '../single-use.js';
 
 /** What a mailed link does, its token's prefix (opaque-tokens.ts), and how long it works. */
 const KINDS = {
@@ -54,17 +55,9 @@ export async function liveEmailToken(db: Kysely<Database>, purpose: EmailTokenPu
   return { id: row.id, userId: row.user_id, email: row.email };
 }
 
-/** Spends a link (once: a conditional UPDATE, so two requests with it cannot both act); whether it was live. */
-export async function spendEmailToken(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
-  const spent = await db
-    .updateTable('email_tokens')
-    .set({ used_at: now })
-    .where('id', '=', id)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  return spent.numUpdatedRows === 1n;
-}
+/** Spends a link (once: see single-use.ts); whether it was live. */
+export const spendEmailToken = (db: Kysely<Database>, id: string, now: number) =>
+  spendOnce(db, 'email_tokens', id, now);
 
 /** The address waiting for confirmation: the newest live `verify` link's. */
 export async function pendingEmail(db: Kysely<Database>, userId: number, now: number): Promise<string | null> {

@@ -3,6 +3,7 @@ import type { Database } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import { refuse } from '../../core/errors.js';
 import { newOpaqueToken, opaqueTokenReader } from '../opaque-tokens.js';
+import { spendOnce } from '../single-use.js';
 
 /**
  * A sign-in whose password was right and whose account has a second factor: its token (`mfa.<id>.<secret>`,
@@ -72,17 +73,9 @@ export async function challengeAccount(
   return row && { userId: row.user_id, deviceId: row.device_id ?? undefined };
 }
 
-/** Spends a challenge for the sign-in it finishes (once: a conditional UPDATE); whether it was still live. */
-export async function spendChallenge(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
-  const spent = await db
-    .updateTable('mfa_challenges')
-    .set({ used_at: now })
-    .where('id', '=', id)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  return spent.numUpdatedRows === 1n;
-}
+/** Spends a challenge for the sign-in it finishes (once: see single-use.ts); whether it was still live. */
+export const spendChallenge = (db: Kysely<Database>, id: string, now: number) =>
+  spendOnce(db, 'mfa_challenges', id, now);
 
 /**
  * One attempt at a challenge's code, taken before the code is checked, so that guesses sent in parallel cannot
