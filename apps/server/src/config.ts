@@ -117,6 +117,12 @@ const EnvSchema = z.object({
   PUBLIC_URL: z.url('must be the URL people reach this service at, such as https://accounts.example.com').optional(),
   PRODUCT_NAME: z.string().min(1).max(64).default('Api users'),
   RATE_LIMIT_EMAIL_WINDOW: seconds(1, 7 * 86_400, 3600),
+  WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  WEBHOOK_TIMEOUT: seconds(1, 60, 10),
+  WEBHOOK_POLL_INTERVAL: seconds(0, 60, 1),
   RATE_LIMIT_PER_EMAIL: count(5),
   WEBAUTHN_ORIGINS: z
     .string()
@@ -323,6 +329,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mfaRequiredForAdmins: e.MFA_REQUIRED_FOR_ADMINS,
     totpIssuer: e.TOTP_ISSUER,
     webauthn: webauthnSettings(e),
+    webhooks: {
+      requireHttps: e.NODE_ENV === 'production',
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: e.WEBHOOK_TIMEOUT * 1000,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL * 1000,
+    },
     mail: {
       ...(e.SMTP_URL === undefined ? {} : { smtpUrl: e.SMTP_URL }),
       from: e.MAIL_FROM ?? `${e.PRODUCT_NAME} <no-reply@localhost>`,

@@ -75,6 +75,10 @@ const expectedStatuses: Record<OperationName, number[]> = {
   endUserSessions: [200, 400, 401, 403, 404, 413, 415, 500, 503],
   endUserSession: [200, 400, 401, 403, 404, 413, 415, 500, 503],
   listAudit: [200, 400, 401, 403, 500, 503],
+  createWebhook: [201, 400, 401, 403, 413, 415, 500, 503],
+  listWebhooks: [200, 400, 401, 403, 500, 503],
+  deleteWebhook: [200, 400, 401, 403, 404, 413, 415, 500, 503],
+  listWebhookDeliveries: [200, 400, 401, 403, 404, 500, 503],
   setup: [200, 400, 500, 503],
 };
 
@@ -106,7 +110,7 @@ describe('live responses match the document', () => {
   const adminLogin = uniqueLogin('openapi.admin');
   const disabledLogin = uniqueLogin('openapi.disabled');
   // Users read only their own account here, so that listUsers and userById can answer 403.
-  const server = useIsolatedServer('sqlite', { USERS_READABLE_BY: 'admins' });
+  const server = useIsolatedServer('sqlite', { USERS_READABLE_BY: 'admins', WEBHOOK_ALLOW_PRIVATE: 'true' });
   // Where an admin without a second factor is refused all but enrolling one (403 MFA_ENROLMENT_REQUIRED).
   const strict = useIsolatedServer('sqlite', { MFA_REQUIRED_FOR_ADMINS: 'true' });
   let strictApi: ReturnType<typeof restClient>;
@@ -646,6 +650,52 @@ describe('live responses match the document', () => {
       async () => api.call('GET', '/audit?type=nonsense', await asAdmin()),
       () => api.call('GET', '/audit'),
       async () => api.call('GET', '/audit', await asUser()),
+    ],
+    createWebhook: [
+      async () =>
+        api.call('POST', '/webhooks', {
+          json: { url: 'http://127.0.0.1:9/hooks', event_types: ['*'] },
+          ...(await asAdmin()),
+        }),
+      async () => api.call('POST', '/webhooks', { json: { url: 'ftp://x', event_types: [] }, ...(await asAdmin()) }),
+      () => api.call('POST', '/webhooks', { json: {} }),
+      async () => api.call('POST', '/webhooks', { json: {}, ...(await asUser()) }),
+      () => api.call('POST', '/webhooks', tooLarge),
+      () => api.call('POST', '/webhooks', plainText),
+    ],
+    listWebhooks: [
+      async () => api.call('GET', '/webhooks', await asAdmin()),
+      async () => api.call('GET', '/webhooks?all=1', await asAdmin()),
+      () => api.call('GET', '/webhooks'),
+      async () => api.call('GET', '/webhooks', await asUser()),
+    ],
+    deleteWebhook: [
+      async () => {
+        const auth = await asAdmin();
+        const { id } = (
+          await api.call('POST', '/webhooks', { json: { url: 'http://127.0.0.1:9/gone', event_types: ['*'] }, ...auth })
+        ).body;
+        return api.call('DELETE', `/webhooks/${id}`, auth);
+      },
+      async () => api.call('DELETE', '/webhooks/nope', await asAdmin()),
+      () => api.call('DELETE', `/webhooks/${randomUUID()}`),
+      async () => api.call('DELETE', `/webhooks/${randomUUID()}`, await asUser()),
+      async () => api.call('DELETE', `/webhooks/${randomUUID()}`, await asAdmin()),
+      () => api.call('DELETE', `/webhooks/${randomUUID()}`, tooLarge),
+      () => api.call('DELETE', `/webhooks/${randomUUID()}`, plainText),
+    ],
+    listWebhookDeliveries: [
+      async () => {
+        const auth = await asAdmin();
+        const { id } = (
+          await api.call('POST', '/webhooks', { json: { url: 'http://127.0.0.1:9/log', event_types: ['*'] }, ...auth })
+        ).body;
+        return api.call('GET', `/webhooks/${id}/deliveries?limit=5`, auth);
+      },
+      async () => api.call('GET', `/webhooks/${randomUUID()}/deliveries?limit=0`, await asAdmin()),
+      () => api.call('GET', `/webhooks/${randomUUID()}/deliveries`),
+      async () => api.call('GET', `/webhooks/${randomUUID()}/deliveries`, await asUser()),
+      async () => api.call('GET', `/webhooks/${randomUUID()}/deliveries`, await asAdmin()),
     ],
     setup: [() => api.call('GET', '/setup'), () => api.call('GET', '/setup?first=1')],
   };

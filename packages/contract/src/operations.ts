@@ -7,6 +7,8 @@ import {
   ChangePasswordInputSchema,
   ConfirmPasswordInputSchema,
   ConfirmTotpInputSchema,
+  CreatedWebhookSchema,
+  CreateWebhookInputSchema,
   EmailStatusSchema,
   EndedSessionsSchema,
   EndSessionInputSchema,
@@ -49,6 +51,10 @@ import {
   UserSchema,
   UserSessionsInputSchema,
   VerifyEmailInputSchema,
+  WebhookByIdInputSchema,
+  WebhookDeliveriesInputSchema,
+  WebhookDeliveryPageSchema,
+  WebhookListSchema,
 } from './schemas.js';
 
 /** Where the REST routes live; the path of every operation is under it. */
@@ -64,6 +70,7 @@ export const routers = {
   users: 'Accounts: anyone signed in reads them (unless USERS_READABLE_BY=admins); admins change them',
   me: 'The caller’s own account: its password, second factors and sessions',
   audit: 'The audit log (admins)',
+  webhooks: 'Events sent to other services, signed (Standard Webhooks) (admins)',
 } as const;
 export type Router = keyof typeof routers;
 
@@ -792,6 +799,67 @@ export const operations = {
     output: AuditPageSchema,
     status: 200,
     errors: [],
+  },
+  createWebhook: {
+    router: 'webhooks',
+    procedure: 'create',
+    method: 'POST',
+    path: '/webhooks',
+    auth: 'access',
+    role: 'admin',
+    summary: 'Add a webhook endpoint',
+    description:
+      'Events of the chosen types are POSTed to the URL, signed per Standard Webhooks (webhook-id, ' +
+      'webhook-timestamp, webhook-signature v1) with the secret answered here, once. Each event is written in ' +
+      'the transaction of its change and retried with backoff for a day. The URL must be https in production, ' +
+      'and may not resolve to a loopback, private, link-local or metadata address (WEBHOOK_ALLOW_PRIVATE).',
+    input: CreateWebhookInputSchema,
+    output: CreatedWebhookSchema,
+    status: 201,
+    errors: [],
+  },
+  listWebhooks: {
+    router: 'webhooks',
+    procedure: 'list',
+    method: 'GET',
+    path: '/webhooks',
+    auth: 'access',
+    role: 'admin',
+    summary: 'The webhook endpoints',
+    description: 'Every endpoint, oldest first, without its secret.',
+    input: NoInputSchema,
+    output: WebhookListSchema,
+    status: 200,
+    errors: [],
+  },
+  deleteWebhook: {
+    router: 'webhooks',
+    procedure: 'remove',
+    method: 'DELETE',
+    path: '/webhooks/:id',
+    auth: 'access',
+    role: 'admin',
+    summary: 'Remove a webhook endpoint',
+    description: 'Removes the endpoint and its deliveries, pending ones included; 404 when there is none.',
+    input: WebhookByIdInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  listWebhookDeliveries: {
+    router: 'webhooks',
+    procedure: 'deliveries',
+    method: 'GET',
+    path: '/webhooks/:id/deliveries',
+    auth: 'access',
+    role: 'admin',
+    summary: 'An endpoint’s delivery log',
+    description:
+      'Its deliveries, newest first, a page at a time: attempts, the last status, error and latency, the next try.',
+    input: WebhookDeliveriesInputSchema,
+    output: WebhookDeliveryPageSchema,
+    status: 200,
+    errors: ['NOT_FOUND'],
   },
   setup: {
     router: 'auth',

@@ -526,6 +526,91 @@ export const EmailStatusSchema = z
   })
   .register(schemaNames, { id: 'EmailStatus' });
 
+/** What webhooks tell of: each an event of the audit log that other services act on. */
+export const WebhookEventTypeSchema = z.enum([
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'password.changed',
+  'password.reset',
+  'session.created',
+  'session.ended',
+  'refresh.reuse_detected',
+  'mfa.enabled',
+  'mfa.disabled',
+  'email.verified',
+]);
+export type WebhookEventType = z.infer<typeof WebhookEventTypeSchema>;
+
+const webhookId = () =>
+  inputString()
+    .regex(/^[0-9a-f-]{36}$/, 'Not a webhook id')
+    .describe('The webhook endpoint’s id');
+
+export const CreateWebhookInputSchema = z
+  .strictObject({
+    url: inputString()
+      .max(2048)
+      .pipe(z.url({ protocol: /^https?$/, error: 'Must be an http(s) URL' }))
+      .describe('Where events are POSTed: https in production, and never a private or loopback address'),
+    event_types: z
+      .array(z.union([WebhookEventTypeSchema, z.literal('*')]))
+      .min(1)
+      .max(20)
+      .describe('The events it wants; `*` for every one'),
+    description: inputString().max(200).optional(),
+    enabled: z.boolean().optional().describe('Default true'),
+  })
+  .register(schemaNames, { id: 'CreateWebhookInput' });
+
+export const WebhookByIdInputSchema = z.strictObject({ id: webhookId() });
+
+export const WebhookDeliveriesInputSchema = z.strictObject({
+  id: webhookId(),
+  limit: pageLimit('Deliveries'),
+  cursor: idCursor(),
+});
+
+export const WebhookEndpointSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    event_types: z.array(z.string()),
+    enabled: z.boolean(),
+    description: z.string(),
+    created_at: z.iso.datetime(),
+  })
+  .register(schemaNames, { id: 'WebhookEndpoint' });
+
+export const CreatedWebhookSchema = z
+  .object({
+    ...WebhookEndpointSchema.shape,
+    secret: z
+      .string()
+      .describe('The signing secret (whsec_…, Standard Webhooks): shown this once, for the receiver to verify with'),
+  })
+  .register(schemaNames, { id: 'CreatedWebhook' });
+
+export const WebhookListSchema = z
+  .object({ items: z.array(WebhookEndpointSchema) })
+  .register(schemaNames, { id: 'WebhookList' });
+
+export const WebhookDeliverySchema = z.object({
+  id: z.number().int(),
+  message_id: z.string().describe('The webhook-id header: the same for every attempt'),
+  event_type: WebhookEventTypeSchema,
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int(),
+  next_attempt_at: z.iso.datetime().nullable().describe('When it is tried again (null: delivered or given up)'),
+  last_status: z.number().int().nullable().describe('The HTTP status of the last attempt (null: none, or no answer)'),
+  last_error: z.string().nullable(),
+  last_latency_ms: z.number().int().nullable(),
+  created_at: z.iso.datetime(),
+  delivered_at: z.iso.datetime().nullable(),
+});
+
+export const WebhookDeliveryPageSchema = pageOf(WebhookDeliverySchema, 'WebhookDeliveryPage');
+
 export const MessageSchema = z.object({ msg: z.string() }).register(schemaNames, { id: 'Message' });
 
 /**

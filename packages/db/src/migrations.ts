@@ -250,6 +250,53 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('email_tokens_expires_at').on('email_tokens').column('expires_at').execute();
     },
   },
+  '0010_webhooks': {
+    async up(db) {
+      const options = tableOptions(db);
+      await db.schema
+        .createTable('webhook_endpoints')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('url', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('event_types', 'varchar(512)', (c) => c.notNull())
+        .addColumn('enabled', 'smallint', (c) => c.notNull())
+        .addColumn('secret', 'varchar(64)', (c) => c.notNull())
+        .addColumn('description', 'varchar(200)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .modifyEnd(options)
+        .execute();
+      // The outbox: one row per event and endpoint, written in the transaction of the change it tells of.
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('message_id', 'varchar(40)', (c) => c.notNull())
+        .addColumn('endpoint_id', 'varchar(36)', (c) =>
+          c.notNull().references('webhook_endpoints.id').onDelete('cascade'),
+        )
+        .addColumn('event_type', 'varchar(40)', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'varchar(12)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint')
+        .addColumn('last_status', 'integer')
+        .addColumn('last_error', 'varchar(200)')
+        .addColumn('last_latency_ms', 'integer')
+        .addColumn('delivered_at', 'bigint')
+        .modifyEnd(options)
+        .execute();
+      await db.schema
+        .createIndex('webhook_deliveries_due')
+        .on('webhook_deliveries')
+        .columns(['status', 'next_attempt_at'])
+        .execute();
+      await db.schema
+        .createIndex('webhook_deliveries_endpoint')
+        .on('webhook_deliveries')
+        .columns(['endpoint_id', 'id'])
+        .execute();
+    },
+  },
 };
 
 /**

@@ -165,6 +165,41 @@ export interface EmailTokensTable {
   used_at: number | null;
 }
 
+/** Where events are sent (Standard Webhooks), and which. */
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  /** Comma-separated event types, or `*` for all. */
+  event_types: string;
+  enabled: number;
+  /** The signing secret, `whsec_` and base64 (the receiver holds it too: it cannot be kept as a digest). */
+  secret: string;
+  description: string;
+  created_at: number;
+}
+
+/** One event for one endpoint: the outbox row, then its delivery's state. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  /** The `webhook-id` header: the same for every endpoint and every attempt, so receivers drop duplicates. */
+  message_id: string;
+  endpoint_id: string;
+  event_type: string;
+  /** The JSON body, as signed. */
+  payload: string;
+  created_at: number;
+  /** `pending`, `delivered` or `failed` (gave up after a day). */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  /** While an instance is sending it: no other claims it before this time. */
+  lease_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  last_latency_ms: number | null;
+  delivered_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -179,4 +214,6 @@ export interface Database {
   passkeys: PasskeysTable;
   webauthn_ceremonies: WebauthnCeremoniesTable;
   email_tokens: EmailTokensTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -138,6 +138,11 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     expect(await admin.getUserLockout({ id: user.id_user })).toEqual({ locked: false, retry_after: null });
     expect(await admin.liftUserLockout({ id: user.id_user })).toEqual({ lifted: false });
     await expect(admin.removeUserMfa({ id: user.id_user })).rejects.toMatchObject({ code: 'MFA_NOT_ENABLED' });
+    const hook = await admin.createWebhook({ url: 'http://127.0.0.1:9/hooks', event_types: ['user.updated'] });
+    expect(hook.secret).toMatch(/^whsec_/);
+    expect((await admin.listWebhooks()).items.map((item) => item.id)).toContain(hook.id);
+    expect((await admin.listWebhookDeliveries({ id: hook.id })).items).toEqual(expect.any(Array));
+    expect(await admin.deleteWebhook({ id: hook.id })).toHaveProperty('msg');
     expect(await admin.setUserPassword({ id: user.id_user, new_password: SET_PASSWORD })).toHaveProperty('msg');
     // The owner's session ended with it: the next call's refresh is refused, and the store is cleared.
     await expect(me.getMe()).rejects.toMatchObject({ status: 401, code: 'TOKEN_REVOKED' });

@@ -17,7 +17,7 @@ describe('types from the contract', () => {
   const trpc = createTrpcClient({ baseUrl: 'http://127.0.0.1:1' });
 
   it('gives the REST client one method per operation, grouped by router', () => {
-    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users' | 'me' | 'audit' | 'signOut'>();
+    expectTypeOf<keyof RestClient>().toEqualTypeOf<'auth' | 'users' | 'me' | 'audit' | 'webhooks' | 'signOut'>();
     expectTypeOf(rest.signOut).returns.resolves.toBeVoid();
     expectTypeOf(trpc.signOut).returns.resolves.toBeVoid();
     // A page's next_cursor goes back in as it came (null on the first page too).
@@ -71,6 +71,7 @@ describe('types from the contract', () => {
       | 'endSession'
     >();
     expectTypeOf<keyof RestClient['audit']>().toEqualTypeOf<'list'>();
+    expectTypeOf<keyof RestClient['webhooks']>().toEqualTypeOf<'create' | 'list' | 'remove' | 'deliveries'>();
     expectTypeOf(rest.users.list).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();
     expectTypeOf(rest.users.byId).returns.resolves.toEqualTypeOf<User>();
     expectTypeOf(rest.me.update).parameter(0).toEqualTypeOf<{ user_name: string }>();

@@ -139,6 +139,8 @@ export interface Settings {
   totpIssuer: string;
   /** The relying party passkeys belong to, and the origins (pages) they may be used from. */
   webauthn: { rpId: string; rpName: string; origins: string[] };
+  /** Where webhooks may go: https only (production), and private addresses only when allowed (tests). */
+  webhooks: { requireHttps: boolean; allowPrivate: boolean; timeoutMs: number; pollIntervalMs: number };
 }
 
 /** What the handlers need from the outside world; built once in the composition root. */

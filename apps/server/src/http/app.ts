@@ -13,6 +13,7 @@ import { createPasswordHasher } from '../modules/auth/passwords.js';
 import { schedulePurge } from '../modules/auth/purge.js';
 import { createTokenService } from '../modules/auth/tokens.js';
 import { createMailer } from '../modules/email/mailer.js';
+import { startWebhookDelivery } from '../modules/webhooks/delivery.js';
 import { DASHBOARD_PATH, registerDashboard } from './adapters/dashboard.js';
 import { registerJwks } from './adapters/jwks.js';
 import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApi } from './adapters/openapi.js';
@@ -154,6 +155,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const stopPurge = schedulePurge({ ...deps, inFlight }, config.purgeIntervalSeconds, fastify.log);
   fastify.addHook('onClose', async () => stopPurge());
+  const stopDelivery = startWebhookDelivery({ ...deps, inFlight }, config.webhooks, fastify.log);
+  fastify.addHook('onClose', async () => stopDelivery());
 
   registerRestRoutes(fastify, runtime);
   registerJwks(fastify, keys);

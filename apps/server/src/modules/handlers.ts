@@ -18,6 +18,7 @@ import {
 } from './sessions/sessions.js';
 import { updateMe } from './users/profile.js';
 import { getMe, listUsers, setup, userById } from './users/users.js';
+import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks } from './webhooks/endpoints.js';
 
 /**
  * Every operation's handler, each exported under its operation's name: the type fails to check until an
@@ -66,5 +67,9 @@ export const handlers: Handlers = {
   endUserSessions,
   endUserSession,
   listAudit,
+  createWebhook,
+  listWebhooks,
+  deleteWebhook,
+  listWebhookDeliveries,
   setup,
 };

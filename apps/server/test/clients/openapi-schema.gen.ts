@@ -716,6 +716,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The webhook endpoints
+         * @description Every endpoint, oldest first, without its secret.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Add a webhook endpoint
+         * @description Events of the chosen types are POSTed to the URL, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature v1) with the secret answered here, once. Each event is written in the transaction of its change and retried with backoff for a day. The URL must be https in production, and may not resolve to a loopback, private, link-local or metadata address (WEBHOOK_ALLOW_PRIVATE).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a webhook endpoint
+         * @description Removes the endpoint and its deliveries, pending ones included; 404 when there is none.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An endpoint’s delivery log
+         * @description Its deliveries, newest first, a page at a time: attempts, the last status, error and latency, the next try.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/setup": {
         parameters: {
             query?: never;
@@ -876,6 +940,15 @@ export interface components {
         };
         SetPasswordInputBody: {
             new_password: string;
+        };
+        CreateWebhookInput: {
+            /** @description Where events are POSTed: https in production, and never a private or loopback address */
+            url: string;
+            /** @description The events it wants; `*` for every one */
+            event_types: (("user.created" | "user.updated" | "user.deleted" | "password.changed" | "password.reset" | "session.created" | "session.ended" | "refresh.reuse_detected" | "mfa.enabled" | "mfa.disabled" | "email.verified") | "*")[];
+            description?: string;
+            /** @description Default true */
+            enabled?: boolean;
         };
         User: {
             id_user: number;
@@ -1056,6 +1129,50 @@ export interface components {
                 client_address: string | null;
                 user_agent: string | null;
                 request_id: string | null;
+            }[];
+            next_cursor: string | null;
+        };
+        CreatedWebhook: {
+            id: string;
+            url: string;
+            event_types: string[];
+            enabled: boolean;
+            description: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The signing secret (whsec_…, Standard Webhooks): shown this once, for the receiver to verify with */
+            secret: string;
+        };
+        WebhookList: {
+            items: {
+                id: string;
+                url: string;
+                event_types: string[];
+                enabled: boolean;
+                description: string;
+                /** Format: date-time */
+                created_at: string;
+            }[];
+        };
+        WebhookDeliveryPage: {
+            items: {
+                id: number;
+                /** @description The webhook-id header: the same for every attempt */
+                message_id: string;
+                /** @enum {string} */
+                event_type: "user.created" | "user.updated" | "user.deleted" | "password.changed" | "password.reset" | "session.created" | "session.ended" | "refresh.reuse_detected" | "mfa.enabled" | "mfa.disabled" | "email.verified";
+                /** @enum {string} */
+                status: "pending" | "delivered" | "failed";
+                attempts: number;
+                /** @description When it is tried again (null: delivered or given up) */
+                next_attempt_at: string | null;
+                /** @description The HTTP status of the last attempt (null: none, or no answer) */
+                last_status: number | null;
+                last_error: string | null;
+                last_latency_ms: number | null;
+                /** Format: date-time */
+                created_at: string;
+                delivered_at: string | null;
             }[];
             next_cursor: string | null;
         };
@@ -7430,6 +7547,577 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookInput"];
+            };
+        };
+        responses: {
+            /** @description Add a webhook endpoint */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint’s id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Remove a webhook endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "NOT_FOUND";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Deliveries per page */
+                limit?: number;
+                /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The webhook endpoint’s id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endpoint’s delivery log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Error: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: FORBIDDEN, MFA_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "NOT_FOUND";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */

@@ -3,6 +3,7 @@ import type { Database } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import type { Client, Handler } from '../../core/context.js';
 import { pageOf } from '../paging.js';
+import { enqueueWebhooks } from './outbox.js';
 
 /** One event: what happened, who did it to which account, in which session. Never a secret. */
 export interface AuditRecord {
@@ -18,8 +19,8 @@ export interface AuditRecord {
 export type Origin = Partial<Client>;
 
 /**
- * Appends one event. Pass the transaction of the change it records, so the two are written together or not
- * at all.
+ * Appends one event, and the webhook deliveries it calls for (outbox.ts). Pass the transaction of the change it
+ * records, so they are all written together or not at all.
  */
 export async function record(db: Kysely<Database>, now: number, origin: Origin, event: AuditRecord): Promise<void> {
   await db
@@ -36,6 +37,13 @@ export async function record(db: Kysely<Database>, now: number, origin: Origin, 
       request_id: origin.requestId ?? null,
     })
     .execute();
+  await enqueueWebhooks(db, now, {
+    type: event.type,
+    actorId: event.actorId ?? null,
+    targetId: event.targetId ?? null,
+    sessionId: event.sessionId ?? null,
+    detail: event.detail ?? null,
+  });
 }
 
 /** Newest first, keyset-paged on the id; each filter has an index of its own. */
