@@ -77,6 +77,10 @@ const expectedStatuses: Record<OperationName, number[]> = {
   listAudit: [200, 400, 401, 403, 500, 503],
   createWebhook: [201, 400, 401, 403, 413, 415, 500, 503],
   listWebhooks: [200, 400, 401, 403, 500, 503],
+  updateWebhook: [200, 400, 401, 403, 404, 413, 415, 500, 503],
+  rotateWebhookSecret: [200, 400, 401, 403, 404, 413, 415, 500, 503],
+  testWebhook: [200, 400, 401, 403, 404, 413, 415, 500, 503],
+  redeliverWebhook: [200, 400, 401, 403, 404, 413, 415, 500, 503],
   deleteWebhook: [200, 400, 401, 403, 404, 413, 415, 500, 503],
   listWebhookDeliveries: [200, 400, 401, 403, 404, 500, 503],
   setup: [200, 400, 500, 503],
@@ -668,6 +672,71 @@ describe('live responses match the document', () => {
       async () => api.call('GET', '/webhooks?all=1', await asAdmin()),
       () => api.call('GET', '/webhooks'),
       async () => api.call('GET', '/webhooks', await asUser()),
+    ],
+    updateWebhook: [
+      async () => {
+        const auth = await asAdmin();
+        const { id } = (
+          await api.call('POST', '/webhooks', { json: { url: 'http://127.0.0.1:9/u', event_types: ['*'] }, ...auth })
+        ).body;
+        return api.call('PATCH', `/webhooks/${id}`, {
+          json: { enabled: false, event_types: ['user.created'] },
+          ...auth,
+        });
+      },
+      async () => api.call('PATCH', `/webhooks/${randomUUID()}`, { json: { enabled: 'no' }, ...(await asAdmin()) }),
+      () => api.call('PATCH', `/webhooks/${randomUUID()}`, { json: { enabled: false } }),
+      async () => api.call('PATCH', `/webhooks/${randomUUID()}`, { json: { enabled: false }, ...(await asUser()) }),
+      async () => api.call('PATCH', `/webhooks/${randomUUID()}`, { json: { enabled: false }, ...(await asAdmin()) }),
+      () => api.call('PATCH', `/webhooks/${randomUUID()}`, tooLarge),
+      () => api.call('PATCH', `/webhooks/${randomUUID()}`, plainText),
+    ],
+    rotateWebhookSecret: [
+      async () => {
+        const auth = await asAdmin();
+        const { id } = (
+          await api.call('POST', '/webhooks', { json: { url: 'http://127.0.0.1:9/r', event_types: ['*'] }, ...auth })
+        ).body;
+        return api.call('POST', `/webhooks/${id}/secret`, auth);
+      },
+      async () => api.call('POST', '/webhooks/nope/secret', await asAdmin()),
+      () => api.call('POST', `/webhooks/${randomUUID()}/secret`),
+      async () => api.call('POST', `/webhooks/${randomUUID()}/secret`, await asUser()),
+      async () => api.call('POST', `/webhooks/${randomUUID()}/secret`, await asAdmin()),
+      () => api.call('POST', `/webhooks/${randomUUID()}/secret`, tooLarge),
+      () => api.call('POST', `/webhooks/${randomUUID()}/secret`, plainText),
+    ],
+    testWebhook: [
+      async () => {
+        const auth = await asAdmin();
+        const { id } = (
+          await api.call('POST', '/webhooks', { json: { url: 'http://127.0.0.1:9/t', event_types: ['*'] }, ...auth })
+        ).body;
+        return api.call('POST', `/webhooks/${id}/test`, auth);
+      },
+      async () => api.call('POST', '/webhooks/nope/test', await asAdmin()),
+      () => api.call('POST', `/webhooks/${randomUUID()}/test`),
+      async () => api.call('POST', `/webhooks/${randomUUID()}/test`, await asUser()),
+      async () => api.call('POST', `/webhooks/${randomUUID()}/test`, await asAdmin()),
+      () => api.call('POST', `/webhooks/${randomUUID()}/test`, tooLarge),
+      () => api.call('POST', `/webhooks/${randomUUID()}/test`, plainText),
+    ],
+    redeliverWebhook: [
+      async () => {
+        const auth = await asAdmin();
+        const { id } = (
+          await api.call('POST', '/webhooks', { json: { url: 'http://127.0.0.1:9/d', event_types: ['*'] }, ...auth })
+        ).body;
+        await api.call('POST', `/webhooks/${id}/test`, auth);
+        const [delivery] = (await api.call('GET', `/webhooks/${id}/deliveries`, auth)).body.items;
+        return api.call('POST', `/webhooks/${id}/deliveries/${delivery.id}/redeliver`, auth);
+      },
+      async () => api.call('POST', `/webhooks/${randomUUID()}/deliveries/x/redeliver`, await asAdmin()),
+      () => api.call('POST', `/webhooks/${randomUUID()}/deliveries/1/redeliver`),
+      async () => api.call('POST', `/webhooks/${randomUUID()}/deliveries/1/redeliver`, await asUser()),
+      async () => api.call('POST', `/webhooks/${randomUUID()}/deliveries/1/redeliver`, await asAdmin()),
+      () => api.call('POST', `/webhooks/${randomUUID()}/deliveries/1/redeliver`, tooLarge),
+      () => api.call('POST', `/webhooks/${randomUUID()}/deliveries/1/redeliver`, plainText),
     ],
     deleteWebhook: [
       async () => {

@@ -2,10 +2,10 @@ import { connect } from '@api-users/db';
 import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startReceiver } from '../../../test-support/receiver.js';
 import { databaseReader, describeEachDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { enrolTotp } from './support/mfa.js';
-import { startReceiver } from './support/receiver.js';
 import { isolatedServerForTest, uniqueLogin, useIsolatedServer } from './support/server.js';
 
 const PASSWORD = 'events go out';
@@ -135,6 +135,30 @@ describeEachDatabase('webhooks', (dialect) => {
     }
     expect((await log()).map((d) => d.status)).toEqual(['delivered']);
     await api.call('DELETE', `/webhooks/${created.body.id}`, { token: admin });
+  });
+
+  it('sends nothing new to a disabled endpoint, and sends a delivery again with the same webhook-id', async () => {
+    const created = await createEndpoint({ url: receiver.url, event_types: ['user.created'] });
+    const id = created.body.id;
+    await api.call('POST', `/webhooks/${id}/test`, { token: admin });
+    const log = async () => (await api.call('GET', `/webhooks/${id}/deliveries`, { token: admin })).body.items;
+    for (let i = 0; i < 100 && (await log())[0]?.status !== 'delivered'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const [sent] = await log();
+    expect(sent).toMatchObject({ event_type: 'webhook.test', status: 'delivered', attempts: 1, last_status: 204 });
+    const before = receiver.received.length;
+    expect((await api.call('POST', `/webhooks/${id}/deliveries/${sent.id}/redeliver`, { token: admin })).status).toBe(
+      200,
+    );
+    const [again] = (await receiver.waitFor(before + 1)).slice(before);
+    expect(again?.headers['webhook-id']).toBe(sent.message_id);
+
+    expect((await api.call('PATCH', `/webhooks/${id}`, { token: admin, json: { enabled: false } })).body.enabled).toBe(
+      false,
+    );
+    await api.signUp(uniqueLogin('hooks.quiet'), PASSWORD);
+    expect((await log()).length).toBe(1);
+    await api.call('DELETE', `/webhooks/${id}`, { token: admin });
   });
 
   it('refuses a target on a private, loopback or metadata address unless allowed', async () => {

@@ -539,6 +539,7 @@ export const WebhookEventTypeSchema = z.enum([
   'mfa.enabled',
   'mfa.disabled',
   'email.verified',
+  'webhook.test',
 ]);
 export type WebhookEventType = z.infer<typeof WebhookEventTypeSchema>;
 
@@ -563,7 +564,26 @@ export const CreateWebhookInputSchema = z
   })
   .register(schemaNames, { id: 'CreateWebhookInput' });
 
-export const WebhookByIdInputSchema = z.strictObject({ id: webhookId() });
+export const WebhookByIdInputSchema = z
+  .strictObject({ id: webhookId() })
+  .register(schemaNames, { id: 'WebhookByIdInput' });
+
+export const UpdateWebhookInputSchema = z
+  .strictObject({
+    id: webhookId(),
+    url: CreateWebhookInputSchema.shape.url.optional(),
+    event_types: CreateWebhookInputSchema.shape.event_types.optional(),
+    description: inputString().max(200).optional(),
+    enabled: z.boolean().optional().describe('A disabled endpoint gets no new events; its pending ones wait'),
+  })
+  .register(schemaNames, { id: 'UpdateWebhookInput' });
+
+export const RedeliverInputSchema = z
+  .strictObject({
+    id: webhookId(),
+    delivery: wholeNumber(1, MAX_ID, 'The delivery’s id (from the delivery log)'),
+  })
+  .register(schemaNames, { id: 'RedeliverInput' });
 
 export const WebhookDeliveriesInputSchema = z.strictObject({
   id: webhookId(),
@@ -590,6 +610,15 @@ export const CreatedWebhookSchema = z
       .describe('The signing secret (whsec_…, Standard Webhooks): shown this once, for the receiver to verify with'),
   })
   .register(schemaNames, { id: 'CreatedWebhook' });
+
+export const RotatedSecretSchema = z
+  .object({
+    secret: z.string().describe('The new signing secret, shown this once'),
+    previous_valid_until: z.iso
+      .datetime()
+      .describe('Until then each delivery carries a signature with the old secret too (webhook-signature lists both)'),
+  })
+  .register(schemaNames, { id: 'RotatedSecret' });
 
 export const WebhookListSchema = z
   .object({ items: z.array(WebhookEndpointSchema) })

@@ -297,6 +297,13 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_webhook_secret_rotation': {
+    async up(db) {
+      // A rotated secret still signs (beside the new one) until receivers have moved to the new one.
+      await db.schema.alterTable('webhook_endpoints').addColumn('previous_secret', 'varchar(64)').execute();
+      await db.schema.alterTable('webhook_endpoints').addColumn('previous_secret_until', 'bigint').execute();
+    },
+  },
 };
 
 /**

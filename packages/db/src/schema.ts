@@ -174,6 +174,9 @@ export interface WebhookEndpointsTable {
   enabled: number;
   /** The signing secret, `whsec_` and base64 (the receiver holds it too: it cannot be kept as a digest). */
   secret: string;
+  /** The secret before the last rotation: it signs too, until `previous_secret_until`. */
+  previous_secret: Generated<string | null>;
+  previous_secret_until: Generated<number | null>;
   description: string;
   created_at: number;
 }

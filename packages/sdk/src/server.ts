@@ -12,3 +12,4 @@ export {
   type TokenVerifier,
   type TokenVerifierOptions,
 } from './token-verifier.js';
+export { verifyWebhook, type WebhookEvent } from './webhooks.js';

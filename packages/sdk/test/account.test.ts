@@ -141,7 +141,12 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     const hook = await admin.createWebhook({ url: 'http://127.0.0.1:9/hooks', event_types: ['user.updated'] });
     expect(hook.secret).toMatch(/^whsec_/);
     expect((await admin.listWebhooks()).items.map((item) => item.id)).toContain(hook.id);
-    expect((await admin.listWebhookDeliveries({ id: hook.id })).items).toEqual(expect.any(Array));
+    expect(await admin.updateWebhook({ id: hook.id, enabled: false })).toMatchObject({ enabled: false });
+    expect((await admin.rotateWebhookSecret({ id: hook.id })).secret).not.toBe(hook.secret);
+    expect(await admin.testWebhook({ id: hook.id })).toHaveProperty('msg');
+    const [queued] = (await admin.listWebhookDeliveries({ id: hook.id })).items;
+    expect(queued).toMatchObject({ event_type: 'webhook.test', status: 'pending' });
+    expect(await admin.redeliverWebhook({ id: hook.id, delivery: queued?.id ?? 0 })).toHaveProperty('msg');
     expect(await admin.deleteWebhook({ id: hook.id })).toHaveProperty('msg');
     expect(await admin.setUserPassword({ id: user.id_user, new_password: SET_PASSWORD })).toHaveProperty('msg');
     // The owner's session ended with it: the next call's refresh is refused, and the store is cleared.

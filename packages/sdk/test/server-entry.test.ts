@@ -154,7 +154,8 @@ describe('entry points', () => {
       'errors.ts',
       'fetch.ts',
     ]);
-    expect([...server.packages].sort()).toEqual(['@api-users/contract', 'jose']);
+    expect([...server.packages].sort()).toEqual(['@api-users/contract', 'jose', 'standardwebhooks']);
+    expect(browser.packages.has('standardwebhooks')).toBe(false);
     expect(server.files.has('token-verifier.ts')).toBe(true);
   });
 });

@@ -71,7 +71,9 @@ describe('types from the contract', () => {
       | 'endSession'
     >();
     expectTypeOf<keyof RestClient['audit']>().toEqualTypeOf<'list'>();
-    expectTypeOf<keyof RestClient['webhooks']>().toEqualTypeOf<'create' | 'list' | 'remove' | 'deliveries'>();
+    expectTypeOf<keyof RestClient['webhooks']>().toEqualTypeOf<
+      'create' | 'list' | 'update' | 'rotateSecret' | 'test' | 'redeliver' | 'remove' | 'deliveries'
+    >();
     expectTypeOf(rest.users.list).returns.resolves.toEqualTypeOf<OutputOf<'listUsers'>>();
     expectTypeOf(rest.users.byId).returns.resolves.toEqualTypeOf<User>();
     expectTypeOf(rest.me.update).parameter(0).toEqualTypeOf<{ user_name: string }>();

@@ -18,7 +18,16 @@ import {
 } from './sessions/sessions.js';
 import { updateMe } from './users/profile.js';
 import { getMe, listUsers, setup, userById } from './users/users.js';
-import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks } from './webhooks/endpoints.js';
+import {
+  createWebhook,
+  deleteWebhook,
+  listWebhookDeliveries,
+  listWebhooks,
+  redeliverWebhook,
+  rotateWebhookSecret,
+  testWebhook,
+  updateWebhook,
+} from './webhooks/endpoints.js';
 
 /**
  * Every operation's handler, each exported under its operation's name: the type fails to check until an
@@ -69,6 +78,10 @@ export const handlers: Handlers = {
   listAudit,
   createWebhook,
   listWebhooks,
+  updateWebhook,
+  rotateWebhookSecret,
+  testWebhook,
+  redeliverWebhook,
   deleteWebhook,
   listWebhookDeliveries,
   setup,

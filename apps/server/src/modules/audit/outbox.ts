@@ -48,21 +48,37 @@ export async function enqueueWebhooks(db: Kysely<Database>, now: number, event: 
     .execute();
   const wanted = endpoints.filter((e) => e.event_types === '*' || e.event_types.split(',').includes(type));
   if (wanted.length === 0) return;
-  const timestamp = new Date(now).toISOString();
   const data = {
     actor_id: event.actorId,
     target_id: event.targetId,
     session_id: event.sessionId,
     detail: event.detail,
   };
-  const payload = JSON.stringify({ type, timestamp, data });
+  await queueDeliveries(
+    db,
+    now,
+    type,
+    data,
+    wanted.map((endpoint) => endpoint.id),
+  );
+}
+
+/** One message (one webhook-id, one body) queued for each endpoint, due now. */
+export async function queueDeliveries(
+  db: Kysely<Database>,
+  now: number,
+  type: WebhookEventType,
+  data: Record<string, unknown>,
+  endpointIds: string[],
+): Promise<void> {
+  const payload = JSON.stringify({ type, timestamp: new Date(now).toISOString(), data });
   const message_id = `msg_${randomUUID()}`;
   await db
     .insertInto('webhook_deliveries')
     .values(
-      wanted.map((endpoint) => ({
+      endpointIds.map((endpoint_id) => ({
         message_id,
-        endpoint_id: endpoint.id,
+        endpoint_id,
         event_type: type,
         payload,
         created_at: now,

@@ -64,6 +64,8 @@ async function attempt(db: Kysely<Database>, id: number, clock: () => number, se
       'webhook_deliveries.created_at',
       'webhook_endpoints.url',
       'webhook_endpoints.secret',
+      'webhook_endpoints.previous_secret',
+      'webhook_endpoints.previous_secret_until',
       'webhook_endpoints.enabled',
     ])
     .where('webhook_deliveries.id', '=', id)
@@ -80,7 +82,10 @@ async function attempt(db: Kysely<Database>, id: number, clock: () => number, se
     return;
   }
   const timestamp = new Date(now);
-  const signature = new Webhook(row.secret).sign(row.message_id, timestamp, row.payload);
+  // Within a rotation's grace period the old secret signs too: Standard Webhooks lists signatures space-separated.
+  const secrets = [row.secret];
+  if (row.previous_secret !== null && Number(row.previous_secret_until) > now) secrets.push(row.previous_secret);
+  const signature = secrets.map((secret) => new Webhook(secret).sign(row.message_id, timestamp, row.payload)).join(' ');
   const headers = {
     'webhook-id': row.message_id,
     'webhook-timestamp': String(Math.floor(now / 1000)),

@@ -2,8 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { WebhookEventType } from '@api-users/contract';
 import type { Database } from '@api-users/db';
 import type { Kysely, Selectable } from 'kysely';
-import type { Handler } from '../../core/context.js';
+import type { Handler, Settings } from '../../core/context.js';
 import { AppError, refuse } from '../../core/errors.js';
+import { queueDeliveries } from '../audit/outbox.js';
 import { pageOf } from '../paging.js';
 import { assertReachable, RefusedTarget } from './send.js';
 
@@ -26,29 +27,42 @@ const noSuchWebhook = (id: string) => new AppError('NOT_FOUND', `No webhook endp
 const refuseUrl = (message: string) => refuse('invalidRequest', [{ path: 'url', message }]);
 
 /**
- * Checked when it is added (and again at each delivery, at connect time): https in production, and an address
- * that is not loopback, private, link-local or metadata, unless WEBHOOK_ALLOW_PRIVATE.
+ * A target URL, checked when it is added or changed (and again at each delivery, at connect time): https in
+ * production, no credentials in it, and an address that is not loopback, private, link-local or metadata,
+ * unless WEBHOOK_ALLOW_PRIVATE.
  */
-export const createWebhook: Handler<'createWebhook'> = async (ctx, input) => {
-  const url = new URL(input.url);
-  const { requireHttps, allowPrivate } = ctx.config.webhooks;
-  if (requireHttps && url.protocol !== 'https:') throw refuseUrl('Must be https');
+async function checkedTarget(settings: Settings['webhooks'], text: string): Promise<string> {
+  const url = new URL(text);
+  if (settings.requireHttps && url.protocol !== 'https:') throw refuseUrl('Must be https');
   if (url.username || url.password) throw refuseUrl('Must not carry credentials');
   try {
-    await assertReachable(url, allowPrivate);
+    await assertReachable(url, settings.allowPrivate);
   } catch (err) {
     const why =
       err instanceof RefusedTarget ? 'it is a private, loopback or link-local address' : 'its name does not resolve';
     throw refuseUrl(`Refused: ${why}`);
   }
-  const types = input.event_types.includes('*') ? ['*'] : [...new Set<WebhookEventType | '*'>(input.event_types)];
+  return url.href;
+}
+
+const typesColumn = (types: readonly (WebhookEventType | '*')[]) =>
+  types.includes('*') ? '*' : [...new Set(types)].join(',');
+
+/** Standard Webhooks' form of a secret: whsec_ and 24 random bytes, base64. */
+const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
+
+/** How long a rotated secret keeps signing beside the new one. */
+const ROTATION_GRACE_MS = 24 * 3600_000;
+
+export const createWebhook: Handler<'createWebhook'> = async (ctx, input) => {
   const row: EndpointRow = {
     id: randomUUID(),
-    url: url.href,
-    event_types: types.join(','),
+    url: await checkedTarget(ctx.config.webhooks, input.url),
+    event_types: typesColumn(input.event_types),
     enabled: input.enabled === false ? 0 : 1,
-    // Standard Webhooks' form: whsec_ and 24 random bytes, base64.
-    secret: `whsec_${randomBytes(24).toString('base64')}`,
+    secret: newSecret(),
+    previous_secret: null,
+    previous_secret_until: null,
     description: input.description ?? '',
     created_at: ctx.clock(),
   };
@@ -68,13 +82,63 @@ export const deleteWebhook: Handler<'deleteWebhook'> = async (ctx, input) => {
   return { msg: `Webhook endpoint ${input.id} removed` };
 };
 
-async function assertWebhookExists(db: Kysely<Database>, id: string): Promise<void> {
-  const row = await db.selectFrom('webhook_endpoints').select('id').where('id', '=', id).executeTakeFirst();
+async function endpointOf(db: Kysely<Database>, id: string): Promise<EndpointRow> {
+  const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw noSuchWebhook(id);
+  return row;
 }
 
+export const updateWebhook: Handler<'updateWebhook'> = async (ctx, input) => {
+  const row = await endpointOf(ctx.db, input.id);
+  const changed: EndpointRow = {
+    ...row,
+    ...(input.url === undefined ? {} : { url: await checkedTarget(ctx.config.webhooks, input.url) }),
+    ...(input.event_types === undefined ? {} : { event_types: typesColumn(input.event_types) }),
+    ...(input.description === undefined ? {} : { description: input.description }),
+    ...(input.enabled === undefined ? {} : { enabled: input.enabled ? 1 : 0 }),
+  };
+  const { url, event_types, description, enabled } = changed;
+  await ctx.db
+    .updateTable('webhook_endpoints')
+    .set({ url, event_types, description, enabled })
+    .where('id', '=', row.id)
+    .execute();
+  return toEndpoint(changed);
+};
+
+export const rotateWebhookSecret: Handler<'rotateWebhookSecret'> = async (ctx, input) => {
+  const row = await endpointOf(ctx.db, input.id);
+  const until = ctx.clock() + ROTATION_GRACE_MS;
+  const secret = newSecret();
+  await ctx.db
+    .updateTable('webhook_endpoints')
+    .set({ secret, previous_secret: row.secret, previous_secret_until: until })
+    .where('id', '=', row.id)
+    .execute();
+  return { secret, previous_valid_until: iso(until) as string };
+};
+
+export const testWebhook: Handler<'testWebhook'> = async (ctx, input) => {
+  const row = await endpointOf(ctx.db, input.id);
+  await queueDeliveries(ctx.db, ctx.clock(), 'webhook.test', { actor_id: ctx.caller.userId }, [row.id]);
+  return { msg: 'A webhook.test event is on its way' };
+};
+
+export const redeliverWebhook: Handler<'redeliverWebhook'> = async (ctx, input) => {
+  const requeued = await ctx.db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', next_attempt_at: ctx.clock(), lease_until: null, delivered_at: null })
+    .where('id', '=', input.delivery)
+    .where('endpoint_id', '=', input.id)
+    .executeTakeFirst();
+  if (requeued.numUpdatedRows !== 1n) {
+    throw new AppError('NOT_FOUND', `Webhook endpoint ${input.id} has no delivery ${input.delivery}`);
+  }
+  return { msg: `Delivery ${input.delivery} will be sent again` };
+};
+
 export const listWebhookDeliveries: Handler<'listWebhookDeliveries'> = async (ctx, input) => {
-  await assertWebhookExists(ctx.db, input.id);
+  await endpointOf(ctx.db, input.id);
   let query = ctx.db
     .selectFrom('webhook_deliveries')
     .selectAll()
