@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startReceiver } from '../../../test-support/receiver.js';
-import { databaseReader, describeEachDatabase } from './support/databases.js';
+import { freePort, spawnServer } from '../../../test-support/spawn-server.js';
+import { createTestDatabase, databaseReader, describeEachDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { enrolTotp } from './support/mfa.js';
 import { isolatedServerForTest, uniqueLogin, useIsolatedServer } from './support/server.js';
@@ -260,4 +261,36 @@ describeEachDatabase('webhooks', (dialect) => {
         await shared.close();
       }
     });
+
+  it('delivers what was pending when the process was killed (kill -9), once it runs again', async () => {
+    const database = await createTestDatabase(dialect);
+    const port = await freePort();
+    // Short attempts, so a delivery the killed process held is free again (its lease: twice that) within seconds.
+    const env = { ...DELIVERY, WEBHOOK_TIMEOUT: '2', DATABASE_URL: database.url, PORT: String(port) };
+    const down = await startReceiver();
+    let server = await spawnServer(env);
+    try {
+      const local = restClient(server.url);
+      const token = (await local.signUp(uniqueLogin('hooks.kill'), PASSWORD, 1)).tokens.access_token;
+      await local.call('POST', '/webhooks', { token, json: { url: down.url, event_types: ['user.created'] } });
+      down.failNext(1_000);
+      for (let i = 0; i < 5; i++) {
+        await local.register({ user_name: 'Pending', login: uniqueLogin('hooks.pending'), password: PASSWORD });
+      }
+      // Each has been tried (and refused) at least once before the process dies.
+      for (let i = 0; i < 100 && down.attempts.length < 5; i++) await new Promise((r) => setTimeout(r, 50));
+      server.child.kill('SIGKILL');
+      await server.exited;
+      down.failNext(0);
+      server = await spawnServer(env);
+      // The first retry is due 5 s after the refusal: then every event arrives, each once.
+      const arrived = await down.waitFor(5, 20_000);
+      expect(new Set(arrived.map((r) => r.headers['webhook-id'])).size).toBe(5);
+    } finally {
+      server.child.kill('SIGKILL');
+      await server.exited;
+      await down.close();
+      await database.drop();
+    }
+  });
 });

@@ -14,8 +14,6 @@ export interface DeliverySettings {
 const BACKOFF_SECONDS = [5, 300, 1800, 7200, 18_000, 36_000];
 /** A delivery is given up a day after its event. */
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
-/** How long an instance holds a claimed delivery: longer than one attempt can take. */
-const LEASE_MS = 60_000;
 const BATCH = 20;
 
 /** The wait before attempt `attempts + 1`, ±10% so that many failed deliveries do not all come back at once. */
@@ -29,7 +27,7 @@ function backoffMs(attempts: number, random = Math.random): number {
  * with SKIP LOCKED, so instances claiming at once take different rows; SQLite has one writer at a time anyway.
  * The claim is a lease: an instance that dies mid-send leaves rows another takes once it runs out.
  */
-async function claim(db: Kysely<Database>, now: number): Promise<number[]> {
+async function claim(db: Kysely<Database>, now: number, leaseMs: number): Promise<number[]> {
   return db.transaction().execute(async (trx) => {
     let due = trx
       .selectFrom('webhook_deliveries')
@@ -44,7 +42,7 @@ async function claim(db: Kysely<Database>, now: number): Promise<number[]> {
     if (ids.length > 0) {
       await trx
         .updateTable('webhook_deliveries')
-        .set({ lease_until: now + LEASE_MS })
+        .set({ lease_until: now + leaseMs })
         .where('id', 'in', ids)
         .execute();
     }
@@ -140,7 +138,8 @@ export function startWebhookDelivery(
   if (settings.pollIntervalMs <= 0) return () => {};
   let running = false;
   const tick = async () => {
-    const ids = await claim(deps.db, deps.clock());
+    // Held twice as long as an attempt may take: a row claimed by an instance that died is free again soon after.
+    const ids = await claim(deps.db, deps.clock(), settings.timeoutMs * 2);
     await Promise.all(ids.map((id) => attempt(deps.db, id, deps.clock, settings)));
   };
   const timer = setInterval(() => {
