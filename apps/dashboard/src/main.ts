@@ -7,6 +7,7 @@ import { forgotPasswordView, resetPasswordView, verifyEmailView } from './email-
 import { describeError, roleBadge } from './forms.js';
 import { userView } from './user-page.js';
 import { firstRunView, newUserView, signInView, usersView } from './views.js';
+import { webhooksView } from './webhooks-page.js';
 
 const found = document.querySelector('#app');
 if (!found) throw new Error('index.html has no #app element');
@@ -66,6 +67,11 @@ function page(me: User): HTMLElement {
   if (hash === '#/users') return usersView();
   if (hash === '#/users/new') return newUserView(me.user_role);
   if (hash === '#/me') return accountView(me);
+  if (hash === '#/webhooks') {
+    return me.user_role === 1
+      ? webhooksView()
+      : h('p', { class: 'notice', role: 'status' }, 'Webhooks are for admins.');
+  }
   if (hash === '#/audit') {
     return me.user_role === 1
       ? auditView()
@@ -100,6 +106,7 @@ function header(me: User): HTMLElement {
       link('#/users/new', 'New user'),
       link('#/me', 'My account'),
       me.user_role === 1 && link('#/audit', 'Audit log'),
+      me.user_role === 1 && link('#/webhooks', 'Webhooks'),
     ),
     h('span', { class: 'spacer' }),
     h('span', { class: 'who' }, `${me.user_name} (${me.login})`),

@@ -2,11 +2,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { REST_PREFIX } from '@api-users/sdk';
+import { verifyWebhook } from '@api-users/sdk/server';
 import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { hasChromium, launchChromium } from '../../../test-support/chromium.js';
 import { linkOf, type Mailbox, startMailbox } from '../../../test-support/mailbox.js';
+import { startReceiver } from '../../../test-support/receiver.js';
 import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 
 const DASHBOARD_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url));
@@ -32,6 +34,8 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
   let server: ServerProcess;
   /** The SMTP server the API mails its links to. */
   let mailbox: Mailbox;
+  /** A webhook receiver. */
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let browser: Browser;
   /** The admin's tab, shared by the scenarios in order: sign in, browse, create, sign out. */
   let page: Page;
@@ -80,10 +84,13 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     if (!existsSync(DASHBOARD_INDEX))
       throw new Error(`${DASHBOARD_INDEX} is missing: run \`pnpm exec turbo run build\``);
     mailbox = await startMailbox();
+    receiver = await startReceiver();
+    // Webhooks may reach this test's receiver on the loopback.
     server = await spawnServer({
       LOG_LEVEL: 'warn',
       SMTP_URL: mailbox.url,
       MAIL_FROM: 'Api users <no-reply@example.com>',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     });
     browser = await launchChromium();
     page = await newPage();
@@ -93,6 +100,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await browser?.close();
     await server?.stop();
     await mailbox?.close();
+    await receiver?.close();
   });
 
   /** Answers the confirmation dialog an action opens. */
@@ -583,6 +591,33 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await tab.fill('input[name="new_password"]', 'yet another password');
     await tab.click('button[type="submit"]');
     await errorFor(tab, '').filter({ hasText: 'LINK_INVALID' }).waitFor();
+  });
+
+  it('adds a webhook endpoint as an admin, shows its secret once, and sends a signed test event', async () => {
+    const tab = await newPage();
+    await signIn(tab, 'ada', ADA_NEW);
+    await tab.locator('header .who', { hasText: '(ada)' }).waitFor();
+    await tab.click('header a[href="#/webhooks"]');
+    const add = tab.locator('form.add-webhook');
+    await add.locator('input[name="event_types"]').fill('user.created, no.such.event');
+    await add.locator('input[name="url"]').fill(receiver.url);
+    await add.locator('button[type="submit"]').click();
+    await add
+      .locator('[data-error-for]', { hasText: /Invalid/ })
+      .first()
+      .waitFor();
+    await add.locator('input[name="event_types"]').fill('*');
+    await add.locator('input[name="description"]').fill('the test receiver');
+    await add.locator('button[type="submit"]').click();
+    const secret = (await tab.locator('.secret-once code.secret').textContent()) ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    await confirm(tab, 'Send a test event');
+    const [delivery] = await receiver.waitFor(1);
+    if (!delivery) throw new Error('no delivery');
+    expect(verifyWebhook(secret, delivery.body, delivery.headers as Record<string, string>).type).toBe('webhook.test');
+    await tab.reload();
+    await tab.locator('.webhook .badge.delivered').first().waitFor();
+    await screenshot(tab, '12-webhooks');
   });
 
   it('shows an admin an account whose sign-ins an attack blocked, and lifts the block; keeps a device token', async () => {
