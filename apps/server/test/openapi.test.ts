@@ -9,7 +9,7 @@ import { buildOpenApiDocument, DOCS_PREFIX, OPENAPI_PATH, type OpenApiDocument }
 import { type Reply, restClient } from './support/http.js';
 import { enrolTotp, signInWithCode, totpCode } from './support/mfa.js';
 import { operationClient } from './support/operations.js';
-import { uniqueLogin, useIsolatedServer } from './support/server.js';
+import { mailedToken, uniqueLogin, useIsolatedServer } from './support/server.js';
 import { claimsOf } from './support/tokens.js';
 
 const document = buildOpenApiDocument();
@@ -175,23 +175,11 @@ describe('live responses match the document', () => {
     return { ...account, codes: (await enrolTotp(api, account.token, password)).recoveryCodes };
   };
   const WRONG_CODE = 'aaaa-aaaa-aaaa-aaaa';
-  /**
-   * The token of the last mail of `kind` to `to`: this server has no SMTP, so (outside production) it writes each
-   * mail to its log; a forgotten password's mail comes after the answer, so it is waited for.
-   */
-  const mailedToken = async (kind: string, to: string): Promise<string> => {
-    for (let i = 0; i < 100; i++) {
-      const line = server.logs.findLast((l) => l.includes(`"mail":"${kind}"`) && l.includes(`"to":"${to}"`));
-      if (line) return decodeURIComponent(String(JSON.parse(line).link).split('token=')[1] ?? '');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`no ${kind} mail to ${to} in the log`);
-  };
   /** A new account with an address to confirm: its login, address and token. */
   const withEmail = async (email = `${uniqueLogin('openapi.mail')}@example.com`) => {
     const account = await fresh();
     await api.call('POST', '/me/email', { token: account.token, json: { email, password } });
-    return { ...account, email, verifyToken: await mailedToken('verify', email) };
+    return { ...account, email, verifyToken: await mailedToken(server.logs, 'verify', email) };
   };
   /** Begins adding a passkey to the account of `token`: the ceremony and an authenticator's answer to it. */
   const registration = async (token: string) => {
@@ -325,7 +313,7 @@ describe('live responses match the document', () => {
         const { email, verifyToken } = await withEmail();
         await api.call('POST', '/email/verify', { json: { token: verifyToken } });
         await api.call('POST', '/password/forgot', { json: { email } });
-        const token = await mailedToken('reset', email);
+        const token = await mailedToken(server.logs, 'reset', email);
         return api.call('POST', '/password/reset', { json: { token, new_password: 'a new long password' } });
       },
       () => api.call('POST', '/password/reset', { json: { token: 'pr.x', new_password: 'a new long password' } }),

@@ -7,7 +7,7 @@ import { freePort, spawnServer } from '../../../test-support/spawn-server.js';
 import { createTestDatabase, databaseReader, describeEachDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { enrolTotp } from './support/mfa.js';
-import { isolatedServerForTest, uniqueLogin, useIsolatedServer } from './support/server.js';
+import { isolatedServerForTest, mailedToken, uniqueLogin, useIsolatedServer } from './support/server.js';
 
 const PASSWORD = 'events go out';
 const DELIVERY = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL: '1' };
@@ -66,7 +66,14 @@ describeEachDatabase('webhooks', (dialect) => {
     await enrolTotp(api, again.access_token, `${PASSWORD} again`); // mfa.enabled
     await api.call('DELETE', `/users/${id}/mfa`, { token: admin }); // mfa.disabled
     const last = (await api.login(login, `${PASSWORD} again`)).body;
-    await api.call('DELETE', '/logout2', { token: last.refresh_token }); // session.ended
+    const email = `${login}@example.com`;
+    await api.call('POST', '/me/email', { token: last.access_token, json: { email, password: `${PASSWORD} again` } });
+    await api.call('POST', '/email/verify', { json: { token: await mailedToken(server.logs, 'verify', email) } }); // email.verified
+    await api.call('POST', '/password/forgot', { json: { email } });
+    const reset = await mailedToken(server.logs, 'reset', email);
+    await api.call('POST', '/password/reset', { json: { token: reset, new_password: `${PASSWORD} reset` } }); // password.reset
+    const final = (await api.login(login, `${PASSWORD} reset`)).body; // session.created
+    await api.call('DELETE', '/logout2', { token: final.refresh_token }); // session.ended
     await api.call('DELETE', `/users/${id}`, { token: admin }); // user.deleted
 
     const expected = [
@@ -78,6 +85,9 @@ describeEachDatabase('webhooks', (dialect) => {
       'session.created',
       'mfa.enabled',
       'mfa.disabled',
+      'session.created',
+      'email.verified',
+      'password.reset',
       'session.created',
       'session.ended',
       'user.deleted',

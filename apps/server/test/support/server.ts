@@ -85,3 +85,16 @@ export function useIsolatedServer(
   afterAll(() => server.close());
   return server;
 }
+
+/**
+ * The token of the last mail of `kind` to `to` that a server without SMTP wrote to its log (development and
+ * tests do); a mail sent after the answer (a forgotten password's) is waited for.
+ */
+export async function mailedToken(logs: string[], kind: string, to: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const line = logs.findLast((l) => l.includes(`"mail":"${kind}"`) && l.includes(`"to":"${to}"`));
+    if (line) return decodeURIComponent(String(JSON.parse(line).link).split('token=')[1] ?? '');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no ${kind} mail to ${to} in the log`);
+}
