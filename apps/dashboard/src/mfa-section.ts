@@ -1,10 +1,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
-import { describeError, field, formError, onSubmit, text } from './forms.js';
-import { CODE_HINT, codeField } from './views.js';
-
-const passwordField = () =>
-  field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password' }));
+import { describeError, formError, onSubmit, text } from './forms.js';
+import { CODE_HINT, codeField, currentPasswordField } from './views.js';
 
 /** Recovery codes as shown once: a list to copy or print, with what they are for. */
 function recoveryCodes(codes: string[]): HTMLElement {
@@ -65,7 +62,7 @@ export function mfaSection(): HTMLElement {
       qr,
       h('p', {}, h('code', { class: 'secret' }, totp.secret)),
       codeField('Code from the app', 'The six digits the app shows now'),
-      passwordField(),
+      currentPasswordField(),
       formError(),
       h('button', { type: 'submit' }, 'Turn on'),
     );
@@ -88,7 +85,7 @@ export function mfaSection(): HTMLElement {
     const form = h(
       'form',
       { class: 'card', novalidate: true },
-      passwordField(),
+      currentPasswordField(),
       codeField('Code', CODE_HINT),
       formError(),
       h('button', { type: 'submit', class: className }, label),

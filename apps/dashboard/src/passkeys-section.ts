@@ -2,10 +2,7 @@ import { type Passkey, registerPasskey } from '@api-users/sdk';
 import { api } from './api.js';
 import { h } from './dom.js';
 import { describeError, field, formatDate, formError, onSubmit, text } from './forms.js';
-import { codeField } from './views.js';
-
-const passwordField = () =>
-  field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password' }));
+import { codeField, currentPasswordField } from './views.js';
 
 /** The code field of a password check: sent only when filled (needed only with an authenticator app on). */
 const codeOf = (data: FormData) => {
@@ -49,7 +46,7 @@ export function passkeysSection(): HTMLElement {
     const remove = h(
       'form',
       { class: 'inline', novalidate: true },
-      passwordField(),
+      currentPasswordField(),
       codeField('Code', 'With an authenticator app on'),
       formError(),
       h('button', { type: 'submit', class: 'danger' }, 'Remove'),
@@ -78,7 +75,7 @@ export function passkeysSection(): HTMLElement {
     'form',
     { class: 'card add-passkey', novalidate: true },
     field('Name', h('input', { name: 'name', placeholder: 'This laptop' })),
-    passwordField(),
+    currentPasswordField(),
     codeField('Code', 'With an authenticator app on'),
     formError(),
     h('button', { type: 'submit' }, 'Add a passkey'),

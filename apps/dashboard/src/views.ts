@@ -18,6 +18,9 @@ const PAGE_SIZE = 20;
 
 const loginField = () =>
   field('Login', h('input', { name: 'login', autocomplete: 'off' }), 'a-z 0-9 . _ @ + -, 3 to 64 characters');
+/** The account's password, asked again before a change of its sign-in credentials. */
+export const currentPasswordField = () =>
+  field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password' }));
 export const newPasswordField = (name = 'password', label = 'Password') =>
   field(label, h('input', { name, type: 'password', autocomplete: 'new-password' }), '8 to 128 characters');
 

@@ -6,6 +6,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Handler } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
+import { isoTime, isoTimeOrNull } from '../times.js';
 import { beginCeremony, spendCeremony } from './ceremonies.js';
 import { checkCode, checkPassword } from './mfa.js';
 
@@ -27,14 +28,12 @@ export const methodOf = (row: Pick<PasskeyRow, 'device_type'>): AuthMethod =>
 export const transportsOf = (row: Pick<PasskeyRow, 'transports'>): AuthenticatorTransportFuture[] =>
   row.transports === '' ? [] : (row.transports.split(',') as AuthenticatorTransportFuture[]);
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
-
 function toPasskey(row: PasskeyRow): Passkey {
   return {
     id: row.id,
     name: row.name,
-    created_at: iso(row.created_at) as string,
-    last_used_at: iso(row.last_used_at),
+    created_at: isoTime(row.created_at),
+    last_used_at: isoTimeOrNull(row.last_used_at),
     device_type: row.device_type === 'multiDevice' ? 'multiDevice' : 'singleDevice',
     backed_up: Number(row.backed_up) === 1,
   };

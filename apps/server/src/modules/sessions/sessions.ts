@@ -6,6 +6,7 @@ import type { Client, Deps, Handler, Settings } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
 import { pageOf } from '../paging.js';
+import { isoTime } from '../times.js';
 import { assertUserExists } from '../users/users.js';
 import { newRefreshToken } from './refresh-tokens.js';
 
@@ -134,8 +135,6 @@ function liveSessions(db: Kysely<Database>, config: SessionConfig, userId: numbe
     .where('created_at', '>', earliestLiveSignIn(config, now));
 }
 
-const iso = (ms: number): string => new Date(Number(ms)).toISOString();
-
 /** Newest first; the cursor is the sign-in time and id of the last session shown. */
 async function sessionPage(
   deps: Deps,
@@ -161,9 +160,9 @@ async function sessionPage(
   }
   const toSession = (row: Selectable<Database['sessions']>): Session => ({
     id: row.sid,
-    created_at: iso(row.created_at),
-    refreshed_at: row.refreshed_at === null ? null : iso(row.refreshed_at),
-    expires_at: iso(Math.min(Number(row.expires_at), Number(row.created_at) + maxAgeMs)),
+    created_at: isoTime(row.created_at),
+    refreshed_at: row.refreshed_at === null ? null : isoTime(row.refreshed_at),
+    expires_at: isoTime(Math.min(Number(row.expires_at), Number(row.created_at) + maxAgeMs)),
     client_address: row.client_address,
     user_agent: row.user_agent,
     refreshed_client_address: row.refreshed_client_address,

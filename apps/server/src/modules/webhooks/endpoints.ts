@@ -6,11 +6,10 @@ import type { Handler, Settings } from '../../core/context.js';
 import { AppError, refuse } from '../../core/errors.js';
 import { queueDeliveries } from '../audit/outbox.js';
 import { pageOf } from '../paging.js';
+import { isoTime, isoTimeOrNull } from '../times.js';
 import { assertReachable, RefusedTarget } from './send.js';
 
 type EndpointRow = Selectable<Database['webhook_endpoints']>;
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
 const toEndpoint = (row: EndpointRow) => ({
   id: row.id,
@@ -18,7 +17,7 @@ const toEndpoint = (row: EndpointRow) => ({
   event_types: row.event_types.split(','),
   enabled: Number(row.enabled) === 1,
   description: row.description,
-  created_at: iso(row.created_at) as string,
+  created_at: isoTime(row.created_at),
 });
 
 const noSuchWebhook = (id: string) => new AppError('NOT_FOUND', `No webhook endpoint with id ${id}`);
@@ -115,7 +114,7 @@ export const rotateWebhookSecret: Handler<'rotateWebhookSecret'> = async (ctx, i
     .set({ secret, previous_secret: row.secret, previous_secret_until: until })
     .where('id', '=', row.id)
     .execute();
-  return { secret, previous_valid_until: iso(until) as string };
+  return { secret, previous_valid_until: isoTime(until) };
 };
 
 export const testWebhook: Handler<'testWebhook'> = async (ctx, input) => {
@@ -156,12 +155,12 @@ export const listWebhookDeliveries: Handler<'listWebhookDeliveries'> = async (ct
       event_type: row.event_type as WebhookEventType,
       status: row.status as 'pending' | 'delivered' | 'failed',
       attempts: row.attempts,
-      next_attempt_at: row.status === 'pending' ? iso(row.next_attempt_at) : null,
+      next_attempt_at: row.status === 'pending' ? isoTimeOrNull(row.next_attempt_at) : null,
       last_status: row.last_status,
       last_error: row.last_error,
       last_latency_ms: row.last_latency_ms,
-      created_at: iso(row.created_at) as string,
-      delivered_at: iso(row.delivered_at),
+      created_at: isoTime(row.created_at),
+      delivered_at: isoTimeOrNull(row.delivered_at),
     }),
     (row) => String(row.id),
   );
