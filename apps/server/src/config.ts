@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { DEFAULT_DATABASE_URL } from '@api-users/db';
+import { DEFAULT_DATABASE_URL, dialectOf } from '@api-users/db';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import type { Settings } from './core/context.js';
@@ -75,12 +75,17 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z
     .string()
-    .regex(/^(mysql:\/\/|sqlite:)/, 'must start with mysql:// or sqlite:')
+    .regex(/^(mysql:\/\/|postgres(ql)?:\/\/|sqlite:)/, 'must start with mysql://, postgres:// or sqlite:')
     .default(DEFAULT_DATABASE_URL),
   DB_POOL_SIZE: wholeNumber(1, 500, 10),
   DB_STATEMENT_TIMEOUT: seconds(1, 600, 5),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: wholeNumber(0, 65535, 5000),
+  METRICS_TOKEN: z
+    .string()
+    .min(32, 'at least 32 characters: it is the only thing between the internet and the metrics')
+    .optional(),
+  METRICS_PORT: wholeNumber(0, 65535, 0),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_PREVIOUS_SECRETS: secretList,
   JWT_ALGORITHM: z.enum(['HS256', 'HS512']).default('HS256'),
@@ -141,7 +146,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_FAILURES_PER_ADDRESS: count(100),
   RATE_LIMIT_FAILURES_PER_ACCOUNT: count(100),
   RATE_LIMIT_FAILURES_PER_DEVICE: count(10),
-  RATE_LIMIT_STORE: z.enum(['memory', 'redis', 'mysql']).default('memory'),
+  RATE_LIMIT_STORE: z.enum(['memory', 'redis', 'mysql', 'postgres']).default('memory'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -191,6 +196,12 @@ export interface Config extends Settings {
   purgeIntervalSeconds: number;
   /** How mail leaves: SMTP, the log (development without SMTP), or not at all (production without SMTP). */
   mail: MailSettings;
+  /**
+   * Prometheus metrics: off unless a token is set (GET /metrics on the API's port, with it as a bearer token) or
+   * a port of their own (GET /metrics there, for a network only Prometheus reaches; the token is asked there too
+   * when set).
+   */
+  metrics: { token?: string; port?: number };
   /** Seconds from SIGTERM during which /readyz answers 503 and requests are still served, before closing. */
   shutdownDelaySeconds: number;
   /** Seconds a SIGTERM may take to drain requests before the process exits anyway. */
@@ -284,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems = [...rateLimitProblems(e), ...webauthnProblems(e), ...mailProblems(e)];
   // Node refuses to start a server whose headers may take longer than the whole request.
   if (e.HEADERS_TIMEOUT > e.REQUEST_TIMEOUT) problems.push('HEADERS_TIMEOUT: must not exceed REQUEST_TIMEOUT');
+  if (e.METRICS_PORT > 0 && e.METRICS_PORT === e.PORT) problems.push('METRICS_PORT: must differ from PORT');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
@@ -292,6 +304,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbStatementTimeoutSeconds: e.DB_STATEMENT_TIMEOUT,
     host: e.HOST,
     port: e.PORT,
+    metrics: {
+      ...(e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : {}),
+      ...(e.METRICS_PORT > 0 ? { port: e.METRICS_PORT } : {}),
+    },
     jwt: {
       ...(e.JWT_SIGNING_KEY ? { signingKey: e.JWT_SIGNING_KEY } : {}),
       verifyKeys: e.JWT_VERIFY_KEYS,
@@ -368,8 +384,11 @@ function rateLimitProblems(e: z.infer<typeof EnvSchema>): string[] {
         'or one address could lock an account out; 0 turns the ceiling off',
     );
   }
-  if (e.RATE_LIMIT_STORE === 'mysql' && !e.DATABASE_URL.startsWith('mysql://')) {
-    problems.push('RATE_LIMIT_STORE: mysql keeps the counters in the app database, so DATABASE_URL must be mysql://');
+  const store = e.RATE_LIMIT_STORE;
+  if ((store === 'mysql' || store === 'postgres') && dialectOf(e.DATABASE_URL) !== store) {
+    problems.push(
+      `RATE_LIMIT_STORE: ${store} keeps the counters in the app database, so DATABASE_URL must be ${store}://`,
+    );
   }
   return problems;
 }

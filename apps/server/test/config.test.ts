@@ -88,7 +88,7 @@ describe('configuration', () => {
   it('names every bad variable on a line of its own', () => {
     const lines = problems({
       PORT: 'eighty',
-      DATABASE_URL: 'postgres://x',
+      DATABASE_URL: 'mongodb://x',
       JWT_SECRET: 'short',
       ACCESS_TOKEN_TTL: '5',
       DB_STATEMENT_TIMEOUT: '0',
@@ -156,12 +156,26 @@ describe('configuration', () => {
     );
   });
 
-  it('keeps MySQL rate-limit counters only in a MySQL database, and header time within request time', () => {
+  it('keeps database rate-limit counters only in a database of that kind, and header time within request time', () => {
     expect(problems({ RATE_LIMIT_STORE: 'mysql' })).toEqual([expect.stringMatching(/^RATE_LIMIT_STORE: /)]);
     expect(problems({ RATE_LIMIT_STORE: 'mysql', DATABASE_URL: 'mysql://root@127.0.0.1:3306/x' })).toEqual([]);
+    expect(problems({ RATE_LIMIT_STORE: 'postgres', DATABASE_URL: 'mysql://root@127.0.0.1:3306/x' })).toEqual([
+      'RATE_LIMIT_STORE: postgres keeps the counters in the app database, so DATABASE_URL must be postgres://',
+    ]);
+    expect(problems({ RATE_LIMIT_STORE: 'postgres', DATABASE_URL: 'postgresql://root@127.0.0.1/x' })).toEqual([]);
     expect(problems({ HEADERS_TIMEOUT: '40', REQUEST_TIMEOUT: '30' })).toEqual([
       expect.stringMatching(/^HEADERS_TIMEOUT: /),
     ]);
+  });
+
+  it('turns metrics on with a long token or a port of their own, never the API port', () => {
+    expect(loadConfig({}).metrics).toEqual({});
+    expect(problems({ METRICS_TOKEN: 'short' })).toEqual([expect.stringMatching(/^METRICS_TOKEN: at least 32/)]);
+    expect(problems({ METRICS_PORT: '5000', PORT: '5000' })).toEqual(['METRICS_PORT: must differ from PORT']);
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: 'm'.repeat(32) }).metrics).toEqual({
+      port: 9464,
+      token: 'm'.repeat(32),
+    });
   });
 
   it('names the passkeys’ relying party: localhost in development, required in production, origins on it', () => {

@@ -1,9 +1,10 @@
 import { connect } from '@api-users/db';
 import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
+import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { describeError } from '../src/http/errors.js';
-import { describeEachDatabase, rowCounts, type TestDatabase } from './support/databases.js';
+import { describeEachDatabase, failingTrigger, rowCounts, type TestDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { isolatedServerForTest, type TestServer, uniqueLogin } from './support/server.js';
 
@@ -95,6 +96,19 @@ async function holdLock(database: TestDatabase, login: string): Promise<() => Pr
       await db.destroy();
     };
   }
+  if (database.dialect === 'postgres') {
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    await other.query('BEGIN');
+    await other.query(
+      'INSERT INTO users (user_name, login, password_hash, user_role, created_at) VALUES ($1, $2, $3, 2, 0)',
+      ['Holder', login, 'not a hash'],
+    );
+    return async () => {
+      await other.query('ROLLBACK');
+      await other.end();
+    };
+  }
   const other = await createConnection({ uri: database.url });
   await other.query('BEGIN');
   // An uncommitted row with the same login: the registration's INSERT waits for its lock.
@@ -142,12 +156,7 @@ describeEachDatabase('database errors', (dialect) => {
   it('logs a failed statement without its values: no password or hash in any log line', async () => {
     const server = await isolatedServerForTest(dialect);
     const { db } = server.app.database;
-    await (dialect === 'mysql'
-      ? sql`create trigger refuse_users before insert on users for each row
-            signal sqlstate '45000' set message_text = 'refused by the test trigger'`
-      : sql`create trigger refuse_users before insert on users
-            begin select raise(abort, 'refused by the test trigger'); end`
-    ).execute(db);
+    await failingTrigger(db, dialect, 'BEFORE INSERT', 'users', 'refused by the test trigger');
     const password = 'a password that must stay secret';
     const res = await restClient(server.url).register({
       user_name: 'Refused',
@@ -196,6 +205,48 @@ describe.skipIf(mysqlUrl === null)('a deadlock [mysql]', () => {
     expect((await api.login(target.user.login, 'the new long password')).status).toBe(200);
     const [events] = await other.query("SELECT COUNT(*) AS n FROM audit_events WHERE type = 'password_set'");
     expect(events).toEqual([{ n: 1 }]);
+  });
+});
+
+describe.skipIf(inject('postgresServerUrl') === null)('a deadlock [postgres]', () => {
+  it('is retried: the request PostgreSQL chose as the victim still succeeds, once', async () => {
+    const server = await isolatedServerForTest('postgres');
+    const other = new pg.Client({ connectionString: server.database.url });
+    await other.connect();
+    onTestFinished(() => other.end());
+    const api = restClient(server.url);
+    const admin = await api.signUp(uniqueLogin('deadlock.admin'), 'a fine long password', 1);
+    const target = await api.signUp(uniqueLogin('deadlock.target'));
+    const id = target.user.id_user;
+
+    // PostgreSQL fails the transaction whose deadlock check runs first: the one that began waiting first,
+    // here the server's.
+    await other.query('BEGIN');
+    await other.query('SELECT sid FROM sessions WHERE user_id = $1 FOR UPDATE', [id]);
+    // Setting a password locks the user's row, then waits for those session rows...
+    const answer = api.call('POST', `/users/${id}/password`, {
+      token: admin.tokens.access_token,
+      json: { new_password: 'the new long password' },
+    });
+    for (let tries = 0; ; tries++) {
+      // Within a transaction, pg_stat_activity is read from a snapshot taken once, unless cleared.
+      await other.query('SELECT pg_stat_clear_snapshot()');
+      const waiting = await other.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'update "sessions"%'`,
+      );
+      if (waiting.rowCount) break;
+      if (tries > 200) throw new Error('no statement came to wait for the lock');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    // ...and the other transaction now asks for the user's row: a cycle.
+    await other.query('SELECT id_user FROM users WHERE id_user = $1 FOR UPDATE', [id]);
+    await other.query('ROLLBACK');
+
+    const res = await answer;
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await api.login(target.user.login, 'the new long password')).status).toBe(200);
+    const events = await other.query("SELECT COUNT(*)::int AS n FROM audit_events WHERE type = 'password_set'");
+    expect(events.rows).toEqual([{ n: 1 }]);
   });
 });
 

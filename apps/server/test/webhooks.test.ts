@@ -1,10 +1,9 @@
 import { connect } from '@api-users/db';
-import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startReceiver } from '../../../test-support/receiver.js';
 import { freePort, spawnServer } from '../../../test-support/spawn-server.js';
-import { createTestDatabase, databaseReader, describeEachDatabase } from './support/databases.js';
+import { createTestDatabase, databaseReader, describeEachDatabase, failingTrigger } from './support/databases.js';
 import { restClient } from './support/http.js';
 import { enrolTotp } from './support/mfa.js';
 import { isolatedServerForTest, mailedToken, uniqueLogin, useIsolatedServer } from './support/server.js';
@@ -119,16 +118,12 @@ describeEachDatabase('webhooks', (dialect) => {
     const { user } = await api.signUp(uniqueLogin('hooks.rollback'), PASSWORD);
     // Disabling ends the account's sessions after its audit event (and outbox row) is written: make that fail.
     const { db } = connect(server.database.url);
-    const trigger =
-      dialect === 'mysql'
-        ? sql`CREATE TRIGGER no_session_end BEFORE UPDATE ON sessions FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'rolled back by the test'`
-        : sql`CREATE TRIGGER no_session_end BEFORE UPDATE ON sessions BEGIN SELECT RAISE(ABORT, 'rolled back by the test'); END`;
-    await trigger.execute(db);
+    const dropTrigger = await failingTrigger(db, dialect, 'BEFORE UPDATE', 'sessions', 'rolled back by the test');
     try {
       const failed = await api.call('PATCH', `/users/${user.id_user}`, { token: admin, json: { disabled: true } });
       expect(failed.status).toBe(500);
     } finally {
-      await sql`DROP TRIGGER no_session_end`.execute(db);
+      await dropTrigger();
       await db.destroy();
     }
     const rows = await reader.read((d) =>
@@ -241,8 +236,8 @@ describeEachDatabase('webhooks', (dialect) => {
     }
   });
 
-  // MySQL only: SQLite is one process's database (its claims are serialized by its single writer anyway).
-  if (dialect === 'mysql')
+  // Not on SQLite: it is one process's database (its claims are serialized by its single writer anyway).
+  if (dialect !== 'sqlite')
     it('delivers each event once from two instances on one database', async () => {
       const first = await isolatedServerForTest(dialect, DELIVERY);
       const { startServer } = await import('./support/server.js');

@@ -140,10 +140,11 @@ const pageLimit = (what: string) => wholeNumber(1, 100, `${what} per page`).pref
 
 const CURSOR_DESCRIPTION = 'Opaque: the next_cursor of the previous page (absent or null: the first page)';
 const NOT_A_CURSOR = 'Not a cursor this API returned';
-/** The cursor of pages ordered by a numeric id. */
+/** The cursor of pages ordered by a numeric id: an id, so within the ids' range (PostgreSQL refuses more). */
 const idCursor = () =>
   inputString()
-    .regex(/^\d{1,10}$/, NOT_A_CURSOR)
+    .regex(/^\d{1,10}$/, { error: NOT_A_CURSOR, abort: true })
+    .refine((cursor) => Number(cursor) <= MAX_ID, NOT_A_CURSOR)
     .nullish()
     .describe(CURSOR_DESCRIPTION);
 

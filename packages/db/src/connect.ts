@@ -3,41 +3,63 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
   Kysely,
+  type LogEvent,
   MysqlDialect,
   type MysqlPool,
   type MysqlPoolConnection,
+  PostgresDialect,
   SqliteAdapter,
   type SqliteDatabase,
   SqliteDialect,
 } from 'kysely';
 import { createPool, type ExecuteValues, type Pool, type PoolConnection } from 'mysql2';
+import pg from 'pg';
 import type { Database } from './schema.js';
 
-export type Dialect = 'mysql' | 'sqlite';
+export type Dialect = 'mysql' | 'postgres' | 'sqlite';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/api-users.sqlite';
 
+/** Connections of a pool at one moment, for metrics. */
+export interface PoolUse {
+  /** The most connections the pool opens. */
+  max: number;
+  /** Connections lent to a query or transaction now. */
+  inUse: number;
+  /** Requests for a connection waiting for one to come free. */
+  waiting: number;
+}
+
 export interface DatabaseHandle {
   db: Kysely<Database>;
+  /** How the pool's connections are used now; undefined for SQLite (one connection, no pool). */
+  poolUse(): PoolUse | undefined;
 }
 
 export interface ConnectOptions {
-  /** MySQL pool size. */
+  /** MySQL and PostgreSQL pool size. */
   poolSize?: number;
   /**
    * Bound on a lock wait or a statement, after which it fails with an error `isUnavailable` recognises.
-   * MySQL/MariaDB: set on every new connection (none when absent); SQLite: the busy timeout (5 s when absent).
+   * MySQL/MariaDB and PostgreSQL: set on every new connection (none when absent); SQLite: the busy timeout (5 s
+   * when absent).
    */
   statementTimeoutSeconds?: number;
-  /** Statements every new MySQL connection runs after its own set-up (tests use it to switch server modes on). */
+  /** Statements every new MySQL connection runs after its own set-up (tests use it to switch server modes on). MySQL only. */
   sessionStatements?: string[];
+  /** Called after every statement with its duration (kysely's log hook): statement metrics. */
+  onQuery?: (event: LogEvent) => void;
 }
 
-/** `mysql://user:pass@host:port/db` or `sqlite:path` (`sqlite::memory:` for a private in-memory database). */
+/**
+ * `mysql://user:pass@host:port/db`, `postgres://user:pass@host:port/db` (or `postgresql://`), or `sqlite:path`
+ * (`sqlite::memory:` for a private in-memory database).
+ */
 export function dialectOf(url: string): Dialect {
   if (url.startsWith('mysql://')) return 'mysql';
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return 'postgres';
   if (url.startsWith('sqlite:')) return 'sqlite';
-  throw new Error('DATABASE_URL must start with mysql:// or sqlite:');
+  throw new Error('DATABASE_URL must start with mysql://, postgres:// or sqlite:');
 }
 
 /**
@@ -112,7 +134,7 @@ function sessionSetUp(mariadb: boolean, timeoutSeconds: number | undefined): str
  * travel apart from the SQL and are never parsed as SQL, whatever the server's modes. Statements without
  * values (BEGIN, COMMIT, DDL, some of which cannot be prepared) keep `query`: there is nothing to splice.
  */
-function preparedStatementPool(pool: Pool, options: ConnectOptions): MysqlPool {
+function preparedStatementPool(pool: Pool, options: ConnectOptions, use: Omit<PoolUse, 'max'>): MysqlPool {
   const adapted = new WeakMap<PoolConnection, MysqlPoolConnection>();
   const run = (raw: PoolConnection, sql: string, values: unknown[], callback?: Callback) =>
     values.length > 0 ? raw.execute(sql, values as ExecuteValues[], callback) : raw.query(sql, callback);
@@ -136,7 +158,13 @@ function preparedStatementPool(pool: Pool, options: ConnectOptions): MysqlPool {
   return {
     getConnection(kyselyCallback) {
       // kysely's type asks for a connection even with an error; its driver reads none then.
-      const callback = kyselyCallback as ConnectionCallback;
+      const connectionCallback = kyselyCallback as ConnectionCallback;
+      use.waiting++;
+      const callback: ConnectionCallback = (error, connection) => {
+        use.waiting--;
+        if (connection) use.inUse++;
+        connectionCallback(error, connection);
+      };
       pool.getConnection((err, raw) => {
         if (err) return callback(err);
         const known = adapted.get(raw);
@@ -149,7 +177,10 @@ function preparedStatementPool(pool: Pool, options: ConnectOptions): MysqlPool {
           // One wrapper per connection: kysely keys its own per-connection state on the object it gets.
           const connection = {
             query: (sql: string, values: unknown[], cb?: Callback) => run(raw, sql, values, cb),
-            release: () => raw.release(),
+            release: () => {
+              use.inUse--;
+              raw.release();
+            },
           } as MysqlPoolConnection;
           adapted.set(raw, connection);
           callback(null, connection);
@@ -160,11 +191,55 @@ function preparedStatementPool(pool: Pool, options: ConnectOptions): MysqlPool {
   };
 }
 
+/** PostgreSQL's type id of BIGINT, which node-postgres returns as a string unless told otherwise. */
+const INT8_OID = 20;
+
+/**
+ * A node-postgres pool. BIGINT columns (epoch milliseconds, counts) come back as numbers, as on the other
+ * databases: every one the app keeps is below 2^53. The statement and lock bounds are connection parameters,
+ * so every connection of the pool starts with them.
+ */
+function postgresPool(url: string, options: ConnectOptions): pg.Pool {
+  const timeoutSeconds = options.statementTimeoutSeconds;
+  if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1))
+    throw new Error('statementTimeoutSeconds: a whole number');
+  const bounds =
+    timeoutSeconds === undefined
+      ? {}
+      : { statement_timeout: timeoutSeconds * 1000, lock_timeout: timeoutSeconds * 1000 };
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    ...bounds,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle connection the server closed (a restart, a failover) is reported here, and an unhandled 'error'
+  // event would end the process: the pool drops that connection, and the next query opens a new one or
+  // fails with an error `isUnavailable` recognises.
+  pool.on('error', () => {});
+  return pool;
+}
+
 export function connect(url: string, options: ConnectOptions = {}): DatabaseHandle {
-  if (dialectOf(url) === 'mysql') {
+  const dialect = dialectOf(url);
+  const log = options.onQuery ? { log: options.onQuery } : {};
+  if (dialect === 'postgres') {
+    const pool = postgresPool(url, options);
+    const max = options.poolSize ?? 10;
+    return {
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log }),
+      poolUse: () => ({ max, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
+    };
+  }
+  if (dialect === 'mysql') {
+    const max = options.poolSize ?? 10;
     const pool = createPool({
       uri: url,
-      connectionLimit: options.poolSize ?? 10,
+      connectionLimit: max,
       // How long opening a connection may take before the query fails (then 503 DB_UNAVAILABLE).
       connectTimeout: 5000,
       charset: 'utf8mb4_bin',
@@ -175,7 +250,14 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
       // Prepared statements kept per connection; the server caps them for all clients together.
       maxPreparedStatements: STATEMENT_CACHE_SIZE,
     });
-    return { db: new Kysely<Database>({ dialect: new MysqlDialect({ pool: preparedStatementPool(pool, options) }) }) };
+    const use = { inUse: 0, waiting: 0 };
+    return {
+      db: new Kysely<Database>({
+        dialect: new MysqlDialect({ pool: preparedStatementPool(pool, options, use) }),
+        ...log,
+      }),
+      poolUse: () => ({ max, ...use }),
+    };
   }
   const path = url.slice('sqlite:'.length);
   if (path !== ':memory:') {
@@ -188,6 +270,10 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${(options.statementTimeoutSeconds ?? 5) * 1000}`);
   return {
-    db: new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(sqlite) }) }),
+    db: new Kysely<Database>({
+      dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(sqlite) }),
+      ...log,
+    }),
+    poolUse: () => undefined,
   };
 }

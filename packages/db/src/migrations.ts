@@ -1,11 +1,35 @@
-import { type ColumnDefinitionBuilder, type Kysely, type Migration, Migrator, MysqlAdapter, sql } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { isUnavailable } from './errors.js';
+import { isMysql, isPostgres } from './portable.js';
 
-/** MySQL gets an explicit engine and a binary utf8mb4 collation; SQLite needs no table options. */
+/** MySQL gets an explicit engine and a binary utf8mb4 collation; PostgreSQL and SQLite need no table options. */
 const tableOptions = (db: Kysely<unknown>) =>
-  db.getExecutor().adapter instanceof MysqlAdapter
-    ? sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
-    : sql``;
+  isMysql(db) ? sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin` : sql``;
+
+/**
+ * A generated integer key: AUTO_INCREMENT on MySQL and SQLite, an identity column on PostgreSQL (which has no
+ * AUTO_INCREMENT). By default, not always: the Flask import inserts ids of its own.
+ */
+const generatedKey = (db: Kysely<unknown>) => (c: ColumnDefinitionBuilder) =>
+  isPostgres(db) ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement();
+
+/**
+ * Gives a column a longer VARCHAR. SQLite does not enforce a VARCHAR length at all, so it is left as it is
+ * (rebuilding an SQLite table to restate a length it ignores would risk its rows).
+ */
+async function widen(db: Kysely<unknown>, table: string, column: string, type: `varchar(${number})`) {
+  if (isMysql(db)) {
+    await db.schema
+      .alterTable(table)
+      .modifyColumn(column, type, (c) => c.notNull())
+      .execute();
+  } else if (isPostgres(db)) {
+    await db.schema
+      .alterTable(table)
+      .alterColumn(column, (c) => c.setDataType(type))
+      .execute();
+  }
+}
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -13,7 +37,7 @@ const migrations: Record<string, Migration> = {
       const options = tableOptions(db);
       await db.schema
         .createTable('users')
-        .addColumn('id_user', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id_user', 'integer', generatedKey(db))
         .addColumn('user_name', 'varchar(100)', (c) => c.notNull())
         .addColumn('login', 'varchar(64)', (c) => c.notNull().unique())
         .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
@@ -48,14 +72,8 @@ const migrations: Record<string, Migration> = {
   },
   '0002_flask_import': {
     async up(db) {
-      // The Flask service allowed 128-character names. SQLite does not enforce a VARCHAR length at all, so only
-      // MySQL needs widening (rebuilding an SQLite table to restate a length it ignores would risk its rows).
-      if (db.getExecutor().adapter instanceof MysqlAdapter) {
-        await db.schema
-          .alterTable('users')
-          .modifyColumn('user_name', 'varchar(128)', (c) => c.notNull())
-          .execute();
-      }
+      // The Flask service allowed 128-character names.
+      await widen(db, 'users', 'user_name', 'varchar(128)');
       // One row per Flask user imported: what makes the import idempotent. No foreign key: an account deleted
       // later must not come back with the next run.
       await db.schema
@@ -96,7 +114,7 @@ const migrations: Record<string, Migration> = {
       // No foreign keys: an event outlives the accounts it names.
       await db.schema
         .createTable('audit_events')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', generatedKey(db))
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addColumn('type', 'varchar(32)', (c) => c.notNull())
         .addColumn('actor_id', 'integer')
@@ -134,12 +152,7 @@ const migrations: Record<string, Migration> = {
       // Refresh tokens become opaque: the row keeps a SHA-256 of the live one (64 hex characters) where it kept
       // a JWT's jti, and the one before it, so a replay can be told from a token that never was.
       await db.schema.alterTable('sessions').renameColumn('refresh_jti', 'refresh_ref').execute();
-      if (db.getExecutor().adapter instanceof MysqlAdapter) {
-        await db.schema
-          .alterTable('sessions')
-          .modifyColumn('refresh_ref', 'varchar(64)', (c) => c.notNull())
-          .execute();
-      }
+      await widen(db, 'sessions', 'refresh_ref', 'varchar(64)');
       await db.schema.alterTable('sessions').addColumn('previous_refresh_ref', 'varchar(64)').execute();
     },
   },
@@ -267,7 +280,7 @@ const migrations: Record<string, Migration> = {
       // The outbox: one row per event and endpoint, written in the transaction of the change it tells of.
       await db.schema
         .createTable('webhook_deliveries')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', generatedKey(db))
         .addColumn('message_id', 'varchar(40)', (c) => c.notNull())
         .addColumn('endpoint_id', 'varchar(36)', (c) =>
           c.notNull().references('webhook_endpoints.id').onDelete('cascade'),
@@ -339,7 +352,7 @@ async function backfillNameSearch(db: Kysely<any>): Promise<void> {
 
 /**
  * Applies every pending migration. Several instances may start at once: on MySQL kysely's migration lock
- * serialises them; on SQLite a migration that lost the race for the write lock fails as a whole and is
+ * serialises them, on PostgreSQL its advisory lock; on SQLite a migration that lost the race for the write lock fails as a whole and is
  * retried, finding the work done. An unreachable database is retried the same way before start-up gives up.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run on a database of any schema type

@@ -79,6 +79,8 @@ export interface PasswordHasher {
   needsRehash(stored: string): boolean;
   /** Stops the hashing threads. */
   close(): Promise<void>;
+  /** Hashes and checks waiting for a thread (metrics); a hasher without a queue leaves it out. */
+  queued?(): number;
 }
 
 /** The least time a refused password takes to answer (modules/auth/failed-login-floor.ts says why). */

@@ -39,6 +39,7 @@ export const refusals = {
   wrongTrpcMethod: ['METHOD_NOT_ALLOWED', 'Queries take GET and mutations take POST'],
   // Tokens
   authRequired: ['AUTH_REQUIRED', 'Send a bearer token in the Authorization header'],
+  metricsTokenRequired: ['AUTH_REQUIRED', 'Send the metrics token (METRICS_TOKEN) as a bearer token'],
   notBearer: ['INVALID_TOKEN', 'The Authorization header must be "Bearer <token>"'],
   invalidToken: ['INVALID_TOKEN', 'The token is not valid'],
   tokenExpired: ['TOKEN_EXPIRED', 'The token has expired'],

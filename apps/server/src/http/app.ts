@@ -23,6 +23,7 @@ import { answerClientError } from './errors.js';
 import type { Runtime } from './execute.js';
 import { InFlight } from './in-flight.js';
 import { loggerOptions } from './logging.js';
+import { createMetrics, listenMetrics, type Metrics, registerMetricsRoute } from './metrics.js';
 import bodyEncoding from './plugins/body-encoding.js';
 import errorHandlers, { answerFrameworkError } from './plugins/error-handlers.js';
 import health from './plugins/health.js';
@@ -87,13 +88,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         'per-address rate limits count what it says. Set the addresses or CIDRs of your proxies instead.',
     );
   }
+  const passwords = options.passwords ?? createPasswordHasher();
+  const metricsOn = config.metrics.token !== undefined || config.metrics.port !== undefined;
+  const metrics: Metrics | undefined = metricsOn
+    ? createMetrics({ poolUse: () => database.poolUse(), hashesQueued: () => passwords.queued?.() ?? 0 })
+    : undefined;
   const database = connect(config.databaseUrl, {
     poolSize: config.dbPoolSize,
     statementTimeoutSeconds: config.dbStatementTimeoutSeconds,
+    ...(metrics ? { onQuery: metrics.query } : {}),
     ...options.database,
   });
   const inFlight = new InFlight();
-  const passwords = options.passwords ?? createPasswordHasher();
   fastify.addHook('onClose', async () => {
     await inFlight.idle();
     await Promise.all([database.db.destroy(), passwords.close()]);
@@ -132,7 +138,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     later,
     config,
   };
-  const runtime: Runtime = { deps, rateLimiter, inFlight, log: fastify.log };
+  const runtime: Runtime = { deps, rateLimiter, inFlight, log: fastify.log, ...(metrics ? { metrics } : {}) };
 
   if (config.corsOrigins.length > 0) {
     await fastify.register(cors, {
@@ -160,6 +166,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   registerRestRoutes(fastify, runtime);
   registerJwks(fastify, keys);
+  if (metrics && config.metrics.token !== undefined) registerMetricsRoute(fastify, metrics, config.metrics.token);
+  if (metrics && config.metrics.port !== undefined) {
+    const server = await listenMetrics(metrics, { ...config.metrics, port: config.metrics.port, host: config.host });
+    fastify.addHook('onClose', async () => {
+      await new Promise((resolve) => server.close(resolve));
+    });
+  }
   let servesDashboard = false;
   // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits a plugin's promise (an async plugin is its documented form)
   await fastify.register(async (pages) => {

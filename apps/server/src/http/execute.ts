@@ -17,6 +17,7 @@ import { handlers } from '../modules/handlers.js';
 import { challengeAccount } from '../modules/mfa/challenges.js';
 import { assertMayAct } from '../modules/mfa/mfa.js';
 import type { InFlight } from './in-flight.js';
+import type { Metrics } from './metrics.js';
 import { accountOf, type RateLimiter, RateLimitRefusal } from './rate-limit.js';
 
 /** What running an operation needs besides the handlers' dependencies. */
@@ -25,6 +26,8 @@ export interface Runtime {
   rateLimiter: RateLimiter;
   inFlight: InFlight;
   log: Pick<FastifyBaseLogger, 'warn'>;
+  /** Counts each run when metrics are on. */
+  metrics?: Metrics;
 }
 
 /** Each operation's error codes, looked up on every error answer. */
@@ -52,9 +55,16 @@ export function execute<K extends OperationName>(
   request: OperationRequest,
 ): Promise<OutputOf<K>> {
   return runtime.inFlight.track(async () => {
+    const started = performance.now();
+    const count = (status: number, code: string | undefined, result?: unknown) =>
+      runtime.metrics?.operation(name, (performance.now() - started) / 1000, status, code, result);
     try {
-      return await run(name, runtime, request);
+      const result = await run(name, runtime, request);
+      count((operations[name] as Operation).status, undefined, result);
+      return result;
     } catch (err) {
+      if (err instanceof AppError) count(err.status, err.code);
+      else count(isUnavailable(err) ? 503 : 500, isUnavailable(err) ? 'DB_UNAVAILABLE' : 'INTERNAL');
       if (err instanceof AppError && !declaredErrors.get(name)?.has(err.code)) {
         throw new Error(`${name} answered ${err.code}, which the operation table does not declare`, { cause: err });
       }

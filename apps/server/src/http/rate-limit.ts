@@ -2,10 +2,12 @@ import { createHmac } from 'node:crypto';
 import { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
 import { createPool } from 'mysql2';
+import pg from 'pg';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
   RateLimiterMySQL,
+  RateLimiterPostgres,
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
@@ -13,8 +15,8 @@ import type { SignInLimits } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 
 export interface RateLimitSettings {
-  /** `memory` (one instance), or shared by every instance: `redis`, or `mysql` (the app's MySQL database). */
-  store: 'memory' | 'redis' | 'mysql';
+  /** `memory` (one instance), or shared by every instance: `redis`, or `mysql`/`postgres` (the app's database). */
+  store: 'memory' | 'redis' | 'mysql' | 'postgres';
   redisUrl: string;
   redisPrefix: string;
   /** The `address` policy: attempts per client address per operation and window; 0 turns it off. */
@@ -122,6 +124,22 @@ function mysqlStore(databaseUrl: string, poolSize: number): Store {
   };
 }
 
+function postgresStore(databaseUrl: string, poolSize: number): Store {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 2000 });
+  // An idle connection the server closed must not end the process (an unhandled 'error' event would).
+  pool.on('error', () => {});
+  return {
+    counter: (keyPrefix, points, duration) =>
+      new Promise((resolve, reject) => {
+        const options = { storeClient: pool, storeType: 'pool', tableName: 'rate_limits' };
+        const limiter = new RateLimiterPostgres({ ...options, keyPrefix, points, duration }, (err) =>
+          err ? reject(err) : resolve(limiter),
+        );
+      }),
+    close: () => pool.end(),
+  };
+}
+
 /** A count of one thing under one key; refused once `points` are spent in the window. */
 interface Count {
   limiter: RateLimiterAbstract;
@@ -166,7 +184,9 @@ export async function createRateLimiter(
       ? redisStore(settings.redisUrl, settings.redisPrefix)
       : settings.store === 'mysql'
         ? mysqlStore(database.url, database.poolSize)
-        : memoryStore();
+        : settings.store === 'postgres'
+          ? postgresStore(database.url, database.poolSize)
+          : memoryStore();
   const counter = (name: string, points: number, seconds: number) =>
     points > 0 ? store.counter(name, points, seconds) : Promise.resolve(undefined);
   const window = settings.failureWindowSeconds;

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Dialect } from '@api-users/db';
+import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 // The type of `inject('mysqlServerUrl')`, for suites of other packages that use these helpers.
 import type {} from './global-setup.js';
@@ -25,6 +27,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
+  if (dialect === 'postgres') return createPostgresDatabase(name);
   const server = inject('mysqlServerUrl');
   if (!server) throw new Error('MySQL is not available');
   const admin = await createConnection({ uri: server });
@@ -43,6 +46,32 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   };
 }
 
+/** Runs statements on the PostgreSQL server the tests were given, over a connection of their own. */
+async function onPostgresServer(...statements: string[]): Promise<void> {
+  const server = inject('postgresServerUrl');
+  if (!server) throw new Error('PostgreSQL is not available');
+  const client = new pg.Client({ connectionString: server });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+async function createPostgresDatabase(name: string): Promise<TestDatabase> {
+  // UTF-8 whatever the server's default; collation "C" is not asked for: the app must not depend on one.
+  await onPostgresServer(`CREATE DATABASE "${name}" ENCODING 'UTF8' TEMPLATE template0`);
+  const url = new URL(inject('postgresServerUrl') as string);
+  url.pathname = `/${name}`;
+  return {
+    dialect: 'postgres',
+    url: url.toString(),
+    // WITH (FORCE): a server still draining its pool does not keep the database from going.
+    drop: () => onPostgresServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}
+
 /** A database of its own for the suite, made before its tests and dropped after them (filled in by then). */
 export function useTestDatabase(dialect: Dialect): TestDatabase {
   const database = {} as TestDatabase;
@@ -53,11 +82,49 @@ export function useTestDatabase(dialect: Dialect): TestDatabase {
   return database;
 }
 
-/** Runs a suite once per database: SQLite always, MySQL when reachable (global setup says why when not). */
+/** Whether the tests can make databases of this kind here (global setup says why when not). */
+const hasDatabase = (dialect: Dialect): boolean =>
+  dialect === 'sqlite' ||
+  (dialect === 'mysql' ? inject('mysqlServerUrl') !== null : inject('postgresServerUrl') !== null);
+
+/** Runs a suite once per database: SQLite always, MySQL and PostgreSQL when reachable. */
 export function describeEachDatabase(title: string, suite: (dialect: Dialect) => void): void {
-  const mysql = inject('mysqlServerUrl') !== null;
-  describe(`${title} [sqlite]`, () => suite('sqlite'));
-  describe.skipIf(!mysql)(`${title} [mysql]`, () => suite('mysql'));
+  for (const dialect of ['sqlite', 'mysql', 'postgres'] as const) {
+    describe.skipIf(!hasDatabase(dialect))(`${title} [${dialect}]`, () => suite(dialect));
+  }
+}
+
+/**
+ * A trigger that makes every `event` on `table` (`BEFORE INSERT`, `BEFORE UPDATE`) fail with `message`, in the
+ * dialect's own words; returns its removal.
+ */
+export async function failingTrigger(
+  db: Db,
+  dialect: Dialect,
+  event: 'BEFORE INSERT' | 'BEFORE UPDATE',
+  table: string,
+  message: string,
+): Promise<() => Promise<void>> {
+  const name = `fail_${randomBytes(4).toString('hex')}`;
+  const on = sql.raw(`${event} ON ${table}`);
+  const id = sql.raw(name);
+  if (dialect === 'postgres') {
+    await sql`CREATE FUNCTION ${id}() RETURNS trigger LANGUAGE plpgsql AS ${sql.raw(`$$ BEGIN RAISE EXCEPTION '${message}'; END $$`)}`.execute(
+      db,
+    );
+    await sql`CREATE TRIGGER ${id} ${on} FOR EACH ROW EXECUTE FUNCTION ${id}()`.execute(db);
+    return async () => {
+      await sql`DROP TRIGGER ${id} ON ${sql.raw(table)}`.execute(db);
+      await sql`DROP FUNCTION ${id}`.execute(db);
+    };
+  }
+  await (dialect === 'mysql'
+    ? sql`CREATE TRIGGER ${id} ${on} FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = ${sql.lit(message)}`
+    : sql`CREATE TRIGGER ${id} ${on} BEGIN SELECT RAISE(ABORT, ${sql.lit(message)}); END`
+  ).execute(db);
+  return async () => {
+    await sql`DROP TRIGGER ${id}`.execute(db);
+  };
 }
 
 const TABLES = [

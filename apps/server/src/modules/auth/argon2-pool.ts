@@ -27,6 +27,11 @@ export class Argon2Pool {
     return this.#pool.run({ op: 'verify', hash, password }) as Promise<boolean>;
   }
 
+  /** Tasks waiting for a thread. */
+  get queueSize(): number {
+    return this.#pool.queueSize;
+  }
+
   close(): Promise<void> {
     return this.#pool.close();
   }

@@ -54,5 +54,6 @@ export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2): Passw
       }
     },
     close: () => pool.close(),
+    queued: () => pool.queueSize,
   };
 }

@@ -1,5 +1,5 @@
 import { ADMIN, LoginSchema, USER, UserNameSchema, type UserRole } from '@api-users/contract';
-import { type Database, inTransaction, nameForSearch } from '@api-users/db';
+import { afterExplicitUserIds, type Database, insertUserRow, inTransaction, nameForSearch } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import type { ZodError } from 'zod';
 import { legacyHashMethod } from '../auth/legacy-hashes.js';
@@ -106,6 +106,7 @@ export async function importFlaskUsers(
           .insertInto('flask_import')
           .values(keepIds.map((p) => ({ flask_id: p.row.flaskId, user_id: p.row.flaskId, imported_at: now })))
           .execute();
+        await afterExplicitUserIds(trx);
       });
     }
     options.onProgress?.(rows.length, total);
@@ -115,11 +116,7 @@ export async function importFlaskUsers(
       await inTransaction(db, async (trx) => {
         const now = clock();
         for (const p of needNewIds.slice(i, i + options.batchSize)) {
-          const inserted = await trx
-            .insertInto('users')
-            .values({ ...p.values, created_at: now })
-            .executeTakeFirstOrThrow();
-          p.row.userId = Number(inserted.insertId);
+          p.row.userId = await insertUserRow(trx, { ...p.values, created_at: now });
           await trx
             .insertInto('flask_import')
             .values({ flask_id: p.row.flaskId, user_id: p.row.userId, imported_at: now })

@@ -1,5 +1,5 @@
 import type { UserRole } from '@api-users/contract';
-import { type Database, nameForSearch } from '@api-users/db';
+import { type Database, insertUserRow, nameForSearch } from '@api-users/db';
 import type { Insertable, Kysely } from 'kysely';
 import type { PasswordHasher } from '../../core/context.js';
 
@@ -22,7 +22,4 @@ export async function newUserRow(
 }
 
 /** Inserts the row; returns the new id. A login taken meanwhile fails as a unique violation. */
-export async function insertUser(db: Kysely<Database>, row: NewUserRow): Promise<number> {
-  const result = await db.insertInto('users').values(row).executeTakeFirstOrThrow();
-  return Number(result.insertId);
-}
+export const insertUser = (db: Kysely<Database>, row: NewUserRow): Promise<number> => insertUserRow(db, row);

@@ -1,5 +1,5 @@
 import { ADMIN, USER, type User, type UserRole } from '@api-users/contract';
-import { type Database, prepared } from '@api-users/db';
+import { type Database, prepared, substringPosition } from '@api-users/db';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Caller, Deps, Handler } from '../../core/context.js';
 import { refuse, userNotFound } from '../../core/errors.js';
@@ -58,12 +58,13 @@ const usersPage = prepared((db: Kysely<Database>, v: ListValues) => {
   if (v.disabled !== undefined) query = query.where('disabled', '=', v.disabled);
   const q = v.q;
   if (q !== undefined) {
-    // instr, not LIKE: nothing in q is a wildcard, and both databases have it. Both sides are folded (logins
-    // are stored folded; names have a folded copy), so the comparison is exact on MySQL and SQLite alike.
+    // A substring position, not LIKE: nothing in q is a wildcard. Both sides are folded (logins are stored
+    // folded; names have a folded copy), so the comparison is exact on every database.
+    const position = substringPosition(db);
     query = query.where((eb) =>
       eb.or([
-        eb(eb.fn('instr', ['login', eb.val(q)]), '>', 0),
-        eb(eb.fn('instr', ['user_name_search', eb.val(q)]), '>', 0),
+        eb(eb.fn(position, ['login', eb.val(q)]), '>', 0),
+        eb(eb.fn(position, ['user_name_search', eb.val(q)]), '>', 0),
       ]),
     );
   }

@@ -1,5 +1,5 @@
-import type { Database } from '@api-users/db';
-import { type Kysely, MysqlAdapter } from 'kysely';
+import { type Database, isMysql, isPostgres } from '@api-users/db';
+import type { Kysely } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { postWebhook } from './send.js';
 
@@ -23,7 +23,7 @@ function backoffMs(attempts: number, random = Math.random): number {
 }
 
 /**
- * Claims due deliveries for this instance: pending, due, and not held by another. On MySQL the rows are locked
+ * Claims due deliveries for this instance: pending, due, and not held by another. On MySQL and PostgreSQL the rows are locked
  * with SKIP LOCKED, so instances claiming at once take different rows; SQLite has one writer at a time anyway.
  * The claim is a lease: an instance that dies mid-send leaves rows another takes once it runs out.
  */
@@ -37,7 +37,7 @@ async function claim(db: Kysely<Database>, now: number, leaseMs: number): Promis
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .orderBy('next_attempt_at')
       .limit(BATCH);
-    if (trx.getExecutor().adapter instanceof MysqlAdapter) due = due.forUpdate().skipLocked();
+    if (isMysql(trx) || isPostgres(trx)) due = due.forUpdate().skipLocked();
     const ids = (await due.execute()).map((row) => Number(row.id));
     if (ids.length > 0) {
       await trx

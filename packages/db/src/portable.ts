@@ -1,0 +1,34 @@
+/** The few statements that differ between MySQL, PostgreSQL and SQLite, each written once for all three. */
+import { type Insertable, type Kysely, MysqlAdapter, PostgresAdapter, sql } from 'kysely';
+import type { Database } from './schema.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: asked of a database of any schema type (migrations included)
+type AnyDb = Kysely<any>;
+
+export const isPostgres = (db: AnyDb): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+export const isMysql = (db: AnyDb): boolean => db.getExecutor().adapter instanceof MysqlAdapter;
+
+/**
+ * Inserts one account and returns its id: MySQL reports it as the insert id, PostgreSQL only through
+ * RETURNING (which SQLite has too).
+ */
+export async function insertUserRow(db: Kysely<Database>, row: Insertable<Database['users']>): Promise<number> {
+  if (isMysql(db)) return Number((await db.insertInto('users').values(row).executeTakeFirstOrThrow()).insertId);
+  return (await db.insertInto('users').values(row).returning('id_user').executeTakeFirstOrThrow()).id_user;
+}
+
+/**
+ * After rows were inserted with ids of their own (the Flask import keeps its ids): PostgreSQL's identity
+ * sequence does not move past them as MySQL's and SQLite's counters do, so the next new account would be given
+ * a taken id. Moves it to the highest id there is.
+ */
+export async function afterExplicitUserIds(db: Kysely<Database>): Promise<void> {
+  if (!isPostgres(db)) return;
+  await sql`select setval(pg_get_serial_sequence('users', 'id_user'), (select max(id_user) from users))`.execute(db);
+}
+
+/**
+ * The SQL function giving the 1-based position of a substring (0 when absent): `instr` on MySQL and SQLite,
+ * `strpos` on PostgreSQL; both take (text, substring).
+ */
+export const substringPosition = (db: AnyDb): 'instr' | 'strpos' => (isPostgres(db) ? 'strpos' : 'instr');
