@@ -192,6 +192,16 @@ describe.skipIf(inject('mysqlServerUrl') === null)('import from the Flask servic
       }
     });
 
+    it('gives the next new account the id after the highest imported one (kept ids move the id counter)', async () => {
+      const res = await restClient((server as TestServer).url).register({
+        user_name: 'After The Import',
+        login: uniqueLogin('next.id'),
+        password: 'a fine long password',
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body.id_user).toBe(13);
+    });
+
     it('once every werkzeug hash is replaced, failed logins no longer wait', async () => {
       const { failedLogins } = (server as TestServer).app.deps;
       await failedLogins.refresh();
