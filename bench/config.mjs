@@ -14,8 +14,7 @@ export const CFG = {
   connections: Number(env.BENCH_CONNECTIONS ?? 50),
   loginConnections: Number(env.BENCH_LOGIN_CONNECTIONS ?? cores * 4),
   rows: Number(env.BENCH_ROWS ?? (quick ? 100_000 : 1_000_000)),
-  dialects: (env.BENCH_DIALECTS ?? 'sqlite,mysql').split(',').map((s) => s.trim()),
-  mysqlBase: env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
+  dialects: (env.BENCH_DIALECTS ?? 'sqlite,mysql,postgres').split(',').map((s) => s.trim()),
   /** Alternating rounds (and seconds per run) of ours against the hand-written route. */
   rounds: Number(env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
   versusDuration: Number(env.BENCH_VERSUS_DURATION ?? (quick ? 3 : 5)),

@@ -6,7 +6,14 @@ import { connect, migrateToLatest, nameForSearch } from '@api-users/db';
 import { requireFromDb } from './lib.mjs';
 
 const mysql = requireFromDb('mysql2/promise');
+const pg = requireFromDb('pg');
 const SQLite = requireFromDb('better-sqlite3');
+
+/** Server URLs (no database) the bench makes its databases on. */
+const SERVERS = {
+  mysql: process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
+  postgres: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+};
 
 /** A constant, well-formed but useless hash: seeded users are never logged in. */
 const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$YmVuY2hzZWVkc2FsdA$Ck6NBQ3hNw1Jm0XyWJ4pXwQfHkC6GJjVw1pXyS0mV1o';
@@ -24,38 +31,58 @@ export function removeTempDir() {
   if (tempDir) rmSync(tempDir, { recursive: true, force: true });
 }
 
-/** `mysql://root@127.0.0.1:3306` + database name -> a DATABASE_URL. */
+/** A server URL (`mysql://root@127.0.0.1:3306`, `postgres://…/postgres`) with another database -> a DATABASE_URL. */
 function mysqlUrlFor(base, database) {
   const u = new URL(base);
   u.pathname = `/${database}`;
   return u.toString();
 }
 
-/** Says why MySQL cannot be used, or returns its version string. */
-export async function mysqlVersion(base) {
-  const conn = await mysql.createConnection({ uri: mysqlUrlFor(base, ''), connectTimeout: 3000 });
+/** Runs statements on the PostgreSQL server over a connection of its own; returns the last one's rows. */
+async function onPostgres(url, ...statements) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    let rows = [];
+    for (const statement of statements) rows = (await client.query(statement)).rows;
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The database server's name and version, e.g. `MySQL server 10.11.19-MariaDB`; throws when it cannot be reached. */
+export async function databaseVersion(dialect) {
+  if (dialect === 'sqlite') {
+    const db = new SQLite(':memory:');
+    try {
+      return `SQLite ${db.prepare('select sqlite_version() as v').get().v}`;
+    } finally {
+      db.close();
+    }
+  }
+  if (dialect === 'postgres') {
+    const [row] = await onPostgres(SERVERS.postgres, 'SHOW server_version');
+    return `PostgreSQL ${row.server_version}`;
+  }
+  if (dialect !== 'mysql') throw new Error(`unknown dialect ${dialect}`);
+  const conn = await mysql.createConnection({ uri: mysqlUrlFor(SERVERS.mysql, ''), connectTimeout: 3000 });
   try {
     const [rows] = await conn.query('SELECT VERSION() AS v');
-    return rows[0].v;
+    return `MySQL server ${rows[0].v}`;
   } finally {
     await conn.end();
   }
 }
 
-export function sqliteVersion() {
-  const db = new SQLite(':memory:');
-  try {
-    return db.prepare('select sqlite_version() as v').get().v;
-  } finally {
-    db.close();
-  }
-}
+/** Where `dialect`'s server is, for a line saying it was skipped. */
+export const serverOf = (dialect) => SERVERS[dialect] ?? 'this machine';
 
 /**
- * A fresh, empty database for one dialect: returns { url, drop() }. MySQL gets `CREATE DATABASE <name>`,
- * SQLite a file in a temporary directory.
+ * A fresh, empty database for one dialect: returns { url, drop() }. MySQL and PostgreSQL get
+ * `CREATE DATABASE <name>`, SQLite a file in a temporary directory.
  */
-export async function createDatabase(dialect, name, mysqlBase) {
+export async function createDatabase(dialect, name) {
   if (dialect === 'sqlite') {
     const file = join(sqliteTempDir(), `${name}.sqlite`);
     const dropFiles = () => {
@@ -64,8 +91,14 @@ export async function createDatabase(dialect, name, mysqlBase) {
     dropFiles();
     return { url: `sqlite:${file}`, file, drop: async () => dropFiles() };
   }
+  if (dialect === 'postgres') {
+    const dropIt = () => onPostgres(SERVERS.postgres, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await dropIt();
+    await onPostgres(SERVERS.postgres, `CREATE DATABASE "${name}" ENCODING 'UTF8' TEMPLATE template0`);
+    return { url: mysqlUrlFor(SERVERS.postgres, name), drop: dropIt };
+  }
   const admin = async (statement) => {
-    const conn = await mysql.createConnection({ uri: mysqlUrlFor(mysqlBase, '') });
+    const conn = await mysql.createConnection({ uri: mysqlUrlFor(SERVERS.mysql, '') });
     try {
       await conn.query(statement);
     } finally {
@@ -74,7 +107,7 @@ export async function createDatabase(dialect, name, mysqlBase) {
   };
   await admin(`DROP DATABASE IF EXISTS \`${name}\``);
   await admin(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  return { url: mysqlUrlFor(mysqlBase, name), drop: () => admin(`DROP DATABASE IF EXISTS \`${name}\``) };
+  return { url: mysqlUrlFor(SERVERS.mysql, name), drop: () => admin(`DROP DATABASE IF EXISTS \`${name}\``) };
 }
 
 /** One admin in every thousand users, so the role filter has a rare value to find. */
@@ -100,6 +133,7 @@ export async function migrateAndSeed(dialect, url, count) {
   }
   const t0 = process.hrtime.bigint();
   if (dialect === 'sqlite') seedSqlite(url.slice('sqlite:'.length), count);
+  else if (dialect === 'postgres') await seedPostgres(url, count);
   else await seedMysql(url, count);
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
@@ -119,6 +153,22 @@ function seedSqlite(file, count) {
   } finally {
     db.close();
   }
+}
+
+/**
+ * The same rows as userRow, made by the server from generate_series (no round trip per batch); then the id
+ * counter is moved past them, as the Flask import does.
+ */
+async function seedPostgres(url, count) {
+  await onPostgres(
+    url,
+    `INSERT INTO users (id_user, user_name, user_name_search, login, password_hash, user_role, created_at)
+     SELECT id, 'Bench User ' || id, 'bench user ' || id, 'u' || lpad(id::text, 8, '0'), '${DUMMY_HASH}',
+            CASE WHEN id % 1000 = 0 THEN 1 ELSE 2 END, ${CREATED_AT_BASE} + id * 1000::bigint
+     FROM generate_series(1, ${Number(count)}) AS id`,
+    `SELECT setval(pg_get_serial_sequence('users', 'id_user'), ${Number(count)})`,
+    'ANALYZE users',
+  );
 }
 
 /** Multi-row INSERTs of BATCH rows, two connections in parallel; unique checks off (the data is unique by construction). */

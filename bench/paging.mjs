@@ -10,7 +10,7 @@ export async function measurePaging(out) {
   const { dialect } = out;
   const C = CFG.connections;
   // --- Part 2: CFG.rows users, first page vs a deep page.
-  const big = await createDatabase(dialect, 'apiu_bench_1m', CFG.mysqlBase);
+  const big = await createDatabase(dialect, 'apiu_bench_1m');
   try {
     out.seedSeconds = await migrateAndSeed(dialect, big.url, CFG.rows);
     log(`${elapsed()} ${dialect} seeded ${CFG.rows} users in ${out.seedSeconds.toFixed(1)} s`);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { Api, baselineRun } from './api.mjs';
 import { CFG, cores, elapsed, JWT_SECRET, log, PROFILE_DIR, WARNINGS_LOG } from './config.mjs';
-import { createDatabase, migrateAndSeed, mysqlVersion, removeTempDir, sqliteVersion } from './databases.mjs';
+import { createDatabase, databaseVersion, migrateAndSeed, removeTempDir, serverOf } from './databases.mjs';
 import {
   formatMarkdown,
   jwtPayload,
@@ -32,19 +32,15 @@ const partial = new Map();
 async function runDialect(dialect) {
   const out = { dialect, runs: {}, notes: [], warnLines: [] };
   partial.set(dialect, out);
-  if (dialect === 'mysql') {
-    try {
-      out.dbVersion = await mysqlVersion(CFG.mysqlBase);
-    } catch (err) {
-      out.skipped = `MySQL at ${CFG.mysqlBase} unreachable: ${err.message}`;
-      log(out.skipped);
-      return out;
-    }
-  } else {
-    out.dbVersion = `SQLite ${sqliteVersion()}`;
+  try {
+    out.dbVersion = await databaseVersion(dialect);
+  } catch (err) {
+    out.skipped = `${dialect} at ${serverOf(dialect)} unreachable: ${err.message}`;
+    log(out.skipped);
+    return out;
   }
   // --- Part 1: a small database (200 users) for the transport, login and storm figures.
-  const small = await createDatabase(dialect, 'apiu_bench', CFG.mysqlBase);
+  const small = await createDatabase(dialect, 'apiu_bench');
   try {
     await migrateAndSeed(dialect, small.url, 200);
     const api = new Api(dialect, small.url, 'main', out);
@@ -114,16 +110,14 @@ async function main() {
   const baselines = [];
   const dialects = [];
   for (const d of CFG.dialects) {
-    if (d !== 'sqlite' && d !== 'mysql') throw new Error(`unknown dialect ${d}`);
-    if (d === 'mysql') {
-      try {
-        await mysqlVersion(CFG.mysqlBase);
-      } catch (err) {
-        const skipped = `MySQL at ${CFG.mysqlBase} unreachable: ${err instanceof Error ? err.message : String(err)}`;
-        log(skipped);
-        dialects.push({ dialect: d, skipped, runs: {} });
-        continue;
-      }
+    if (!['sqlite', 'mysql', 'postgres'].includes(d)) throw new Error(`unknown dialect ${d}`);
+    try {
+      await databaseVersion(d);
+    } catch (err) {
+      const skipped = `${d} at ${serverOf(d)} unreachable: ${err instanceof Error ? err.message : String(err)}`;
+      log(skipped);
+      dialects.push({ dialect: d, skipped, runs: {} });
+      continue;
     }
     baselines.push(await baselineRun(`baseline (before ${d})`));
     try {
@@ -155,9 +149,9 @@ async function main() {
     status429: 0,
   };
   for (const d of dialects) {
-    const mysqlDb = d.dialect === 'mysql' && d.dbVersion ? `MySQL server ${d.dbVersion}` : null;
-    if (mysqlDb) versions['MySQL server'] = d.dbVersion;
-    if (d.dialect === 'sqlite' && d.dbVersion) versions.SQLite = d.dbVersion.replace('SQLite ', '');
+    // `MySQL server 10.11…`, `PostgreSQL 15…`, `SQLite 3…`: the name, then the version.
+    const [, name, version] = /^(.*) (\S+)$/.exec(d.dbVersion ?? '') ?? [];
+    if (name && version) versions[name] = version;
   }
 
   const warnings = dialects.flatMap((d) => (d.warnLines ?? []).map((l) => `[${d.dialect}] ${l}`));

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
-import { createDatabase, mysqlVersion, removeTempDir } from './databases.mjs';
+import { createDatabase, databaseVersion, removeTempDir } from './databases.mjs';
 import {
   BENCH_DIR,
   formatMarkdown,
@@ -27,14 +27,20 @@ const WORKERS = Number(process.env.SOAK_WORKERS ?? 16);
  */
 const SAMPLE_SECONDS = Math.max(1, Math.round(SECONDS / 20));
 const FLAT = 1.1;
-const MYSQL_BASE = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const PASSWORD = 'soak test password';
 
-const mysqlUp = await mysqlVersion(MYSQL_BASE).then(
-  () => true,
-  () => false,
-);
-const dialects = (process.env.SOAK_DB ?? (mysqlUp ? 'sqlite,mysql' : 'sqlite')).split(',').map((d) => d.trim());
+const reachable = async (dialect) =>
+  databaseVersion(dialect).then(
+    () => true,
+    () => false,
+  );
+const dialects = process.env.SOAK_DB
+  ? process.env.SOAK_DB.split(',').map((d) => d.trim())
+  : [
+      'sqlite',
+      ...((await reachable('mysql')) ? ['mysql'] : []),
+      ...((await reachable('postgres')) ? ['postgres'] : []),
+    ];
 
 /** One request to a random instance; `expect` is the status this step of the story should get. */
 async function stepOn(run, method, path, { json, token, expect }) {
@@ -92,7 +98,7 @@ function flatness(samples) {
 }
 
 async function soak(dialect) {
-  const database = await createDatabase(dialect, `apiu_soak_${process.pid}`, MYSQL_BASE);
+  const database = await createDatabase(dialect, `apiu_soak_${process.pid}`);
   const env = {
     NODE_ENV: 'production',
     JWT_SECRET: 'soak-secret-that-is-at-least-32-characters',
@@ -166,7 +172,9 @@ try {
 } finally {
   removeTempDir();
 }
-const skipped = mysqlUp || process.env.SOAK_DB ? [] : [`MySQL at ${MYSQL_BASE} did not answer: its soak was skipped.`];
+const skipped = process.env.SOAK_DB
+  ? []
+  : ['mysql', 'postgres'].filter((d) => !dialects.includes(d)).map((d) => `${d} did not answer: its soak was skipped.`);
 const report = join(BENCH_DIR, 'soak-results.md');
 writeFileSync(
   report,

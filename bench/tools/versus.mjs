@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { preflight, signIn, startApi, trpcInput } from '../api.mjs';
 import { CFG, profArgs, SERVER_ENV } from '../config.mjs';
-import { createDatabase, migrateAndSeed, mysqlVersion, removeTempDir } from '../databases.mjs';
+import { createDatabase, databaseVersion, migrateAndSeed, removeTempDir } from '../databases.mjs';
 import { BENCH_DIR, cannon, median, restPath, startServer, trpcPath } from '../lib.mjs';
 
 /** ours ÷ hand-written by-id, at or above which the target passes; list and tRPC may be 10 % lower. */
@@ -133,15 +133,13 @@ async function main() {
     connections: CFG.connections,
   };
   for (const dialect of CFG.dialects) {
-    if (dialect === 'mysql') {
-      try {
-        await mysqlVersion(CFG.mysqlBase);
-      } catch (err) {
-        log(`mysql skipped: ${err.message}`);
-        continue;
-      }
+    try {
+      await databaseVersion(dialect);
+    } catch (err) {
+      log(`${dialect} skipped: ${err.message}`);
+      continue;
     }
-    const database = await createDatabase(dialect, 'apiu_versus', CFG.mysqlBase);
+    const database = await createDatabase(dialect, 'apiu_versus');
     let ours;
     let theirs;
     try {
