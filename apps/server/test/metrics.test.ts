@@ -42,7 +42,13 @@ if (!promtool)
   console.warn("[api-users] promtool not installed: the scrape is not also checked by Prometheus's own parser");
 
 describeEachDatabase('Prometheus metrics behind METRICS_TOKEN', (dialect) => {
-  const server = useIsolatedServer(dialect, { METRICS_TOKEN: TOKEN, RATE_LIMIT_PER_ADDRESS: '40' });
+  // No delivery loop: an event for a webhook endpoint stays pending, for the backlog gauge.
+  const server = useIsolatedServer(dialect, {
+    METRICS_TOKEN: TOKEN,
+    RATE_LIMIT_PER_ADDRESS: '40',
+    WEBHOOK_POLL_INTERVAL: '0',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+  });
 
   it('refuses a scrape without the token, or with another, in the error shape', async () => {
     for (const token of [undefined, 'x'.repeat(TOKEN.length), `${TOKEN}x`]) {
@@ -55,7 +61,11 @@ describeEachDatabase('Prometheus metrics behind METRICS_TOKEN', (dialect) => {
   it('counts operations, sign-in outcomes, rate-limit refusals and statements; no label holds client input', async () => {
     const api = restClient(server.url);
     const login = uniqueLogin('metrics');
-    const { tokens } = await api.signUp(login, PASSWORD);
+    // The first account may make itself admin: it adds an endpoint, and the next registration's event waits for it.
+    const { tokens } = await api.signUp(login, PASSWORD, 1);
+    const hook = { url: 'http://127.0.0.1:9/hook', event_types: ['user.created'] };
+    expect((await api.call('POST', '/webhooks', { token: tokens.access_token, json: hook })).status).toBe(201);
+    await api.register({ user_name: 'Waiting Event', login: uniqueLogin('metrics.event'), password: PASSWORD });
     expect((await api.login(login, 'a wrong password for this')).status).toBe(401);
     await api.call('GET', '/users/1', { token: tokens.access_token });
     // Input that must not become a label: a path, a query, a login.
@@ -93,6 +103,11 @@ describeEachDatabase('Prometheus metrics behind METRICS_TOKEN', (dialect) => {
     if (dialect === 'sqlite') expect(pool?.metrics ?? []).toEqual([]);
     else expect(sampleValue(pool as Family, { state: 'max' })).toBe(10);
     expect(family(families, 'api_users_password_hashes_queued').type).toBe('GAUGE');
+    const webhooks = family(families, 'api_users_webhook_deliveries');
+    expect(webhooks.metrics.map((m) => [m.labels?.state, m.value])).toEqual([
+      ['pending', '1'],
+      ['failed', '0'],
+    ]);
     expect(family(families, 'nodejs_eventloop_lag_seconds').type).toBe('GAUGE');
     expect(family(families, 'process_resident_memory_bytes').type).toBe('GAUGE');
 

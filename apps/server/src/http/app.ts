@@ -13,7 +13,7 @@ import { createPasswordHasher } from '../modules/auth/passwords.js';
 import { schedulePurge } from '../modules/auth/purge.js';
 import { createTokenService } from '../modules/auth/tokens.js';
 import { createMailer } from '../modules/email/mailer.js';
-import { startWebhookDelivery } from '../modules/webhooks/delivery.js';
+import { deliveryBacklog, startWebhookDelivery } from '../modules/webhooks/delivery.js';
 import { DASHBOARD_PATH, registerDashboard } from './adapters/dashboard.js';
 import { registerJwks } from './adapters/jwks.js';
 import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApi } from './adapters/openapi.js';
@@ -91,7 +91,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const passwords = options.passwords ?? createPasswordHasher();
   const metricsOn = config.metrics.token !== undefined || config.metrics.port !== undefined;
   const metrics: Metrics | undefined = metricsOn
-    ? createMetrics({ poolUse: () => database.poolUse(), hashesQueued: () => passwords.queued?.() ?? 0 })
+    ? createMetrics({
+        poolUse: () => database.poolUse(),
+        hashesQueued: () => passwords.queued?.() ?? 0,
+        webhookBacklog: () => deliveryBacklog(database.db),
+      })
     : undefined;
   const database = connect(config.databaseUrl, {
     poolSize: config.dbPoolSize,

@@ -31,6 +31,8 @@ export interface MetricsSources {
   poolUse(): PoolUse | undefined;
   /** Password hashes waiting for a hashing thread. */
   hashesQueued(): number;
+  /** Webhook deliveries pending and given up (read from the database at each scrape). */
+  webhookBacklog(): Promise<{ pending: number; failed: number }>;
 }
 
 /** A statement's kind from kysely's query node (`SelectQueryNode` → select); raw SQL is `raw`. */
@@ -95,6 +97,17 @@ export function createMetrics(sources: MetricsSources): Metrics {
     registers,
     collect() {
       this.set(sources.hashesQueued());
+    },
+  });
+  new Gauge({
+    name: 'api_users_webhook_deliveries',
+    help: 'Webhook deliveries by state: pending (to send or to try again) and failed (given up after a day)',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      const backlog = await sources.webhookBacklog();
+      this.set({ state: 'pending' }, backlog.pending);
+      this.set({ state: 'failed' }, backlog.failed);
     },
   });
   return {

@@ -130,6 +130,18 @@ async function attempt(db: Kysely<Database>, id: number, clock: () => number, se
  * time (tracked, so shutdown waits for a send under way). At least once: a row is marked only after its
  * attempt, so a crash in between sends it again, with the same webhook-id.
  */
+/** Deliveries waiting to be sent (or tried again) and given up, for metrics: the index on status serves it. */
+export async function deliveryBacklog(db: Kysely<Database>): Promise<{ pending: number; failed: number }> {
+  const rows = await db
+    .selectFrom('webhook_deliveries')
+    .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+    .where('status', 'in', ['pending', 'failed'])
+    .groupBy('status')
+    .execute();
+  const count = (status: string) => Number(rows.find((row) => row.status === status)?.n ?? 0);
+  return { pending: count('pending'), failed: count('failed') };
+}
+
 export function startWebhookDelivery(
   deps: { db: Kysely<Database>; clock: () => number; inFlight: { track<T>(run: () => Promise<T>): Promise<T> } },
   settings: DeliverySettings,
