@@ -45,6 +45,28 @@ describe('client mistakes at the HTTP level', () => {
     expect(errorLines(server)).toEqual([]);
   });
 
+  it('says that a body is not JSON, and where the parser stopped, or that it is empty', async () => {
+    const send = (raw: string) =>
+      call(server.url, 'POST', `${REST_PREFIX}/login`, { raw, headers: { 'content-type': 'application/json' } });
+    expect((await send('{"login": x}')).body).toEqual({
+      code: 'VALIDATION_FAILED',
+      msg: 'The request body is not valid JSON: the parser stopped at line 1, column 11',
+    });
+    const stop = (line: number, column: number) =>
+      `The request body is not valid JSON: the parser stopped at line ${line}, column ${column}`;
+    expect((await send('{\n  "login": "ana",\n  "password": "x",\n}')).body.msg).toBe(stop(4, 1));
+    expect((await send('{"login":')).body.msg).toBe(stop(1, 10));
+    // JSON, refused for what it holds: the plain sentence.
+    expect((await send('{"__proto__": {"admin": true}}')).body.msg).toBe('The request body is not valid JSON');
+    const empty = await send('');
+    expect(empty.status).toBe(400);
+    expect(empty.body).toEqual({
+      code: 'VALIDATION_FAILED',
+      msg: 'The request body is empty although its Content-Type is JSON',
+    });
+    expect(errorLines(server)).toEqual([]);
+  });
+
   it('refuses a compressed body, or one not in UTF-8, with 415 saying what to send, over REST and tRPC', async () => {
     const body = JSON.stringify({ login: 'someone', password: 'wrong but well-formed' });
     const send = (path: string, headers: Record<string, string>, raw = body) =>

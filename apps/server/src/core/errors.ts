@@ -91,6 +91,22 @@ export const refuse = (name: RefusalName, issues?: Issue[]): AppError => {
 /** An account id that names no account, wherever one is looked up. */
 export const userNotFound = (id: number): AppError => new AppError('NOT_FOUND', `No user with id ${id}`);
 
+/**
+ * A body that is not JSON: where the parser stopped (line and column, 1-based), or, for a body refused for
+ * what it holds rather than how it is written (`__proto__` keys), the plain sentence; with no place, an empty
+ * body although its Content-Type said JSON.
+ */
+export function notJson(place: { line: number; column: number } | null | undefined): AppError {
+  if (place === undefined) {
+    return new AppError('VALIDATION_FAILED', 'The request body is empty although its Content-Type is JSON');
+  }
+  if (place === null) return refuse('invalidJson');
+  return new AppError(
+    'VALIDATION_FAILED',
+    `The request body is not valid JSON: the parser stopped at line ${place.line}, column ${place.column}`,
+  );
+}
+
 export const validationError = (err: ZodError): AppError =>
   refuse(
     'invalidRequest',
