@@ -45,6 +45,26 @@ describe('client mistakes at the HTTP level', () => {
     expect(errorLines(server)).toEqual([]);
   });
 
+  it('answers a method a known path does not take with 405 and Allow, a preflight with CORS off too', async () => {
+    const put = await call(server.url, 'PUT', `${REST_PREFIX}/users/2`, { json: { user_name: 'x' } });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('DELETE, GET, HEAD, PATCH');
+    expect(put.body).toEqual({
+      code: 'METHOD_NOT_ALLOWED',
+      msg: '/api/v1/users/2 takes DELETE, GET, HEAD, PATCH, not PUT',
+    });
+    const preflight = await call(server.url, 'OPTIONS', `${REST_PREFIX}/login`, {
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(405);
+    expect(preflight.headers.get('allow')).toBe('POST');
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect(preflight.body.msg).toContain('CORS_ORIGINS');
+    // A path of no operation is still a 404.
+    expect((await call(server.url, 'PUT', `${REST_PREFIX}/nothing/here`)).status).toBe(404);
+    expect(errorLines(server)).toEqual([]);
+  });
+
   it('says that a body is not JSON, and where the parser stopped, or that it is empty', async () => {
     const send = (raw: string) =>
       call(server.url, 'POST', `${REST_PREFIX}/login`, { raw, headers: { 'content-type': 'application/json' } });

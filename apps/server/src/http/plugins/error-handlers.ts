@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { allowedMethods } from '../allowed-methods.js';
 import { describeError } from '../errors.js';
 import { setSecurityHeaders } from './security-headers.js';
 
@@ -24,9 +25,18 @@ export function answerFrameworkError(err: unknown, req: FastifyRequest, reply: F
 
 async function errorHandlers(fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(answerError);
-  fastify.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ code: 'NOT_FOUND', msg: `No route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  fastify.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const allow = allowedMethods(path);
+    if (allow === undefined) return reply.code(404).send({ code: 'NOT_FOUND', msg: `No route ${req.method} ${path}` });
+    // A path of the API asked with another method: say which it takes (RFC 9110's Allow). A preflight reaches
+    // here only with CORS off (@fastify/cors answers it otherwise).
+    const cors = req.method === 'OPTIONS' ? ' (no CORS on this server: CORS_ORIGINS names the origins allowed)' : '';
+    return reply
+      .code(405)
+      .header('allow', allow.join(', '))
+      .send({ code: 'METHOD_NOT_ALLOWED', msg: `${path} takes ${allow.join(', ')}, not ${req.method}${cors}` });
+  });
 }
 
 export default fp(errorHandlers, { name: 'error-handlers' });
