@@ -116,7 +116,8 @@ function header(me: User): HTMLElement {
 }
 
 onSessionExpired((error) => {
-  notice = `Your session has ended (${error.msg}). Please sign in again.`;
+  // The server's sentence says why ("The session has ended", "The token has expired"): not said twice.
+  notice = `${error.msg}. Please sign in again.`;
   void render();
 });
 window.addEventListener('hashchange', () => void render());

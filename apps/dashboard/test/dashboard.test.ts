@@ -432,7 +432,9 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     // is refused and the dashboard goes back to the sign-in page, saying why.
     expect((await rest('DELETE', '/logout2', (await tokensIn(plain))?.refresh_token)).status).toBe(200);
     await plain.click('header a[href="#/users"]');
-    await plain.locator('.notice', { hasText: 'Your session has ended' }).waitFor();
+    const notice = plain.locator('.notice', { hasText: 'Please sign in again' });
+    await notice.waitFor();
+    expect(await notice.textContent()).toBe('The session has ended. Please sign in again.');
     expect(await tokensIn(plain)).toBeNull();
   });
 
