@@ -98,6 +98,7 @@ const EnvSchema = z.object({
   SESSION_MAX_AGE: seconds(300, 10 * 365 * 86400, 90 * 86400),
   BODY_LIMIT: wholeNumber(1024, 1_048_576, 16_384),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   PURGE_INTERVAL: seconds(0, 86_400, 3600),
   AUDIT_RETENTION: seconds(0, 100 * 365 * 86400, 365 * 86400),
   USERS_READABLE_BY: z.enum(['everyone', 'admins']).default('everyone'),
@@ -187,6 +188,8 @@ export interface Config extends Settings {
   };
   bodyLimit: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** `pretty`: one short line per request, for a person at a terminal (development's default); `json`: pino's objects. */
+  logFormat: 'pretty' | 'json';
   rateLimit: RateLimitSettings;
   /** Fastify's trustProxy: false, true, or the addresses/CIDRs of the proxies whose X-Forwarded-For counts. */
   trustProxy: boolean | string[];
@@ -323,6 +326,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionMaxAgeSeconds: e.SESSION_MAX_AGE,
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json'),
     rateLimit: {
       store: e.RATE_LIMIT_STORE,
       redisUrl: e.REDIS_URL,

@@ -73,18 +73,43 @@ describe('logs by NODE_ENV', () => {
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ level: expect.any(Number) });
   });
 
-  it('are readable lines, not JSON, in development', async () => {
+  it('are readable lines, not JSON, in development: one line a request', async () => {
     const server = await spawnServer({ NODE_ENV: 'development' });
     onTestFinished(() => server.stop());
     await server.logged(READY);
+    await fetch(`${server.url}/api/v1/users/2?token=hunter2`);
+    await fetch(`${server.url}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
+    await server.logged('POST /api/v1/login 400');
     const lines = server.output().trim().split('\n');
     for (const line of lines) expect(() => JSON.parse(line), line).toThrow();
-    // pino-pretty's layout: time, level, pid, message.
+    // pino-pretty's layout: time, level, message.
     expect(server.output()).toMatch(
-      new RegExp(
-        `^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] INFO \\(\\d+\\): ${READY}API documentation ${server.url}/docs`,
-        'm',
-      ),
+      new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] INFO: ${READY}API documentation ${server.url}/docs`, 'm'),
     );
+    // Each request is one line once answered: method, path (no query), status, time.
+    const requests = lines.filter((line) => / INFO: (GET|POST) \/api\//.test(line));
+    expect(requests).toEqual([
+      expect.stringMatching(/^\[[\d:.]+\] INFO: GET \/api\/v1\/users\/2 401 \d+\.\d ms$/),
+      expect.stringMatching(/^\[[\d:.]+\] INFO: POST \/api\/v1\/login 400 \d+\.\d ms$/),
+    ]);
+    expect(server.output()).not.toContain('hunter2');
+  });
+
+  it("keep pino's objects in development with LOG_FORMAT=json", async () => {
+    const server = await spawnServer({ NODE_ENV: 'development', LOG_FORMAT: 'json' });
+    onTestFinished(() => server.stop());
+    await server.logged(READY);
+    await fetch(`${server.url}/healthz`);
+    await server.logged('request completed');
+    const records = server
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(records.find((r) => r.msg === 'request completed')).toMatchObject({ res: { statusCode: 200 } });
   });
 });

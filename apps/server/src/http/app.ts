@@ -3,7 +3,7 @@ import { operationNames, operations } from '@api-users/contract';
 import { type ConnectOptions, connect, type DatabaseHandle, migrateToLatest } from '@api-users/db';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config.js';
 import type { Deps, PasswordHasher } from '../core/context.js';
 import { createDeviceTokens } from '../modules/auth/device-tokens.js';
@@ -22,7 +22,7 @@ import { registerTrpc, TRPC_MAX_PATH_LENGTH } from './adapters/trpc.js';
 import { answerClientError } from './errors.js';
 import type { Runtime } from './execute.js';
 import { InFlight } from './in-flight.js';
-import { loggerOptions } from './logging.js';
+import { loggerOptions, logRequestLine } from './logging.js';
 import { createMetrics, listenMetrics, type Metrics, registerMetricsRoute } from './metrics.js';
 import bodyEncoding from './plugins/body-encoding.js';
 import errorHandlers, { answerFrameworkError } from './plugins/error-handlers.js';
@@ -56,7 +56,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const { timeouts } = config;
   const fastify = Fastify({
     // Readable lines for a person at a terminal in development; JSON, one object a line, everywhere else.
-    logger: loggerOptions(config.logLevel, options.logStream ?? (config.env === 'development' ? 'pretty' : undefined)),
+    logger: loggerOptions(config.logLevel, options.logStream ?? (config.logFormat === 'pretty' ? 'pretty' : undefined)),
+    // Pretty logs write one line per request themselves (logRequestLine); JSON logs keep pino's two objects.
+    logController: new LogController({
+      disableRequestLogging: config.logFormat === 'pretty' && options.logStream === undefined,
+    }),
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     // While closing, requests on kept-alive connections get the shutdown gate's 503, in the error shape.
@@ -152,6 +156,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       allowedHeaders: ['authorization', 'content-type'],
       exposedHeaders: ['www-authenticate', 'retry-after', 'x-request-id'],
       maxAge: 600,
+    });
+  }
+  if (config.logFormat === 'pretty' && options.logStream === undefined) {
+    fastify.addHook('onResponse', (req, reply, done) => {
+      logRequestLine(req, reply.statusCode, reply.elapsedTime);
+      done();
     });
   }
   // JSON only: a text/plain body is answered 415 instead of reaching validation as a string.
