@@ -312,7 +312,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await page.fill('input[name="current_password"]', 'not my password');
     await page.fill('input[name="new_password"]', ADA_NEW);
     await page.click('button:text-is("Change password")');
-    await errorFor(page, '').filter({ hasText: 'Wrong login or password (401 BAD_CREDENTIALS)' }).waitFor();
+    await errorFor(page, '').filter({ hasText: 'The current password is wrong (401 WRONG_PASSWORD)' }).waitFor();
     await page.fill('input[name="current_password"]', PASSWORD);
     await page.fill('input[name="new_password"]', '12345678');
     await page.click('button:text-is("Change password")');
@@ -458,7 +458,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await enrol.locator('input[name="code"]').fill(await generate({ secret }));
     await enrol.locator('input[name="password"]').fill('not the password');
     await enrol.locator('button[type="submit"]').click();
-    await errorFor(tab, '').filter({ hasText: 'BAD_CREDENTIALS' }).waitFor();
+    await errorFor(tab, '').filter({ hasText: 'The current password is wrong (401 WRONG_PASSWORD)' }).waitFor();
     await enrol.locator('input[name="password"]').fill(grace.password);
     await enrol.locator('button[type="submit"]').click();
     const codes = tab.locator('.recovery-codes li code');
@@ -514,7 +514,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await add.locator('input[name="name"]').fill('This laptop');
     await add.locator('input[name="password"]').fill('not the password');
     await add.locator('button[type="submit"]').click();
-    await add.locator('[data-error-for=""]').filter({ hasText: 'BAD_CREDENTIALS' }).waitFor();
+    await add.locator('[data-error-for=""]').filter({ hasText: 'WRONG_PASSWORD' }).waitFor();
     await add.locator('input[name="password"]').fill(lin.password);
     await add.locator('button[type="submit"]').click();
     await tab.locator('ul.passkeys li strong', { hasText: 'This laptop' }).waitFor();

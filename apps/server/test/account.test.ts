@@ -175,7 +175,7 @@ describeEachDatabase('account and admin operations', (dialect) => {
 
       const wrong = await change('not the password', 'a brand new passphrase');
       expect(wrong.status).toBe(401);
-      expect(wrong.body).toEqual({ code: 'BAD_CREDENTIALS', msg: 'Wrong login or password' });
+      expect(wrong.body).toEqual({ code: 'WRONG_PASSWORD', msg: 'The current password is wrong' });
       // A wrong password is not a refused token: no bearer challenge, and the token still works.
       expect(wrong.headers.get('www-authenticate')).toBeNull();
       expect(await codeOf(send('getMe', undefined, { token: mine.access_token }))).toBe('200 ok');

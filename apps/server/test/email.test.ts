@@ -117,7 +117,7 @@ describeEachDatabase('email: confirmation, forgotten passwords, changes (real SM
     const user = await confirmed('mail.change');
     const change = (email: string, password = PASSWORD) =>
       api.call('POST', '/me/email', { token: user.token, json: { email, password } });
-    expect((await change(address('x'), 'not it')).body.code).toBe('BAD_CREDENTIALS');
+    expect((await change(address('x'), 'not it')).body.code).toBe('WRONG_PASSWORD');
     const first = address(uniqueLogin('first'));
     const second = address(uniqueLogin('second'));
     expect((await change(first)).status).toBe(200);

@@ -52,7 +52,7 @@ describeEachDatabase('second factor (TOTP)', (dialect) => {
 
     const confirm = (json: object) => api.call('POST', '/me/mfa/totp/confirm', { token, json });
     const code = await clock.code(secret);
-    expect((await confirm({ password: 'not the password', code })).body.code).toBe('BAD_CREDENTIALS');
+    expect((await confirm({ password: 'not the password', code })).body.code).toBe('WRONG_PASSWORD');
     expect((await confirm({ password: PASSWORD, code: code === '000000' ? '111111' : '000000' })).body).toEqual({
       code: 'BAD_CODE',
       msg: 'The code is wrong, out of date or already used',
@@ -228,7 +228,7 @@ describeEachDatabase('second factor (TOTP)', (dialect) => {
     const token = user.tokens.access_token;
     const disable = (json: object) => api.call('POST', '/me/mfa/disable', { token, json });
     expect((await disable({ password: PASSWORD })).body.code).toBe('VALIDATION_FAILED');
-    expect((await disable({ password: 'wrong', code: user.recoveryCodes[0] })).body.code).toBe('BAD_CREDENTIALS');
+    expect((await disable({ password: 'wrong', code: user.recoveryCodes[0] })).body.code).toBe('WRONG_PASSWORD');
     expect((await disable({ password: PASSWORD, code: '000000' })).body.code).toBe('BAD_CODE');
 
     const change = (json: object) => api.call('POST', '/me/password', { token, json });

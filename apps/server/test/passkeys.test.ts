@@ -47,7 +47,7 @@ describeEachDatabase('passkeys', (dialect) => {
     const login = uniqueLogin('passkey.add');
     const { user, tokens } = await api.signUp(login, PASSWORD);
     const token = tokens.access_token;
-    expect((await startRegistration(token, { password: 'not it' })).body.code).toBe('BAD_CREDENTIALS');
+    expect((await startRegistration(token, { password: 'not it' })).body.code).toBe('WRONG_PASSWORD');
     const started = await startRegistration(token);
     expect(started.status).toBe(200);
     expect(started.body.options).toMatchObject({
@@ -204,7 +204,7 @@ describeEachDatabase('passkeys', (dialect) => {
     const renamed = await api.call('PATCH', `/me/passkeys/${passkey.id}`, { token, json: { name: ' Work phone ' } });
     expect(renamed.body).toMatchObject({ id: passkey.id, name: 'Work phone' });
     const remove = (json: object) => api.call('POST', `/me/passkeys/${passkey.id}/remove`, { token, json });
-    expect((await remove({ password: 'not it' })).body.code).toBe('BAD_CREDENTIALS');
+    expect((await remove({ password: 'not it' })).body.code).toBe('WRONG_PASSWORD');
     const other = await withPasskey();
     expect(
       (await api.call('POST', `/me/passkeys/${other.passkey.id}/remove`, { token, json: { password: PASSWORD } }))

@@ -10,6 +10,7 @@ export const errorStatus = {
   TOKEN_REVOKED: 401,
   WRONG_TOKEN_TYPE: 401,
   BAD_CREDENTIALS: 401,
+  WRONG_PASSWORD: 401,
   BAD_CODE: 401,
   MFA_CHALLENGE_INVALID: 401,
   PASSKEY_REJECTED: 401,
@@ -37,9 +38,10 @@ export const errorStatus = {
 
 export type ErrorCode = keyof typeof errorStatus;
 
-/** The 401s that refuse what was typed at a sign-in step, not the bearer token sent. */
+/** The 401s that refuse what was typed (at a sign-in step, or a password confirming a change), not the bearer token sent. */
 const SIGN_IN_REFUSALS: ReadonlySet<ErrorCode> = new Set([
   'BAD_CREDENTIALS',
+  'WRONG_PASSWORD',
   'BAD_CODE',
   'MFA_CHALLENGE_INVALID',
   'PASSKEY_REJECTED',
@@ -47,7 +49,7 @@ const SIGN_IN_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 
 /**
  * Whether an error says the bearer token itself was refused (RFC 6750 `invalid_token`, or none sent): every
- * 401 but a wrong password, a wrong code, a spent sign-in challenge or a refused passkey. A client may renew its token for these,
+ * 401 but wrong credentials, a wrong current password, a wrong code, a spent sign-in challenge or a refused passkey. A client may renew its token for these,
  * never for the others.
  */
 export const refusesToken = (code: ErrorCode): boolean => errorStatus[code] === 401 && !SIGN_IN_REFUSALS.has(code);

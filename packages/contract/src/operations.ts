@@ -406,14 +406,14 @@ export const operations = {
     signsIn: true,
     summary: 'Change the caller’s password',
     description:
-      'Checks the current password (a wrong one costs and answers as at sign-in: 401 BAD_CREDENTIALS) and, with a ' +
+      'Checks the current password (a wrong one costs and counts as at sign-in, answered 401 WRONG_PASSWORD) and, with a ' +
       'second factor enrolled, the `code` (401 BAD_CODE), applies the password rules to the new one, ends every ' +
       'session of the account, this one too (no token issued before the change works), and answers the pair of a ' +
       'new session.',
     input: ChangePasswordInputSchema,
     output: TokenPairSchema,
     status: 200,
-    errors: ['BAD_CREDENTIALS', 'BAD_CODE'],
+    errors: ['WRONG_PASSWORD', 'BAD_CODE'],
   },
   getEmail: {
     router: 'me',
@@ -444,7 +444,7 @@ export const operations = {
     input: ChangeEmailInputSchema,
     output: MessageSchema,
     status: 200,
-    errors: ['BAD_CREDENTIALS', 'BAD_CODE', 'MAIL_UNAVAILABLE'],
+    errors: ['WRONG_PASSWORD', 'BAD_CODE', 'MAIL_UNAVAILABLE'],
   },
   getMfa: {
     router: 'me',
@@ -493,7 +493,7 @@ export const operations = {
     input: ConfirmTotpInputSchema,
     output: RecoveryCodesSchema,
     status: 200,
-    errors: ['BAD_CREDENTIALS', 'BAD_CODE', 'MFA_NOT_ENABLED', 'MFA_ALREADY_ENABLED'],
+    errors: ['WRONG_PASSWORD', 'BAD_CODE', 'MFA_NOT_ENABLED', 'MFA_ALREADY_ENABLED'],
   },
   disableMfa: {
     router: 'me',
@@ -510,7 +510,7 @@ export const operations = {
     input: ReauthenticateInputSchema,
     output: MessageSchema,
     status: 200,
-    errors: ['BAD_CREDENTIALS', 'BAD_CODE', 'MFA_NOT_ENABLED'],
+    errors: ['WRONG_PASSWORD', 'BAD_CODE', 'MFA_NOT_ENABLED'],
   },
   regenerateRecoveryCodes: {
     router: 'me',
@@ -526,7 +526,7 @@ export const operations = {
     input: ReauthenticateInputSchema,
     output: RecoveryCodesSchema,
     status: 200,
-    errors: ['BAD_CREDENTIALS', 'BAD_CODE', 'MFA_NOT_ENABLED'],
+    errors: ['WRONG_PASSWORD', 'BAD_CODE', 'MFA_NOT_ENABLED'],
   },
   listPasskeys: {
     router: 'me',
@@ -559,7 +559,7 @@ export const operations = {
     input: ConfirmPasswordInputSchema,
     output: PasskeyRegistrationSchema,
     status: 200,
-    errors: ['BAD_CREDENTIALS', 'BAD_CODE'],
+    errors: ['WRONG_PASSWORD', 'BAD_CODE'],
   },
   addPasskey: {
     router: 'me',
@@ -606,7 +606,7 @@ export const operations = {
     input: RemovePasskeyInputSchema,
     output: MessageSchema,
     status: 200,
-    errors: ['NOT_FOUND', 'BAD_CREDENTIALS', 'BAD_CODE'],
+    errors: ['NOT_FOUND', 'WRONG_PASSWORD', 'BAD_CODE'],
   },
   listMySessions: {
     router: 'me',

@@ -133,7 +133,7 @@ export function createSession({
       return await send(bearer);
     } catch (err) {
       // Refresh-token operations are never retried: that would spend or replay the refresh token. Nor is a
-      // wrong password (401 BAD_CREDENTIALS, as when changing one): the token was fine.
+      // wrong password (401 WRONG_PASSWORD, as when changing one): the token was fine.
       const renewable = operations[name].auth !== 'refresh' && bearer !== undefined && refusedToken(err);
       if (!renewable || !(await renew(bearer))) throw err;
       return send(await bearerFor(name));

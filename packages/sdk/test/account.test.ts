@@ -75,7 +75,7 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     const before = store.get() as Tokens;
     const wrong = await me.changePassword({ current_password: 'not it', new_password: NEW_PASSWORD }).catch((e) => e);
     expect(wrong).toBeInstanceOf(ApiError);
-    expect(wrong).toMatchObject({ status: 401, code: 'BAD_CREDENTIALS' });
+    expect(wrong).toMatchObject({ status: 401, code: 'WRONG_PASSWORD' });
     expect(refreshes.count()).toBe(0);
     expect(store.get()).toEqual(before);
     const pair = await me.changePassword({ current_password: PASSWORD, new_password: NEW_PASSWORD });

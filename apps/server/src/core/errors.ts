@@ -52,6 +52,7 @@ export const refusals = {
   refreshAsAccess: ['WRONG_TOKEN_TYPE', 'This operation takes the access token of a pair, not the refresh token'],
   // Accounts
   badCredentials: ['BAD_CREDENTIALS', 'Wrong login or password'],
+  wrongPassword: ['WRONG_PASSWORD', 'The current password is wrong'],
   accountDisabled: ['ACCOUNT_DISABLED', 'This account is disabled; an admin can enable it'],
   loginTaken: ['LOGIN_TAKEN', 'That login is already taken'],
   adminsOnly: ['FORBIDDEN', 'This operation is for admins'],

@@ -47,7 +47,7 @@ export interface RateLimiter {
   mailTo(operation: string, email: string): Promise<void>;
   /**
    * Runs `check`, an operation that checks `account`'s password (the `password` policy): refused with
-   * RATE_LIMITED while a failure count is at its limit; a BAD_CREDENTIALS or BAD_CODE answer counts as a
+   * RATE_LIMITED while a failure count is at its limit; a BAD_CREDENTIALS, WRONG_PASSWORD or BAD_CODE answer counts as a
    * failure, a success clears the account's count at this address, and any other outcome counts nothing.
    */
   guardPassword<T>(
@@ -139,6 +139,9 @@ function postgresStore(databaseUrl: string, poolSize: number): Store {
     close: () => pool.end(),
   };
 }
+
+/** The answers that count as a failed password or code attempt. */
+const FAILED_ATTEMPTS: ReadonlySet<string> = new Set(['BAD_CREDENTIALS', 'WRONG_PASSWORD', 'BAD_CODE']);
 
 /** A count of one thing under one key; refused once `points` are spent in the window. */
 interface Count {
@@ -270,7 +273,7 @@ export async function createRateLimiter(
         outcome = 'success';
         return result;
       } catch (err) {
-        if (err instanceof AppError && (err.code === 'BAD_CREDENTIALS' || err.code === 'BAD_CODE')) outcome = 'failure';
+        if (err instanceof AppError && FAILED_ATTEMPTS.has(err.code)) outcome = 'failure';
         throw err;
       } finally {
         // Only a wrong password stays counted; a success also ends the run of failures of this client.

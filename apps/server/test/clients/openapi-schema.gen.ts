@@ -327,7 +327,7 @@ export interface paths {
         put?: never;
         /**
          * Change the caller’s password
-         * @description Checks the current password (a wrong one costs and answers as at sign-in: 401 BAD_CREDENTIALS) and, with a second factor enrolled, the `code` (401 BAD_CODE), applies the password rules to the new one, ends every session of the account, this one too (no token issued before the change works), and answers the pair of a new session.
+         * @description Checks the current password (a wrong one costs and counts as at sign-in, answered 401 WRONG_PASSWORD) and, with a second factor enrolled, the `code` (401 BAD_CODE), applies the password rules to the new one, ends every session of the account, this one too (no token issued before the change works), and answers the pair of a new session.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -4020,7 +4020,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_PASSWORD, WRONG_TOKEN_TYPE */
             401: {
                 headers: {
                     /** @description RFC 6750 challenge, when a token was missing or refused */
@@ -4030,7 +4030,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -4304,7 +4304,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_PASSWORD, WRONG_TOKEN_TYPE */
             401: {
                 headers: {
                     /** @description RFC 6750 challenge, when a token was missing or refused */
@@ -4314,7 +4314,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -4722,7 +4722,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_PASSWORD, WRONG_TOKEN_TYPE */
             401: {
                 headers: {
                     /** @description RFC 6750 challenge, when a token was missing or refused */
@@ -4732,7 +4732,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -4894,7 +4894,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_PASSWORD, WRONG_TOKEN_TYPE */
             401: {
                 headers: {
                     /** @description RFC 6750 challenge, when a token was missing or refused */
@@ -4904,7 +4904,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -5084,7 +5084,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_PASSWORD, WRONG_TOKEN_TYPE */
             401: {
                 headers: {
                     /** @description RFC 6750 challenge, when a token was missing or refused */
@@ -5094,7 +5094,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -5502,7 +5502,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_PASSWORD, WRONG_TOKEN_TYPE */
             401: {
                 headers: {
                     /** @description RFC 6750 challenge, when a token was missing or refused */
@@ -5512,7 +5512,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */
@@ -5832,7 +5832,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: AUTH_REQUIRED, BAD_CODE, BAD_CREDENTIALS, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_TOKEN_TYPE */
+            /** @description Error: AUTH_REQUIRED, BAD_CODE, INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, WRONG_PASSWORD, WRONG_TOKEN_TYPE */
             401: {
                 headers: {
                     /** @description RFC 6750 challenge, when a token was missing or refused */
@@ -5842,7 +5842,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        code: "AUTH_REQUIRED" | "BAD_CODE" | "BAD_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
+                        code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */

@@ -80,7 +80,7 @@ export const login: Handler<'login'> = async (ctx, input) => {
   const now = ctx.clock();
   if (!user || !ok) {
     const detail = user ? 'bad_password' : 'unknown_login';
-    return refusePassword(ctx, started, now, client, { targetId: user?.id_user ?? null, detail });
+    return refusePassword(ctx, started, now, client, { targetId: user?.id_user ?? null, detail }, 'signIn');
   }
   if (user.disabled) {
     await record(ctx.db, now, client, { type: 'login_failed', targetId: user.id_user, detail: 'disabled' });
@@ -116,7 +116,14 @@ export const login: Handler<'login'> = async (ctx, input) => {
     return opened;
   });
   if (!session) {
-    return refusePassword(ctx, started, now, client, { targetId: user.id_user, detail: 'credentials_changed' });
+    return refusePassword(
+      ctx,
+      started,
+      now,
+      client,
+      { targetId: user.id_user, detail: 'credentials_changed' },
+      'signIn',
+    );
   }
   const signedIn = { userId: user.id_user, role: roleOf(user.user_role), signedInAt: now, amr: PASSWORD, ...session };
   // This client now knows the account: its next sign-ins are not stopped by a block an attack brought about.
@@ -302,7 +309,9 @@ export const changePassword: Handler<'changePassword'> = async (ctx, input) => {
   const ok = await ctx.passwords.verify(user?.password_hash ?? null, input.current_password);
   const now = ctx.clock();
   const self = { actorId: caller.userId, targetId: caller.userId };
-  if (!user || !ok) return refusePassword(ctx, started, now, client, { ...self, detail: 'bad_password' });
+  if (!user || !ok) {
+    return refusePassword(ctx, started, now, client, { ...self, detail: 'bad_password' }, 'confirmation');
+  }
   const amr = (await checkCode(ctx, input.code, now)) === null ? PASSWORD : WITH_CODE;
   const password_hash = await ctx.passwords.hash(input.new_password);
   const session = await inTransaction(ctx.db, async (trx) => {

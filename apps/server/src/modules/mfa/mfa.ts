@@ -47,7 +47,8 @@ export async function checkPassword(ctx: Signed, password: string): Promise<numb
   const ok = await ctx.passwords.verify(user?.password_hash ?? null, password);
   const now = ctx.clock();
   if (!user || !ok) {
-    return refusePassword(ctx, started, now, ctx.client, { actorId: userId, targetId: userId, detail: 'bad_password' });
+    const event = { actorId: userId, targetId: userId, detail: 'bad_password' } as const;
+    return refusePassword(ctx, started, now, ctx.client, event, 'confirmation');
   }
   return now;
 }
