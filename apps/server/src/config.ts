@@ -102,6 +102,7 @@ const EnvSchema = z.object({
   PURGE_INTERVAL: seconds(0, 86_400, 3600),
   AUDIT_RETENTION: seconds(0, 100 * 365 * 86400, 365 * 86400),
   USERS_READABLE_BY: z.enum(['everyone', 'admins']).default('everyone'),
+  REGISTRATION: z.enum(['open', 'admins']).default('open'),
   MFA_REQUIRED_FOR_ADMINS: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('false')
@@ -346,6 +347,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     purgeIntervalSeconds: e.PURGE_INTERVAL,
     auditRetentionSeconds: e.AUDIT_RETENTION,
     usersReadableBy: e.USERS_READABLE_BY,
+    registration: e.REGISTRATION,
     mfaRequiredForAdmins: e.MFA_REQUIRED_FOR_ADMINS,
     totpIssuer: e.TOTP_ISSUER,
     webauthn: webauthnSettings(e),

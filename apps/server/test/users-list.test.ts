@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { TRPC_PREFIX } from '@api-users/contract';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { describeEachDatabase } from './support/databases.js';
-import { type Reply, restClient } from './support/http.js';
+import { databaseReader, describeEachDatabase } from './support/databases.js';
+import { call, type Reply, restClient } from './support/http.js';
 import { type OperationClient, operationClient, transports } from './support/operations.js';
 import { startIsolatedServer, uniqueLogin, useIsolatedServer } from './support/server.js';
 
@@ -115,5 +116,31 @@ describe('USERS_READABLE_BY=admins', () => {
     const asAdmin = { token: admin.tokens.access_token };
     expect((await api.call('GET', '/users', asAdmin)).body.items).toHaveLength(2);
     expect((await api.call('GET', `/users/${user.user.id_user}`, asAdmin)).status).toBe(200);
+  });
+});
+
+describeEachDatabase('REGISTRATION=admins', (dialect) => {
+  const server = useIsolatedServer(dialect, { REGISTRATION: 'admins' });
+  const closed = { code: 'FORBIDDEN', msg: 'Registration is closed here: an admin creates accounts' };
+  const reader = databaseReader(() => server.database.url);
+
+  it('lets the first admin in, then only admins create accounts; a refusal creates nothing', async () => {
+    const api = restClient(server.url);
+    const newcomer = { user_name: 'Newcomer', login: uniqueLogin('closed.newcomer'), password: PASSWORD };
+    // Before there is an admin, a plain account is refused too: the first account must be the admin.
+    expect((await api.register(newcomer)).body).toEqual(closed);
+    const admin = await api.signUp(uniqueLogin('closed.admin'), PASSWORD, 1);
+    expect((await api.register(newcomer)).body).toEqual(closed);
+    const before = await reader.rowCounts();
+    const created = await api.register(newcomer, admin.tokens.access_token);
+    expect(created.status).toBe(201);
+    expect((await reader.rowCounts()).users).toBe(before.users + 1);
+    // A signed-in user who is no admin cannot open it either, nor over tRPC.
+    const user = (await api.login(newcomer.login, PASSWORD)).body;
+    const another = { user_name: 'Another', login: uniqueLogin('closed.another'), password: PASSWORD };
+    expect((await api.register(another, user.access_token)).body).toEqual(closed);
+    const trpc = await call(server.url, 'POST', `${TRPC_PREFIX}/auth.register`, { json: another });
+    expect(trpc.status).toBe(403);
+    expect((await reader.rowCounts()).users).toBe(before.users + 1);
   });
 });

@@ -142,7 +142,8 @@ export const operations = {
     summary: 'Create an account',
     description:
       'Anyone may create a user (`user_role` 2, the default). Only an admin, by sending their access token, ' +
-      'may create an admin; the first account of an empty database may make itself admin. With an `email`, a ' +
+      'may create an admin; the first account of an empty database may make itself admin. Where registration ' +
+      'is closed (REGISTRATION=admins), only an admin creates accounts (403 FORBIDDEN). With an `email`, a ' +
       'link to confirm it is mailed (503 MAIL_UNAVAILABLE where this service cannot send mail).',
     input: RegisterInputSchema,
     output: UserSchema,

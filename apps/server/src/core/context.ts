@@ -133,6 +133,8 @@ export interface Settings {
   sessionMaxAgeSeconds: number;
   /** Who may list and read other accounts: anyone signed in (the original's rule), or admins only. */
   usersReadableBy: 'everyone' | 'admins';
+  /** Who may create accounts: anyone (`open`, as the Flask service), or only admins (`admins`: invite-only). */
+  registration: 'open' | 'admins';
   /** Seconds an audit event is kept before the purge deletes it; 0 keeps events for ever. */
   auditRetentionSeconds: number;
   /** Whether an admin without a second factor may only enrol one (operations marked `beforeMfa`). */

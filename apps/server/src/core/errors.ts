@@ -57,6 +57,7 @@ export const refusals = {
   loginTaken: ['LOGIN_TAKEN', 'That login is already taken'],
   adminsOnly: ['FORBIDDEN', 'This operation is for admins'],
   onlyAdminCreatesAdmin: ['FORBIDDEN', 'Only an admin can create an admin account'],
+  registrationClosed: ['FORBIDDEN', 'Registration is closed here: an admin creates accounts'],
   othersReadOnlyByAdmins: ['FORBIDDEN', 'Only admins may read other accounts'],
   lastAdmin: ['LAST_ADMIN', 'This is the last enabled admin; make another admin first'],
   noSuchSession: ['NOT_FOUND', 'No live session of that account has that id'],

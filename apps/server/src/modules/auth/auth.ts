@@ -24,8 +24,8 @@ import { roleOf, toUser } from '../users/users.js';
 const PASSWORD: AuthMethod[] = ['pwd'];
 
 /**
- * Anyone may create a user; only an admin may create an admin, except that the very first account of an
- * empty database may make itself admin (claimed through a one-row table so two racing first accounts
+ * Anyone may create a user (only an admin, with REGISTRATION=admins); only an admin may create an admin, except
+ * that the very first account of an empty database may make itself admin (claimed through a one-row table so two racing first accounts
  * cannot both win).
  */
 export const register: Handler<'register'> = async (ctx, input) => {
@@ -36,6 +36,8 @@ export const register: Handler<'register'> = async (ctx, input) => {
   const exists = await ctx.db.selectFrom('users').select('id_user').where('login', '=', input.login).executeTakeFirst();
   if (exists) throw refuse('loginTaken');
   const bootstrap = role === ADMIN && caller?.role !== ADMIN;
+  // REGISTRATION=admins: only an admin creates accounts, but for the first admin of an empty database.
+  if (ctx.config.registration === 'admins' && caller?.role !== ADMIN && !bootstrap) throw refuse('registrationClosed');
   const now = ctx.clock();
   const row = await newUserRow(ctx.passwords, { ...input, user_role: role }, now);
   try {
