@@ -107,7 +107,7 @@ describeEachDatabase('a resource server that trusts our access tokens', (dialect
     const { client, tokens } = await signUp();
     const introspect = createIntrospector({ baseUrl: `http://127.0.0.1:${port}` });
     expect(await introspect(tokens.access_token)).toMatchObject({ active: true, iss: ISSUER, aud: AUDIENCE });
-    await client.auth.logout();
+    await client.auth.revokeAccessToken();
     expect((await hello(tokens.access_token)).status).toBe(200);
     expect(await introspect(tokens.access_token)).toEqual({ active: false });
   });

@@ -225,7 +225,7 @@ describe('client mistakes at the HTTP level', () => {
     };
     expect(over.body.error.data).toMatchObject(why);
     const paths = Array(TRPC_MAX_BATCH + 1)
-      .fill('auth.logout')
+      .fill('auth.revokeAccessToken')
       .join(',');
     const overByPost = await call(server.url, 'POST', `${TRPC_PREFIX}/${paths}?batch=1`, {
       token: tokens.access_token,

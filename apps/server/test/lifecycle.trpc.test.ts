@@ -64,7 +64,7 @@ describeEachDatabase('tRPC life cycle', (dialect) => {
       });
 
       const again = pairOf(await anon.auth.login.mutate({ login, password }));
-      expect(await trpcClient(server.url, again.access_token, link).auth.logout.mutate()).toEqual({
+      expect(await trpcClient(server.url, again.access_token, link).auth.revokeAccessToken.mutate()).toEqual({
         msg: 'Access token revoked',
       });
       expect(await failure(trpcClient(server.url, again.access_token, link).users.list.query({}))).toMatchObject({

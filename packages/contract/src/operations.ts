@@ -243,13 +243,15 @@ export const operations = {
   },
   logout: {
     router: 'auth',
-    procedure: 'logout',
+    // Named for what it does: the Flask service's "logout" leaves the session (and its refresh token) alive.
+    procedure: 'revokeAccessToken',
     method: 'DELETE',
     path: '/logout',
     auth: 'access',
-    signsOut: true,
     summary: 'Revoke the access token',
-    description: 'Revokes the access token sent; its session and refresh token stay valid.',
+    description:
+      'Revokes the access token sent (the Flask service’s logout); its session and refresh token stay valid. ' +
+      'To sign out, end the session: DELETE /logout2 (SDK: signOut()).',
     beforeMfa: true,
     input: NoInputSchema,
     output: MessageSchema,

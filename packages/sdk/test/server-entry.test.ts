@@ -118,7 +118,7 @@ describe('@api-users/sdk/server', () => {
     const pair = pairOf(await client.auth.login({ login, password: PASSWORD }));
     const introspect = createIntrospector({ baseUrl: server.url });
     expect(await introspect(pair.access_token)).toEqual({ active: true, ...decodeJwt(pair.access_token) });
-    await client.auth.logout();
+    await client.auth.revokeAccessToken();
     expect(await introspect(pair.access_token)).toEqual({ active: false });
     expect(await failure(introspect(''))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
   });

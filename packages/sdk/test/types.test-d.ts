@@ -49,7 +49,7 @@ describe('types from the contract', () => {
       | 'startPasskeySignIn'
       | 'loginPasskey'
       | 'refresh'
-      | 'logout'
+      | 'revokeAccessToken'
       | 'logoutRefresh'
       | 'verifyEmail'
       | 'forgotPassword'

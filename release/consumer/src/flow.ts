@@ -24,7 +24,7 @@ export async function flow(baseUrl: string, login: string) {
   const renewed = await client.auth.refresh();
 
   const refused = await failure(client.auth.login({ login, password: 'not the password' }));
-  await client.auth.logout();
+  await client.signOut();
   const afterLogout = await failure(client.users.byId({ id: user.id_user }));
 
   return {

@@ -136,7 +136,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke the access token
-         * @description Revokes the access token sent; its session and refresh token stay valid.
+         * @description Revokes the access token sent (the Flask service’s logout); its session and refresh token stay valid. To sign out, end the session: DELETE /logout2 (SDK: signOut()).
          */
         delete: operations["logout"];
         options?: never;
