@@ -4,34 +4,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { call, restClient } from './support/http.js';
+import { redisReachable, TEST_REDIS_URL } from './support/redis.js';
 import { uniqueLogin } from './support/server.js';
 
 /** The HAProxy configuration shipped for compose (deploy/haproxy.cfg), run here with three local instances. */
 const SHIPPED_CONFIG = new URL('../../../deploy/haproxy.cfg', import.meta.url);
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PASSWORD = 'a fine long password';
-
-async function redisReachable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0 });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 const missing = [
   spawnSync('haproxy', ['-v']).status === 0 ? null : 'haproxy is not installed (Debian package haproxy)',
   inject('mysqlServerUrl') === null ? 'MySQL is not reachable' : null,
-  (await redisReachable()) ? null : `Redis is not reachable at ${REDIS_URL}`,
+  (await redisReachable()) ? null : `Redis is not reachable at ${TEST_REDIS_URL}`,
 ].filter((why) => why !== null);
 if (missing.length > 0) console.warn(`[api-users] three instances behind HAProxy skipped: ${missing.join('; ')}`);
 
@@ -91,7 +78,7 @@ describe.skipIf(missing.length > 0)('three instances on one MySQL, Redis rate li
     env = {
       DATABASE_URL: database.url,
       RATE_LIMIT_STORE: 'redis',
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: `apiu-test-${randomBytes(4).toString('hex')}:`,
       // HAProxy is the only proxy; the address it forwards is the client's for the rate limits.
       TRUST_PROXY: '127.0.0.1',

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './support/databases.js';
 import { call, type Reply, restClient } from './support/http.js';
+import { redisReachable } from './support/redis.js';
 import {
   isolatedServerForTest,
   startIsolatedServer,
@@ -21,23 +22,6 @@ const passwordLimits = {
   RATE_LIMIT_FAILURES_PER_ACCOUNT: '6',
 };
 const PASSWORD = 'the owner knows this one';
-
-async function redisReachable(): Promise<boolean> {
-  const redis = new Redis('redis://127.0.0.1:6379', {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-  });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** One login attempt over REST (or tRPC), sent from `from` (a loopback address standing for one client). */
 const login = (server: TestServer, from: string, user: string, password: string, path = `${REST_PREFIX}/login`) =>
