@@ -1,7 +1,7 @@
 import { operations, REST_PREFIX, TRPC_PREFIX } from '@api-users/contract';
 import { describe, expect, it } from 'vitest';
 import { pairOf } from '../../../test-support/sign-in.js';
-import { createClient, type Fetch, memoryTokenStore, type OperationName } from '../src/index.js';
+import { createClient, type Fetch, memoryTokenStore, type OperationName, type Tokens } from '../src/index.js';
 import { accessStatus, apiUrl, PASSWORD, uniqueLogin } from './support/helpers.js';
 import { transportNames, transports } from './support/transports.js';
 
@@ -86,7 +86,7 @@ describe.each(transportNames)('every operation over %s', (transport) => {
     // renews the pair).
     expect(await api.logout()).toEqual({ msg: 'Access token revoked' });
     expect(await accessStatus(rotated.access_token)).toBe(401);
-    expect(store.get()?.refresh_token).toBe(rotated.refresh_token);
+    expect((store.get() as Tokens).refresh_token).toBe(rotated.refresh_token);
 
     const second = pairOf(await api.login({ login, password: PASSWORD }));
     expect(await api.logoutRefresh()).toEqual({ msg: 'Refresh token revoked' });

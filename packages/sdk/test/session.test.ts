@@ -118,7 +118,7 @@ describe.each(transportNames)('token handling over %s', (transport) => {
     expect(await accessStatus(pair.access_token)).toBe(401);
     expect((await api.listUsers({})).items.length).toBeGreaterThan(0);
     expect(counter.count()).toBe(1);
-    expect(store.get()?.access_token).not.toBe(pair.access_token);
+    expect((store.get() as Tokens).access_token).not.toBe(pair.access_token);
 
     // Ending the session is the sign-out: the store is cleared, and later calls do not try to refresh.
     await api.logoutRefresh();
