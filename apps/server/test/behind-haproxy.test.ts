@@ -120,6 +120,7 @@ describe.skipIf(missing.length > 0)('three instances on one MySQL, Redis rate li
     const failures: { afterKill: number; error: string }[] = [];
     let running = true;
     let killedAt = 0;
+    let diedAt = 0;
     /** Each client: reads with its access token, and renews its pair every third request. */
     const load = clients.map(async (client) => {
       while (running) {
@@ -147,6 +148,7 @@ describe.skipIf(missing.length > 0)('three instances on one MySQL, Redis rate li
     killedAt = Date.now();
     killed.child.kill('SIGKILL');
     await killed.exited;
+    diedAt = Date.now() - killedAt;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     instances[0] = await startInstance(0);
     await waitUntilAllUp(socketPath, 3);
@@ -157,11 +159,13 @@ describe.skipIf(missing.length > 0)('three instances on one MySQL, Redis rate li
     const total = clients.reduce((sum, c) => sum + c.requests, 0);
     expect(total).toBeGreaterThan(100);
     // Only requests in flight on the killed instance failed: at most one per client, when its connections closed
-    // (a killed process's sockets close tens of milliseconds after SIGKILL; meanwhile requests wait there).
+    // (a killed process's sockets close when it is gone, tens or hundreds of milliseconds after SIGKILL on a
+    // busy machine; meanwhile requests wait there).
     // Nothing failed before the kill, while HAProxy took the instance out, or while it rejoined.
     expect(failures.length).toBeLessThanOrEqual(clients.length);
     for (const failure of failures) expect(failure.afterKill, failure.error).toBeGreaterThanOrEqual(0);
-    for (const failure of failures) expect(failure.afterKill, failure.error).toBeLessThan(500);
+    // Within a second of the process being gone (its sockets closed by then): none once HAProxy has it out.
+    for (const failure of failures) expect(failure.afterKill, failure.error).toBeLessThan(diedAt + 1000);
     expect(clients.filter((c) => !c.failed).length).toBeGreaterThan(0);
     // Every session whose requests all came back is still live, on every instance.
     for (const client of clients.filter((c) => !c.failed)) {

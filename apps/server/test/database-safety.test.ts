@@ -1,10 +1,16 @@
-import { connect } from '@api-users/db';
+import { connect, isUnavailable } from '@api-users/db';
 import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { describeError } from '../src/http/errors.js';
-import { describeEachDatabase, failingTrigger, rowCounts, type TestDatabase } from './support/databases.js';
+import {
+  createTestDatabase,
+  describeEachDatabase,
+  failingTrigger,
+  rowCounts,
+  type TestDatabase,
+} from './support/databases.js';
 import { restClient } from './support/http.js';
 import { isolatedServerForTest, type TestServer, uniqueLogin } from './support/server.js';
 
@@ -247,6 +253,30 @@ describe.skipIf(inject('postgresServerUrl') === null)('a deadlock [postgres]', (
     expect((await api.login(target.user.login, 'the new long password')).status).toBe(200);
     const events = await other.query("SELECT COUNT(*)::int AS n FROM audit_events WHERE type = 'password_set'");
     expect(events.rows).toEqual([{ n: 1 }]);
+  });
+});
+
+describe.skipIf(inject('postgresServerUrl') === null)('a connection ended while lent out [postgres]', () => {
+  it('fails the next statement as unavailable, and does not end the process', async () => {
+    const database = await createTestDatabase('postgres');
+    onTestFinished(() => database.drop());
+    const { db } = connect(database.url);
+    onTestFinished(() => db.destroy());
+    const failed = await db.connection().execute(async (conn) => {
+      const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
+      // Ended by the server between two statements (a restart, a failover, an administrator): node-postgres
+      // emits 'error' on the connection itself, which nothing would handle while it is lent out.
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+      await admin.end();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return sql`select 1`.execute(conn).then(
+        () => null,
+        (err: unknown) => err,
+      );
+    });
+    expect(isUnavailable(failed)).toBe(true);
   });
 });
 

@@ -217,10 +217,12 @@ function postgresPool(url: string, options: ConnectOptions): pg.Pool {
         oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle connection the server closed (a restart, a failover) is reported here, and an unhandled 'error'
-  // event would end the process: the pool drops that connection, and the next query opens a new one or
-  // fails with an error `isUnavailable` recognises.
+  // A connection the server closed (a restart, a failover, a terminated backend) emits 'error', and an
+  // unhandled 'error' event would end the process: on the pool while the connection is idle, on the connection
+  // itself while it is lent out between two statements. The statement in flight fails with an error
+  // `isUnavailable` recognises; the pool drops the broken connection when it comes back.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

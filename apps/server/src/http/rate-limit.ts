@@ -126,8 +126,9 @@ function mysqlStore(databaseUrl: string, poolSize: number): Store {
 
 function postgresStore(databaseUrl: string, poolSize: number): Store {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 2000 });
-  // An idle connection the server closed must not end the process (an unhandled 'error' event would).
+  // A connection the server closed must not end the process (an unhandled 'error' event would), idle or lent.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return {
     counter: (keyPrefix, points, duration) =>
       new Promise((resolve, reject) => {
