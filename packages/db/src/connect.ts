@@ -115,8 +115,6 @@ type ConnectionCallback = (error: unknown, connection?: MysqlPoolConnection) => 
  */
 function sessionSetUp(mariadb: boolean, timeoutSeconds: number | undefined): string[] {
   if (timeoutSeconds === undefined) return [];
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1)
-    throw new Error('statementTimeoutSeconds: a whole number');
   const statementBound = mariadb
     ? `max_statement_time = ${timeoutSeconds}`
     : `max_execution_time = ${timeoutSeconds * 1000}`;
@@ -195,21 +193,32 @@ function preparedStatementPool(pool: Pool, options: ConnectOptions, use: Omit<Po
 const INT8_OID = 20;
 
 /**
- * A node-postgres pool. BIGINT columns (epoch milliseconds, counts) come back as numbers, as on the other
+ * A node-postgres pool that outlives the connections the server ends (a restart, a failover, a terminated
+ * backend). Such a connection emits 'error', and an unhandled 'error' event would end the process: on the pool
+ * while the connection is idle, on the connection itself while it is lent out between two statements. The
+ * statement in flight fails with an error `isUnavailable` recognises; the pool drops the broken connection
+ * when it comes back. Every pool of PostgreSQL connections (the app's, the rate-limit store's) is one of these.
+ */
+export function postgresPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
+/**
+ * The app's pool. BIGINT columns (epoch milliseconds, counts) come back as numbers, as on the other
  * databases: every one the app keeps is below 2^53. The statement and lock bounds are connection parameters,
  * so every connection of the pool starts with them.
  */
-function postgresPool(url: string, options: ConnectOptions): pg.Pool {
-  const timeoutSeconds = options.statementTimeoutSeconds;
-  if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1))
-    throw new Error('statementTimeoutSeconds: a whole number');
+function appPostgresPool(url: string, max: number, timeoutSeconds: number | undefined): pg.Pool {
   const bounds =
     timeoutSeconds === undefined
       ? {}
       : { statement_timeout: timeoutSeconds * 1000, lock_timeout: timeoutSeconds * 1000 };
-  const pool = new pg.Pool({
+  return postgresPool({
     connectionString: url,
-    max: options.poolSize ?? 10,
+    max,
     connectionTimeoutMillis: 5000,
     ...bounds,
     types: {
@@ -217,28 +226,24 @@ function postgresPool(url: string, options: ConnectOptions): pg.Pool {
         oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  // A connection the server closed (a restart, a failover, a terminated backend) emits 'error', and an
-  // unhandled 'error' event would end the process: on the pool while the connection is idle, on the connection
-  // itself while it is lent out between two statements. The statement in flight fails with an error
-  // `isUnavailable` recognises; the pool drops the broken connection when it comes back.
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
-  return pool;
 }
 
 export function connect(url: string, options: ConnectOptions = {}): DatabaseHandle {
   const dialect = dialectOf(url);
   const log = options.onQuery ? { log: options.onQuery } : {};
+  const max = options.poolSize ?? 10;
+  const timeoutSeconds = options.statementTimeoutSeconds;
+  if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1)) {
+    throw new Error('statementTimeoutSeconds: a whole number');
+  }
   if (dialect === 'postgres') {
-    const pool = postgresPool(url, options);
-    const max = options.poolSize ?? 10;
+    const pool = appPostgresPool(url, max, timeoutSeconds);
     return {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log }),
       poolUse: () => ({ max, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
     };
   }
   if (dialect === 'mysql') {
-    const max = options.poolSize ?? 10;
     const pool = createPool({
       uri: url,
       connectionLimit: max,
@@ -270,7 +275,7 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma(`busy_timeout = ${(options.statementTimeoutSeconds ?? 5) * 1000}`);
+  sqlite.pragma(`busy_timeout = ${(timeoutSeconds ?? 5) * 1000}`);
   return {
     db: new Kysely<Database>({
       dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(sqlite) }),

@@ -9,8 +9,8 @@ export const isPostgres = (db: AnyDb): boolean => db.getExecutor().adapter insta
 export const isMysql = (db: AnyDb): boolean => db.getExecutor().adapter instanceof MysqlAdapter;
 
 /**
- * Inserts one account and returns its id: MySQL reports it as the insert id, PostgreSQL only through
- * RETURNING (which SQLite has too).
+ * Inserts one account and returns its id (a login taken meanwhile fails as a unique violation): MySQL reports
+ * the id as the insert id, PostgreSQL only through RETURNING (which SQLite has too).
  */
 export async function insertUserRow(db: Kysely<Database>, row: Insertable<Database['users']>): Promise<number> {
   if (isMysql(db)) return Number((await db.insertInto('users').values(row).executeTakeFirstOrThrow()).insertId);

@@ -54,13 +54,12 @@ export interface App {
 /** Composition root: opens the database, applies migrations and wires the plugins and both transports onto one Fastify. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const { timeouts } = config;
+  // Readable lines for a person at a terminal (development's default); JSON, one object a line, everywhere else.
+  const prettyLogs = options.logStream === undefined && config.logFormat === 'pretty';
   const fastify = Fastify({
-    // Readable lines for a person at a terminal in development; JSON, one object a line, everywhere else.
-    logger: loggerOptions(config.logLevel, options.logStream ?? (config.logFormat === 'pretty' ? 'pretty' : undefined)),
+    logger: loggerOptions(config.logLevel, options.logStream ?? (prettyLogs ? 'pretty' : undefined)),
     // Pretty logs write one line per request themselves (logRequestLine); JSON logs keep pino's two objects.
-    logController: new LogController({
-      disableRequestLogging: config.logFormat === 'pretty' && options.logStream === undefined,
-    }),
+    logController: new LogController({ disableRequestLogging: prettyLogs }),
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     // While closing, requests on kept-alive connections get the shutdown gate's 503, in the error shape.
@@ -158,7 +157,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       maxAge: 600,
     });
   }
-  if (config.logFormat === 'pretty' && options.logStream === undefined) {
+  if (prettyLogs) {
     fastify.addHook('onResponse', (req, reply, done) => {
       logRequestLine(req, reply.statusCode, reply.elapsedTime);
       done();

@@ -16,6 +16,7 @@ import { authenticate, refreshCredential } from '../modules/auth/guard.js';
 import { handlers } from '../modules/handlers.js';
 import { challengeAccount } from '../modules/mfa/challenges.js';
 import { assertMayAct } from '../modules/mfa/mfa.js';
+import { describeError } from './errors.js';
 import type { InFlight } from './in-flight.js';
 import type { Metrics } from './metrics.js';
 import { accountOf, type RateLimiter, RateLimitRefusal } from './rate-limit.js';
@@ -63,11 +64,13 @@ export function execute<K extends OperationName>(
       count((operations[name] as Operation).status, undefined, result);
       return result;
     } catch (err) {
-      if (err instanceof AppError) count(err.status, err.code);
-      else count(isUnavailable(err) ? 503 : 500, isUnavailable(err) ? 'DB_UNAVAILABLE' : 'INTERNAL');
       if (err instanceof AppError && !declaredErrors.get(name)?.has(err.code)) {
+        count(500, 'INTERNAL');
         throw new Error(`${name} answered ${err.code}, which the operation table does not declare`, { cause: err });
       }
+      // Counted as it will be answered: describeError is the one mapping of errors to statuses and codes.
+      const { status, body } = describeError(err);
+      count(status, body.code);
       // Answered 503 as the client's retry, but an operator must see a database that stalls or is gone.
       if (isUnavailable(err)) {
         runtime.log.warn({ err, operation: name, requestId: request.requestId }, 'database unavailable: 503');

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { type Operation, type OperationName, operations } from '@api-users/contract';
+import { isMfaRequired, type Operation, type OperationName, operations, type SignIn } from '@api-users/contract';
 import type { PoolUse } from '@api-users/db';
 import type { FastifyInstance } from 'fastify';
 import type { LogEvent } from 'kysely';
@@ -118,8 +118,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
       operationSeconds.observe(labels, seconds);
       if (code === 'RATE_LIMITED') rateLimited.inc({ operation: name });
       if ((operations[name] as Operation).signsIn) {
-        const mfa = typeof result === 'object' && result !== null && 'mfa_required' in result;
-        signIns.inc({ operation: name, outcome: code ?? (mfa ? 'mfa_required' : 'signed_in') });
+        // A sign-in operation's output is a SignIn (a pair, or a second-factor challenge) when it succeeded.
+        const outcome = code ?? (isMfaRequired(result as SignIn) ? 'mfa_required' : 'signed_in');
+        signIns.inc({ operation: name, outcome });
       }
     },
     query(event) {

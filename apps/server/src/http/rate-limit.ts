@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { postgresPool } from '@api-users/db';
 import { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
 import { createPool } from 'mysql2';
-import pg from 'pg';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -125,10 +125,7 @@ function mysqlStore(databaseUrl: string, poolSize: number): Store {
 }
 
 function postgresStore(databaseUrl: string, poolSize: number): Store {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 2000 });
-  // A connection the server closed must not end the process (an unhandled 'error' event would), idle or lent.
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  const pool = postgresPool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 2000 });
   return {
     counter: (keyPrefix, points, duration) =>
       new Promise((resolve, reject) => {

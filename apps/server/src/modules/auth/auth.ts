@@ -1,5 +1,5 @@
 import { ADMIN, type AuthMethod, USER } from '@api-users/contract';
-import { inTransaction, isUniqueViolation } from '@api-users/db';
+import { insertUserRow, inTransaction, isUniqueViolation } from '@api-users/db';
 import type { Deps, Handler, RefreshCaller } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
@@ -15,7 +15,7 @@ import {
 import { checkCode, WITH_CODE } from '../mfa/mfa.js';
 import { refuseCode, secondFactorsOf, spendSecondFactor } from '../mfa/second-factor.js';
 import { endSession, endSessionsOf, methodsOf, rotateSession, startSession } from '../sessions/sessions.js';
-import { insertUser, newUserRow } from '../users/create.js';
+import { newUserRow } from '../users/create.js';
 import { refusePassword } from '../users/password-check.js';
 import { assertAcceptablePassword } from '../users/password-policy.js';
 import { roleOf, toUser } from '../users/users.js';
@@ -47,7 +47,7 @@ export const register: Handler<'register'> = async (ctx, input) => {
         if (anyone) throw refuse('onlyAdminCreatesAdmin');
         await trx.insertInto('admin_bootstrap').values({ id: 1 }).execute();
       }
-      const id = await insertUser(trx, row);
+      const id = await insertUserRow(trx, row);
       await record(trx, now, client, { type: 'register', actorId: caller?.userId ?? id, targetId: id });
       // The address counts once confirmed: until then it waits with its link.
       const link = input.email === undefined ? undefined : await issueEmailToken(trx, 'verify', id, input.email, now);

@@ -1,9 +1,9 @@
 import { ADMIN } from '@api-users/contract';
-import { type Database, inTransaction, isUniqueViolation } from '@api-users/db';
+import { type Database, insertUserRow, inTransaction, isUniqueViolation } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import type { PasswordHasher } from '../../core/context.js';
 import { type Origin, record } from '../audit/audit.js';
-import { insertUser, newUserRow } from './create.js';
+import { newUserRow } from './create.js';
 import { assertAcceptablePassword } from './password-policy.js';
 import { credentialsChanged } from './users.js';
 
@@ -23,7 +23,7 @@ export async function createAdmin(
   const row = await newUserRow(passwords, { ...user, user_role: ADMIN }, now);
   try {
     return await inTransaction(db, async (trx) => {
-      const id = await insertUser(trx, row);
+      const id = await insertUserRow(trx, row);
       await record(trx, now, CLI_ORIGIN, { type: 'register', targetId: id });
       return id;
     });

@@ -1,6 +1,6 @@
 import type { UserRole } from '@api-users/contract';
-import { type Database, insertUserRow, nameForSearch } from '@api-users/db';
-import type { Insertable, Kysely } from 'kysely';
+import { type Database, nameForSearch } from '@api-users/db';
+import type { Insertable } from 'kysely';
 import type { PasswordHasher } from '../../core/context.js';
 
 export type NewUserRow = Insertable<Database['users']> & { created_at: number };
@@ -20,6 +20,3 @@ export async function newUserRow(
     created_at: now,
   };
 }
-
-/** Inserts the row; returns the new id. A login taken meanwhile fails as a unique violation. */
-export const insertUser = (db: Kysely<Database>, row: NewUserRow): Promise<number> => insertUserRow(db, row);

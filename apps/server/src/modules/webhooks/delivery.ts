@@ -125,11 +125,6 @@ async function attempt(db: Kysely<Database>, id: number, clock: () => number, se
     .execute();
 }
 
-/**
- * The delivery loop of this instance: every `pollIntervalMs`, claim what is due and send it, one tick at a
- * time (tracked, so shutdown waits for a send under way). At least once: a row is marked only after its
- * attempt, so a crash in between sends it again, with the same webhook-id.
- */
 /** Deliveries waiting to be sent (or tried again) and given up, for metrics: the index on status serves it. */
 export async function deliveryBacklog(db: Kysely<Database>): Promise<{ pending: number; failed: number }> {
   const rows = await db
@@ -142,6 +137,11 @@ export async function deliveryBacklog(db: Kysely<Database>): Promise<{ pending: 
   return { pending: count('pending'), failed: count('failed') };
 }
 
+/**
+ * The delivery loop of this instance: every `pollIntervalMs`, claim what is due and send it, one tick at a
+ * time (tracked, so shutdown waits for a send under way). At least once: a row is marked only after its
+ * attempt, so a crash in between sends it again, with the same webhook-id.
+ */
 export function startWebhookDelivery(
   deps: { db: Kysely<Database>; clock: () => number; inFlight: { track<T>(run: () => Promise<T>): Promise<T> } },
   settings: DeliverySettings,
