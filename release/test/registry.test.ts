@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
@@ -70,6 +70,34 @@ const expectedFlow = (login: string) => ({
   signedIn: false,
 });
 
+/** The command lines of the README's release recipe, in order, without their comments. */
+function releaseRecipe(): string[] {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const block = /### Releasing the SDK[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (block === undefined) throw new Error('README.md has no release recipe under "### Releasing the SDK"');
+  return block
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+/**
+ * A git repository on `main` holding the workspace as it is now (tracked and new files, not ignored ones),
+ * committed, with its dependencies installed from the local store: where a maintainer runs the recipe.
+ */
+async function workspaceClone(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const listed = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO, env);
+  for (const file of listed.split('\0')) {
+    if (!file || !existsSync(join(REPO, file))) continue;
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    cpSync(join(REPO, file), join(dir, file));
+  }
+  await run('git', ['init', '--quiet', '--initial-branch=main'], dir, env);
+  await run('git', ['add', '--all'], dir, env);
+  await run('git', ['commit', '--quiet', '--message', 'The workspace under test'], dir, env);
+  await run('npx', ['-y', 'pnpm@10', 'install', '--offline', '--frozen-lockfile'], dir, env);
+}
+
 /** The import specifier of every entry the installed SDK exports. */
 const entriesOf = (project: string): string[] =>
   Object.keys(JSON.parse(readFileSync(join(project, 'node_modules', SDK, 'package.json'), 'utf8')).exports).map(
@@ -85,6 +113,9 @@ describe('the published SDK, from a registry', () => {
   let scratch: string;
   let registry: Registry;
   let server: ServerProcess;
+  /** The workspace copy the release is made from, and its public packages before and after the release. */
+  let workspace: string;
+  let before: WorkspacePackage[];
   let published: WorkspacePackage[];
   /** Without the npm settings of whatever started the tests (`pnpm test` sets some). */
   let env: NodeJS.ProcessEnv;
@@ -95,17 +126,42 @@ describe('the published SDK, from a registry', () => {
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'api-users-release-'));
     expect(scratch.startsWith(REPO)).toBe(false);
-    env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_config_/i.test(key)));
-    let workspace: string;
-    [registry, server, workspace] = await Promise.all([
+    // Without the npm settings of whatever started the tests (`pnpm test` sets some); a git identity to commit as.
+    env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_config_/i.test(key))),
+      GIT_AUTHOR_NAME: 'Release test',
+      GIT_AUTHOR_EMAIL: 'release@example.com',
+      GIT_COMMITTER_NAME: 'Release test',
+      GIT_COMMITTER_EMAIL: 'release@example.com',
+    };
+    workspace = join(scratch, 'workspace');
+    [registry, server] = await Promise.all([
       startRegistry(join(scratch, 'registry')),
       spawnServer({ LOG_LEVEL: 'warn' }),
-      run('npx', ['-y', 'pnpm@10', '--recursive', 'list', '--depth', '-1', '--json'], REPO, env),
+      workspaceClone(workspace, env),
     ]);
     publishEnv = { ...env, npm_config_userconfig: registry.npmrc };
-    published = (JSON.parse(workspace) as WorkspacePackage[]).filter((pkg) => !pkg.private);
-    expect(published.map((pkg) => pkg.name)).toContain(SDK);
+    before = await publicPackages();
+    expect(before.map((pkg) => pkg.name)).toContain(SDK);
+    // A change waiting to be released, committed as a maintainer's changeset would be.
+    writeFileSync(
+      join(workspace, '.changeset/registry-test.md'),
+      `---\n${before.map((pkg) => `"${pkg.name}": patch`).join('\n')}\n---\n\nA release made by the registry test.\n`,
+    );
+    await run('git', ['add', '--all'], workspace, env);
+    await run('git', ['commit', '--quiet', '--message', 'A changeset'], workspace, env);
   });
+
+  /** The workspace copy's public packages, as pnpm lists them. */
+  async function publicPackages(): Promise<WorkspacePackage[]> {
+    const listed = await run(
+      'npx',
+      ['-y', 'pnpm@10', '--recursive', 'list', '--depth', '-1', '--json'],
+      workspace,
+      env,
+    );
+    return (JSON.parse(listed) as WorkspacePackage[]).filter((pkg) => !pkg.private);
+  }
 
   afterAll(async () => {
     await Promise.all([registry?.stop(), server?.stop()]);
@@ -114,16 +170,28 @@ describe('the published SDK, from a registry', () => {
 
   const packument = (name: string) => fetch(`${registry.url}${name.replace('/', '%2f')}`);
 
-  it('release --dry-run builds and checks every public package, and publishes none', async () => {
-    const output = await run('npx', ['-y', 'pnpm@10', 'release', '--dry-run', '--no-git-checks'], REPO, publishEnv);
+  it("the README's release recipe as written: versions, commits, checks without publishing, publishes complete tarballs", async () => {
+    const [version, commit, dryRun, release, ...rest] = releaseRecipe();
+    expect(rest).toEqual([]);
+    expect(version).toMatch(/changeset version$/);
+    await run('sh', ['-c', version as string], workspace, publishEnv);
+    published = await publicPackages();
+    // Every package got a new version from the changeset, and the edits wait uncommitted.
+    expect(
+      published.map(({ name, version }) => [name, version === before.find((pkg) => pkg.name === name)?.version]),
+    ).toEqual(before.map((pkg) => [pkg.name, false]));
+    expect(await run('git', ['status', '--porcelain'], workspace, env)).not.toBe('');
+
+    await run('sh', ['-c', commit as string], workspace, publishEnv);
+    expect(await run('git', ['status', '--porcelain'], workspace, env)).toBe('');
+
+    const output = await run('sh', ['-c', dryRun as string], workspace, publishEnv);
     for (const { name, version } of published) {
       expect(output).toContain(`${name}@${version}`);
       expect((await packument(name)).status).toBe(404);
     }
-  });
 
-  it('release publishes every public package, each tarball complete and depending on nothing unpublished', async () => {
-    await run('npx', ['-y', 'pnpm@10', 'release', '--no-git-checks'], REPO, publishEnv);
+    await run('sh', ['-c', release as string], workspace, publishEnv);
     const names = new Set(published.map((pkg) => pkg.name));
     const { engines } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { engines: { node: string } };
     for (const { name, version } of published) {
