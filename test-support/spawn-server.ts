@@ -12,6 +12,8 @@ import { TEST_SETTINGS } from './settings.js';
  * signals, and for the suites of the SDK, the dashboard and the release.
  */
 const SERVER_MAIN = fileURLToPath(new URL('../apps/server/dist/main.js', import.meta.url));
+/** What the root package's scripts run: the build (turbo's cache when nothing changed), then the command. */
+export const LAUNCHER = fileURLToPath(new URL('../scripts/built.mjs', import.meta.url));
 
 /** A port nothing listens on right now: the server takes no PORT=0, so one is picked for it. */
 export const freePort = (): Promise<number> =>
@@ -42,9 +44,12 @@ export interface ServerProcess {
 /**
  * Starts the server with test settings (rate limits off: suites sign in far more often than people do)
  * overridden by `env` (an undefined value removes the setting), on a temporary SQLite file unless `env` names a
- * DATABASE_URL; resolves once /healthz answers.
+ * DATABASE_URL; resolves once /healthz answers. `asStarted`: through the launcher `pnpm start` runs.
  */
-export async function spawnServer(env: Record<string, string | undefined> = {}): Promise<ServerProcess> {
+export async function spawnServer(
+  env: Record<string, string | undefined> = {},
+  { asStarted = false } = {},
+): Promise<ServerProcess> {
   if (!existsSync(SERVER_MAIN)) {
     throw new Error(`${SERVER_MAIN} is missing: run \`pnpm exec turbo run build --filter=@api-users/server...\` first`);
   }
@@ -58,7 +63,7 @@ export async function spawnServer(env: Record<string, string | undefined> = {}):
     ...(dir ? { DATABASE_URL: `sqlite:${join(dir, 'api.sqlite')}` } : {}),
     ...env,
   };
-  const child = spawn(process.execPath, [SERVER_MAIN], {
+  const child = spawn(process.execPath, asStarted ? [LAUNCHER, SERVER_MAIN] : [SERVER_MAIN], {
     env: Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

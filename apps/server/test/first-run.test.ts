@@ -1,6 +1,12 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { LOCAL_PASSKEYS } from '../../../test-support/settings.js';
-import { type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
+import { LAUNCHER, type ServerProcess, spawnServer } from '../../../test-support/spawn-server.js';
 import { DASHBOARD_PATH } from '../src/http/adapters/dashboard.js';
 import { DOCS_PREFIX, OPENAPI_PATH } from '../src/http/adapters/openapi.js';
 
@@ -111,5 +117,30 @@ describe('logs by NODE_ENV', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(records.find((r) => r.msg === 'request completed')).toMatchObject({ res: { statusCode: 200 } });
+  });
+});
+
+/** The root package's scripts (`start`, `admin`, …) run `scripts/built.mjs`: the build, then the command. */
+describe('the commands as the package scripts run them', () => {
+  it('start: after Ctrl-C (SIGINT) the server drains and exits 0, and prints no build summary', async () => {
+    const server = await spawnServer({ NODE_ENV: 'development' }, { asStarted: true });
+    await server.logged(READY);
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain('SIGINT: draining requests');
+    expect(server.output()).not.toMatch(/turbo|Tasks:/);
+  });
+
+  it('admin: a refusal prints its sentence and nothing else, and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-users-admin-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const cli = fileURLToPath(new URL('../dist/admin-cli.js', import.meta.url));
+    const refused = await promisify(execFile)(process.execPath, [LAUNCHER, cli, 'promote', '--login', 'nobody.here'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${join(dir, 'api.sqlite')}` },
+    }).then(
+      () => ({ code: 0, stdout: '', stderr: '' }),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(refused).toMatchObject({ code: 1, stdout: '', stderr: 'No account has the login nobody.here\n' });
   });
 });
