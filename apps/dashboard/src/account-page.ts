@@ -11,9 +11,9 @@ import { codeField, newPasswordField, userDetails } from './views.js';
 
 /**
  * The signed-in account: its details, its name, a password change, its email address, its authenticator app, its
- * passkeys, and its sessions (end one, or all but this tab's).
+ * passkeys, its sessions (end one, or all but this tab's), and its deletion (then `onDeleted`).
  */
-export function accountView(me: User): HTMLElement {
+export function accountView(me: User, onDeleted: () => void): HTMLElement {
   const details = h('div', {}, userDetails(me));
   const renamed = h('p', { class: 'success', role: 'status' });
   const renameForm = h(
@@ -83,6 +83,25 @@ export function accountView(me: User): HTMLElement {
     changed.textContent = 'Password changed; your other sessions have ended.';
     await showSessions();
   });
+  const deleteForm = h(
+    'form',
+    { class: 'card', novalidate: true },
+    h(
+      'p',
+      {},
+      'Your account, its sessions, passkeys and authenticator app are removed at once. This cannot be undone.',
+    ),
+    field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password' })),
+    codeField('Code', 'With an authenticator app on: six digits from it, or a recovery code'),
+    formError(),
+    h('button', { type: 'submit', class: 'danger' }, 'Delete my account'),
+  );
+  onSubmit(deleteForm, async (data) => {
+    const code = text(data, 'code');
+    // The SDK forgets the tokens: the account's sessions ended with it.
+    await api.me.deleteAccount({ password: text(data, 'password'), ...(code === '' ? {} : { code }) });
+    onDeleted();
+  });
   void showSessions();
   return h(
     'section',
@@ -104,5 +123,7 @@ export function accountView(me: User): HTMLElement {
     h('h2', {}, 'My sessions'),
     sessionsPart,
     sessionsResult.element,
+    h('h2', {}, 'Delete my account'),
+    deleteForm,
   );
 }

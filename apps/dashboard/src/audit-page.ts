@@ -1,28 +1,65 @@
-import { type AuditEvent, type AuditEventType, auditEventTypes } from '@api-users/sdk';
+import { ApiError, type AuditEvent, type AuditEventType, auditEventTypes } from '@api-users/sdk';
 import { api } from './api.js';
 import { h } from './dom.js';
 import { formatDate, text } from './forms.js';
 import { pagedList } from './paged-list.js';
+import { deviceName } from './sessions.js';
 
 const PAGE_SIZE = 50;
 
-const person = (id: number | null) => (id === null ? '—' : h('a', { href: `#/users/${id}` }, `#${id}`));
+/** Each account's "name (login)" by id, asked once per page of the log; a deleted one says so. */
+function accountNames(): (id: number) => Promise<string> {
+  const known = new Map<number, Promise<string>>();
+  return (id) => {
+    let name = known.get(id);
+    if (!name) {
+      name = api.users.byId({ id }).then(
+        (user) => `${user.user_name} (${user.login})`,
+        (err: unknown) => (err instanceof ApiError && err.code === 'NOT_FOUND' ? `#${id}, deleted` : `#${id}`),
+      );
+      known.set(id, name);
+    }
+    return name;
+  };
+}
 
-const eventRow = (event: AuditEvent): HTMLTableRowElement =>
-  h(
-    'tr',
-    {},
-    h('td', {}, formatDate(event.at)),
-    h('td', {}, h('code', {}, event.type), event.detail ? ` ${event.detail}` : ''),
-    h('td', {}, person(event.actor_id)),
-    h('td', {}, person(event.target_id)),
-    h('td', {}, event.client_address ?? '—', h('br'), h('small', { class: 'muted' }, event.user_agent ?? '')),
-  );
+/** An event's actor or target: a link to the account, named once its name is known. */
+function person(id: number | null, nameOf: (id: number) => Promise<string>): Node | string {
+  if (id === null) return '—';
+  const link = h('a', { href: `#/users/${id}` }, `#${id}`);
+  void nameOf(id).then((name) => {
+    link.textContent = name;
+  });
+  return link;
+}
 
-/** The audit log, newest first, a page at a time, filtered by type, actor and target. */
+const eventRow =
+  (nameOf: (id: number) => Promise<string>) =>
+  (event: AuditEvent): HTMLTableRowElement =>
+    h(
+      'tr',
+      {},
+      h('td', {}, formatDate(event.at)),
+      h('td', {}, h('code', {}, event.type), event.detail ? ` ${event.detail}` : ''),
+      h('td', {}, person(event.actor_id, nameOf)),
+      h('td', {}, person(event.target_id, nameOf)),
+      h('td', {}, event.client_address ?? '—', h('br'), h('small', { class: 'muted' }, deviceName(event.user_agent))),
+    );
+
+/** The id of the account with exactly this login (the search also finds logins that merely contain it). */
+async function idOfLogin(login: string): Promise<number> {
+  const { items } = await api.users.list({ q: login, limit: 100 });
+  // Folded as the server folds logins.
+  const folded = login.trim().normalize('NFKC').toLowerCase();
+  const found = items.find((user) => user.login === folded);
+  if (!found) throw new Error(`No account has the login ${login.trim()}`);
+  return found.id_user;
+}
+
+/** The audit log, newest first, a page at a time, filtered by type, and by the actor's and target's logins. */
 export function auditView(): HTMLElement {
-  const idInput = (name: string, label: string) =>
-    h('input', { name, type: 'number', min: 1, placeholder: label, 'aria-label': label });
+  const loginInput = (name: string, label: string) =>
+    h('input', { name, type: 'search', placeholder: label, 'aria-label': label, autocomplete: 'off' });
   const filters = h(
     'form',
     { class: 'filters' },
@@ -32,24 +69,24 @@ export function auditView(): HTMLElement {
       h('option', { value: '' }, 'every type'),
       ...auditEventTypes.map((type) => h('option', { value: type }, type)),
     ),
-    idInput('actor_id', 'Actor id'),
-    idInput('target_id', 'Target id'),
+    loginInput('actor', 'Actor’s login'),
+    loginInput('target', 'Target’s login'),
     h('button', { type: 'submit', class: 'secondary' }, 'Filter'),
   );
   const { rows, failure, more } = pagedList({
     filters,
-    queryOf: (data): { type?: AuditEventType; actor_id?: number; target_id?: number } => {
+    queryOf: async (data): Promise<{ type?: AuditEventType; actor_id?: number; target_id?: number }> => {
       const type = auditEventTypes.find((known) => known === text(data, 'type'));
-      const actor = Number(text(data, 'actor_id'));
-      const target = Number(text(data, 'target_id'));
+      const actor = text(data, 'actor');
+      const target = text(data, 'target');
       return {
         ...(type ? { type } : {}),
-        ...(actor > 0 ? { actor_id: actor } : {}),
-        ...(target > 0 ? { target_id: target } : {}),
+        ...(actor ? { actor_id: await idOfLogin(actor) } : {}),
+        ...(target ? { target_id: await idOfLogin(target) } : {}),
       };
     },
     fetchPage: (query, cursor) => api.audit.list({ limit: PAGE_SIZE, cursor, ...query }),
-    row: eventRow,
+    row: eventRow(accountNames()),
   });
   return h(
     'section',

@@ -66,7 +66,12 @@ function page(me: User): HTMLElement {
   const hash = location.hash || '#/users';
   if (hash === '#/users') return usersView();
   if (hash === '#/users/new') return newUserView(me.user_role);
-  if (hash === '#/me') return accountView(me);
+  if (hash === '#/me') {
+    return accountView(me, () => {
+      notice = 'Your account has been deleted.';
+      navigate('#/');
+    });
+  }
   if (hash === '#/webhooks') {
     return me.user_role === 1
       ? webhooksView()

@@ -12,7 +12,8 @@ interface Page<Item> {
  */
 export function pagedList<Query, Item>(options: {
   filters: HTMLFormElement;
-  queryOf: (data: FormData) => Query;
+  /** May look things up (a login's account, say): a refusal is shown as the list's failure. */
+  queryOf: (data: FormData) => Query | Promise<Query>;
   fetchPage: (query: Query, cursor: string | null) => Promise<Page<Item>>;
   row: (item: Item) => HTMLTableRowElement;
   onLoaded?: (shown: number) => void;
@@ -21,13 +22,13 @@ export function pagedList<Query, Item>(options: {
   const failure = h('p', { class: 'error', role: 'alert' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
   let cursor: string | null = null;
-  let query = options.queryOf(new FormData(options.filters));
+  let query: Query | Promise<Query> = options.queryOf(new FormData(options.filters));
 
   async function load(): Promise<void> {
     more.disabled = true;
     failure.textContent = '';
     try {
-      const page = await options.fetchPage(query, cursor);
+      const page = await options.fetchPage(await query, cursor);
       rows.append(...page.items.map(options.row));
       options.onLoaded?.(rows.rows.length);
       cursor = page.next_cursor;

@@ -1,10 +1,20 @@
 import type { Session } from '@api-users/sdk';
+import Bowser from 'bowser';
 import { confirmedButton, type Outcome } from './actions.js';
 import { h } from './dom.js';
 import { formatDate } from './forms.js';
 
+/** "Firefox 133 on Linux" from a User-Agent header (bowser's parser), the whole header as its tooltip. */
+export function deviceName(agent: string | null): string {
+  if (!agent) return 'unknown device';
+  const { browser, os } = Bowser.parse(agent);
+  const name = [browser.name, browser.version?.split('.')[0]].filter(Boolean).join(' ');
+  if (!name) return agent.length > 40 ? `${agent.slice(0, 40)}…` : agent;
+  return os.name ? `${name} on ${os.name}` : name;
+}
+
 const device = (agent: string | null, address: string | null) =>
-  h('span', {}, agent ?? 'unknown device', h('br'), h('small', { class: 'muted' }, address ?? ''));
+  h('span', { title: agent ?? '' }, deviceName(agent), h('br'), h('small', { class: 'muted' }, address ?? ''));
 
 /**
  * A table of sessions (devices signed in), newest first, each with an "End" button (confirmed) unless it is

@@ -2,12 +2,12 @@ import type { User } from '@api-users/sdk';
 import { confirmedButton, outcome } from './actions.js';
 import { api } from './api.js';
 import { h } from './dom.js';
-import { describeError, roleName } from './forms.js';
+import { describeError, field, formError, onSubmit, roleName, text } from './forms.js';
 import { sessionsTable } from './sessions.js';
 import { newPasswordField, userDetails } from './views.js';
 
 /**
- * One account. An admin also gets its actions (role, disable or enable, set password, delete) and its
+ * One account. An admin also gets its actions (rename, role, disable or enable, set password, delete) and its
  * sessions (end one, end all), each confirmed first; a plain user sees the details only.
  */
 export function userView(id: number, me: User): HTMLElement {
@@ -85,10 +85,24 @@ async function adminPanel(user: User, reload: () => Promise<void>): Promise<HTML
       )
     : h('p', { class: 'muted lockout' }, 'Sign-in is not blocked.');
 
+  const renameForm = h(
+    'form',
+    { class: 'rename', novalidate: true },
+    field('Name', h('input', { name: 'user_name', autocomplete: 'off', value: user.user_name })),
+    formError(),
+    h('button', { type: 'submit', class: 'secondary' }, 'Rename'),
+  );
+  // The page shows the account again, renamed: the details say the new name.
+  onSubmit(renameForm, async (data) => {
+    await api.users.update({ id, user_name: text(data, 'user_name') });
+    await reload();
+  });
+
   return h(
     'div',
     { class: 'admin-panel' },
     h('h2', {}, 'Admin actions'),
+    renameForm,
     lockoutPart,
     h(
       'div',

@@ -22,6 +22,12 @@ const PLAIN = { user_name: 'Charles Babbage', login: 'charles', password: PASSWO
 const CHARLES_NEW = 'a password from the admin';
 /** What Ada changes her own password to, on her account page. */
 const ADA_NEW = 'my own new passphrase';
+/** What two browsers send as their User-Agent. */
+const FIREFOX_ON_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
+const SAFARI_ON_IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+/** A phone's viewport: no page may be wider. */
+const PHONE = { width: 390, height: 844 };
 /** More users than one page (20) holds, so "Load more" has something to load. */
 const OTHERS = 22;
 
@@ -52,8 +58,8 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  async function newPage(viewport = { width: 1100, height: 760 }): Promise<Page> {
+    const context = await browser.newContext({ viewport });
     const tab = await context.newPage();
     tab.on('console', (message) => {
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
@@ -265,14 +271,24 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await confirm(page, 'Set password');
     await said.filter({ hasText: 'Password set' }).waitFor();
 
-    // Two devices sign in; one is signed out, then all.
-    for (let i = 0; i < 2; i++) {
-      expect((await rest('POST', '/login', undefined, { login: 'charles', password: CHARLES_NEW })).status).toBe(200);
+    // Two devices sign in, named by their browser and system; one is signed out, then all.
+    for (const agent of [FIREFOX_ON_LINUX, SAFARI_ON_IPHONE]) {
+      const signedIn = await fetch(`${server.url}${REST_PREFIX}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': agent },
+        body: JSON.stringify({ login: 'charles', password: CHARLES_NEW }),
+      });
+      expect(signedIn.status).toBe(200);
     }
     await page.reload();
     const sessions = page.locator('table.sessions tbody tr');
     await sessions.nth(1).waitFor();
     expect(await sessions.count()).toBe(2);
+    expect(
+      await sessions
+        .locator('td:nth-child(2) > span')
+        .evaluateAll((spans) => spans.map((s) => s.firstChild?.textContent)),
+    ).toEqual(['Safari 18 on iOS', 'Firefox 133 on Linux']);
     await screenshot(page, '5c-user-sessions');
     await sessions.first().locator('button').click();
     await page.click('dialog[open] button[value="confirm"]');
@@ -280,6 +296,18 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     expect(await sessions.count()).toBe(1);
     await confirm(page, 'End all sessions');
     await page.locator('.sessions-empty').waitFor();
+
+    // A user is renamed; the page shows the new name, and so does the API.
+    await page.goto(`${server.url}/dashboard/#/users/3`);
+    const rename = page.locator('form.rename');
+    await rename.locator('input[name="user_name"]').fill('');
+    await rename.locator('button[type="submit"]').click();
+    await rename.locator('[data-error-for="user_name"]').filter({ hasText: /\S/ }).waitFor();
+    await rename.locator('input[name="user_name"]').fill('Test user one');
+    await rename.locator('button[type="submit"]').click();
+    await page.locator('dd', { hasText: 'Test user one' }).waitFor();
+    const ada = (await tokensIn(page))?.access_token;
+    expect(await (await rest('GET', '/users/3', ada)).json()).toMatchObject({ user_name: 'Test user one' });
 
     // Grace is deleted (after a change of mind); then Ada is the last admin, and cannot make herself a user.
     await page.goto(`${server.url}/dashboard/#/users/${OTHERS + 3}`);
@@ -359,12 +387,25 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     expect(types.length).toBeGreaterThan(0);
     expect(types.every((type) => type.startsWith('login_failed'))).toBe(true);
     await screenshot(page, '5e-audit');
+    // By login, not id; each account shown by name and login, a deleted one as such.
     await page.selectOption('select[name="type"]', '');
-    await page.fill('input[name="actor_id"]', '1');
+    await page.fill('input[name="actor"]', 'nobody-at-all');
     await page.click('form.filters button[type="submit"]');
-    await page.locator('table.audit tbody tr td:nth-child(2)', { hasText: 'deleted' }).waitFor();
+    await page.locator('p.error', { hasText: 'No account has the login nobody-at-all' }).waitFor();
+    await page.fill('input[name="actor"]', 'ADA');
+    await page.click('form.filters button[type="submit"]');
+    const deletion = page.locator('table.audit tbody tr', { hasText: 'deleted' });
+    await deletion
+      .locator('td:nth-child(4)', { hasText: `#${OTHERS + 3}, deleted` })
+      .first()
+      .waitFor();
+    await page
+      .locator('table.audit tbody tr td:nth-child(4)', { hasText: 'Charles Babbage (charles)' })
+      .first()
+      .waitFor();
     const actors = await page.locator('table.audit tbody tr td:nth-child(3)').allTextContents();
-    expect(new Set(actors)).toEqual(new Set(['#1']));
+    // Her name as it is now (she renamed herself on her account page).
+    expect(new Set(actors)).toEqual(new Set(['Ada, Countess of Lovelace (ada)']));
   });
 
   it('keeps the session when the access token stops working (automatic refresh)', async () => {
@@ -679,6 +720,51 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await tab.locator('.lockout', { hasText: 'Sign-in is not blocked.' }).waitFor();
     expect((await post('/login', { login: 'victim', password: PASSWORD }, '127.0.0.4')).status).toBe(200);
     await tab.close();
+  });
+
+  it('deletes a user’s own account once the password is given, and says so on the sign-in page', async () => {
+    const leaving = { user_name: 'Leaving Soon', login: 'leaving', password: PASSWORD };
+    expect((await rest('POST', '/register', undefined, leaving)).status).toBe(201);
+    const tab = await newPage();
+    await signIn(tab, leaving.login, leaving.password);
+    await tab.locator('header .who', { hasText: '(leaving)' }).waitFor();
+    await tab.click('header a[href="#/me"]');
+    const form = tab.locator('form:has(button:text-is("Delete my account"))');
+    await form.locator('input[name="password"]').fill('not my password');
+    await form.locator('button[type="submit"]').click();
+    await form.locator('[data-error-for]', { hasText: 'WRONG_PASSWORD' }).waitFor();
+    expect((await rest('POST', '/login', undefined, { login: 'leaving', password: PASSWORD })).status).toBe(200);
+    await form.locator('input[name="password"]').fill(PASSWORD);
+    await form.locator('button[type="submit"]').click();
+    await tab.locator('.notice', { hasText: 'Your account has been deleted.' }).waitFor();
+    expect(await tokensIn(tab)).toBeNull();
+    expect((await rest('POST', '/login', undefined, { login: 'leaving', password: PASSWORD })).status).toBe(401);
+    await tab.close();
+  });
+
+  it('fits a phone: no page is wider than a 390 px screen', async () => {
+    const phone = await newPage(PHONE);
+    const widthOf = async (hash: string, ready: string) => {
+      await phone.goto(`${server.url}/dashboard/${hash}`);
+      await phone.locator(ready).first().waitFor();
+      return [hash, await phone.evaluate(() => document.documentElement.scrollWidth)];
+    };
+    const widths = [await widthOf('#/users', 'h1:text("Sign in")'), await widthOf('#/forgot', 'form')];
+    await signIn(phone, 'ada', ADA_NEW);
+    await phone.locator('header .who', { hasText: '(ada)' }).waitFor();
+    for (const [hash, ready] of [
+      ['#/users', 'table tbody tr'],
+      ['#/users/new', 'form'],
+      ['#/users/2', 'table.sessions, .sessions-empty'],
+      ['#/me', 'table.sessions'],
+      ['#/audit', 'table.audit tbody tr'],
+      ['#/webhooks', '.webhook'],
+    ]) {
+      widths.push(await widthOf(hash as string, ready as string));
+      if (hash === '#/users') await screenshot(phone, '13-phone-users');
+    }
+    expect(widths).toEqual(widths.map(([hash]) => [hash, PHONE.width]));
+    await phone.close();
   });
 
   it('broke no content security policy and threw no exception', () => {

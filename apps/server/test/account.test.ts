@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/databases.js';
 import { restClient } from './support/http.js';
+import { enrolTotp } from './support/mfa.js';
 import { type OperationClient, operationClient, transports } from './support/operations.js';
 import { uniqueLogin, useIsolatedServer } from './support/server.js';
 import { claimsOf } from './support/tokens.js';
@@ -166,6 +167,48 @@ describeEachDatabase('account and admin operations', (dialect) => {
       expect(await codeOf(send('updateMe', { user_name: 'Anonymous' }))).toBe('401 AUTH_REQUIRED');
     });
 
+    it('deletes the caller’s own account once its password is checked, with effect at once, and records it', async () => {
+      const { id, login } = await newUser('leaving');
+      const laptop = await signIn(login);
+      const phone = await signIn(login);
+      const mine = { token: laptop.access_token };
+      // A wrong password, no password, a password in the query string: refused, and nothing changes.
+      expect(await codeOf(send('deleteMe', { password: 'not my password' }, mine))).toBe('401 WRONG_PASSWORD');
+      expect(await codeOf(send('deleteMe', {} as never, mine))).toBe('400 VALIDATION_FAILED');
+      if (transport === 'rest') {
+        const inUrl = await restClient(server.url).call('DELETE', `/me?password=${encodeURIComponent(PASSWORD)}`, mine);
+        expect(`${inUrl.status} ${inUrl.body.code}`).toBe('400 VALIDATION_FAILED');
+      }
+      expect(await codeOf(send('getMe', undefined, mine))).toBe('200 ok');
+
+      expect(await send('deleteMe', { password: PASSWORD }, mine)).toMatchObject({
+        status: 200,
+        body: { msg: 'Your account has been deleted' },
+      });
+      // Every token of every session is refused at once; the login signs in no more, and may be taken again.
+      expect(await codeOf(send('getMe', undefined, { token: phone.access_token }))).toBe('401 TOKEN_REVOKED');
+      expect(await codeOf(send('refresh', undefined, { token: phone.refresh_token }))).toMatch(/^401 /);
+      expect(await codeOf(send('login', { login, password: PASSWORD }))).toBe('401 BAD_CREDENTIALS');
+      const events = await send('listAudit', { type: 'deleted', target_id: id }, await asAdmin());
+      expect(events.body.items.map((e: { actor_id: number; target_id: number }) => [e.actor_id, e.target_id])).toEqual([
+        [id, id],
+      ]);
+      expect((await newUser('leaving.again')).id).not.toBe(id);
+    });
+
+    it('asks for a code too before deleting an account with an authenticator app on', async () => {
+      const { login } = await newUser('leaving.mfa');
+      const first = (await signIn(login)).access_token;
+      const { recoveryCodes } = await enrolTotp(restClient(server.url), first, PASSWORD);
+      // Sign-ins now ask for the code: the session of before the enrolment is still the caller's.
+      const mine = { token: first };
+      expect(await codeOf(send('deleteMe', { password: PASSWORD }, mine))).toBe('400 VALIDATION_FAILED');
+      expect(await codeOf(send('deleteMe', { password: PASSWORD, code: '000000' }, mine))).toBe('401 BAD_CODE');
+      expect(await codeOf(send('getMe', undefined, mine))).toBe('200 ok');
+      expect(await codeOf(send('deleteMe', { password: PASSWORD, code: recoveryCodes[0] }, mine))).toBe('200 ok');
+      expect(await codeOf(send('getMe', undefined, mine))).toBe('401 TOKEN_REVOKED');
+    });
+
     it('changes the caller’s password: checked, ruled, every session ended, a new one’s pair', async () => {
       const { login } = await newUser('password');
       const mine = await signIn(login);
@@ -327,6 +370,7 @@ describeEachDatabase('account and admin operations', (dialect) => {
       expect(await codeOf(send('updateUser', { id: adminId, user_role: 2 }, admin))).toBe(lastAdmin);
       expect(await codeOf(send('updateUser', { id: adminId, disabled: true }, admin))).toBe(lastAdmin);
       expect(await codeOf(send('deleteUser', { id: adminId }, admin))).toBe(lastAdmin);
+      expect(await codeOf(send('deleteMe', { password: PASSWORD }, admin))).toBe(lastAdmin);
       // A disabled admin is no admin: it does not let the last enabled one go.
       const dormant = await newUser('dormant', admin.token, 1);
       expect(await codeOf(send('updateUser', { id: dormant.id, disabled: true }, admin))).toBe('200 ok');

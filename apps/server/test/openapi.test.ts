@@ -49,6 +49,7 @@ const expectedStatuses: Record<OperationName, number[]> = {
   userById: [200, 400, 401, 403, 404, 500, 503],
   getMe: [200, 400, 401, 500, 503],
   updateMe: [200, 400, 401, 403, 413, 415, 500, 503],
+  deleteMe: [200, 400, 401, 403, 409, 413, 415, 429, 500, 503],
   changePassword: [200, 400, 401, 403, 413, 415, 429, 500, 503],
   getEmail: [200, 400, 401, 403, 500, 503],
   changeEmail: [200, 400, 401, 403, 413, 415, 429, 500, 503],
@@ -351,6 +352,15 @@ describe('live responses match the document', () => {
       () => strictApi.call('PATCH', '/me', { json: { user_name: 'Renamed' }, ...unenrolledAdmin }),
       () => api.call('PATCH', '/me', tooLarge),
       () => api.call('PATCH', '/me', plainText),
+    ],
+    deleteMe: [
+      async () => api.call('DELETE', '/me', { json: { password }, token: (await fresh()).token }),
+      async () => api.call('DELETE', '/me', { json: {}, ...(await asUser()) }),
+      async () => api.call('DELETE', '/me', { json: { password: 'not it' }, ...(await asUser()) }),
+      () => strictApi.call('DELETE', '/me', { json: { password }, ...unenrolledAdmin }),
+      async () => api.call('DELETE', '/me', { json: { password }, ...(await asAdmin()) }),
+      () => api.call('DELETE', '/me', tooLarge),
+      () => api.call('DELETE', '/me', plainText),
     ],
     changePassword: [
       async () => {

@@ -103,13 +103,18 @@ export interface Operation {
   procedure: string;
   /** POST and PATCH read a JSON body (plus path parameters); GET and DELETE read query and path parameters. */
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** A DELETE that reads a JSON body instead: its input holds a password, which must never be part of a URL. */
+  body?: true;
   /** REST path under REST_PREFIX; `:name` segments are read into the input. */
   path: `/${string}`;
   auth: AuthKind;
   /** The role the caller must have, read from the database at the time of the request (not from the token). */
   role?: 'admin';
   rateLimit?: RateLimit;
-  /** After it the caller is signed out: a client forgets its stored tokens, even when the server could not be told. */
+  /**
+   * After it the caller is signed out: a client forgets its stored tokens, even when the server could not be
+   * told, unless the server refused the request itself (a wrong password, say: the session goes on).
+   */
   signsOut?: true;
   /** Its answer, when a token pair, is the caller's session from now on: a client stores it. */
   signsIn?: true;
@@ -398,6 +403,27 @@ export const operations = {
     output: UserSchema,
     status: 200,
     errors: [],
+  },
+  deleteMe: {
+    router: 'me',
+    procedure: 'deleteAccount',
+    method: 'DELETE',
+    path: '/me',
+    body: true,
+    auth: 'access',
+    rateLimit: 'password',
+    signsOut: true,
+    summary: 'Delete the caller’s own account',
+    description:
+      'Checks the password (a wrong one costs and counts as at sign-in, answered 401 WRONG_PASSWORD) and, with an ' +
+      'authenticator app on, a `code` (401 BAD_CODE), then removes the account with its sessions, passkeys and ' +
+      'factors: its tokens stop working at once. Its audit events stay, and the deletion is one of them ' +
+      '(`deleted`, by the account itself). The input is a JSON body, unlike other DELETEs: a password never goes ' +
+      'into a URL. The last enabled admin cannot delete their account (409 LAST_ADMIN).',
+    input: ConfirmPasswordInputSchema,
+    output: MessageSchema,
+    status: 200,
+    errors: ['WRONG_PASSWORD', 'BAD_CODE', 'LAST_ADMIN'],
   },
   changePassword: {
     router: 'me',
@@ -957,7 +983,8 @@ export type OutputOf<K extends OperationName> = z.output<Operations[K]['output']
 export const operationNames = Object.keys(operations) as OperationName[];
 
 /** Whether the operation's input travels as a JSON body (else as query parameters). */
-export const takesBody = (op: Pick<Operation, 'method'>): boolean => op.method === 'POST' || op.method === 'PATCH';
+export const takesBody = (op: Pick<Operation, 'method' | 'body'>): boolean =>
+  op.method === 'POST' || op.method === 'PATCH' || op.body === true;
 
 /** The tRPC path of an operation, its router and procedure: `auth.login` (served at `${TRPC_PREFIX}/auth.login`). */
 export const trpcPathOf = (name: OperationName): string => `${operations[name].router}.${operations[name].procedure}`;

@@ -48,6 +48,10 @@ const tokensOf = (pair: TokenPair): Tokens => ({ access_token: pair.access_token
 const refusedToken = (err: unknown): err is ApiError =>
   err instanceof ApiError && err.code !== 'NETWORK_ERROR' && err.code !== 'INVALID_RESPONSE' && refusesToken(err.code);
 
+/** A 4xx about what the caller sent (its input, a password or code, the change asked for), not about its token. */
+const refusedInput = (err: unknown): boolean =>
+  err instanceof ApiError && err.status >= 400 && err.status < 500 && !refusedToken(err);
+
 /** The login a sign-in's input names, as the server folds it (the key of its device token); else undefined. */
 function loginOf(input: unknown): string | undefined {
   const login = (input as { login?: unknown } | undefined)?.login;
@@ -144,6 +148,7 @@ export function createSession({
     async call(name, input, send) {
       // An explicit refresh joins any automatic one, for the same reason automatic ones are collapsed.
       if (name === REFRESH) return refresh();
+      let refused = false;
       try {
         const sent = await withDevice(name, input);
         const output = await sendRenewing(name, (bearer) => send(bearer, sent));
@@ -162,9 +167,13 @@ export function createSession({
         const device = (output as { device_token?: unknown }).device_token;
         if (login !== undefined && typeof device === 'string') await deviceStore.set(login, device);
         return output;
+      } catch (err) {
+        refused = refusedInput(err);
+        throw err;
       } finally {
-        // Forgotten even when the server could not be told: the caller asked to sign out.
-        if ((operations[name] as Operation).signsOut) await store.clear();
+        // Forgotten even when the server could not be told (the caller asked to sign out), but not when it
+        // refused what was sent (a wrong password for deleteMe, say): then the session goes on.
+        if ((operations[name] as Operation).signsOut && !refused) await store.clear();
       }
     },
     async signOut(sendLogoutRefresh) {

@@ -174,6 +174,17 @@ describe.each(transportNames)('account and admin operations over %s', (transport
     expect(await admin.deleteUser({ id: user.id_user })).toEqual({ msg: `User ${user.id_user} deleted` });
     await expect(me.login({ login, password: SET_PASSWORD })).rejects.toMatchObject({ code: 'BAD_CREDENTIALS' });
 
+    // An owner deletes their own account: the store is cleared, as by signing out.
+    const leaving = uniqueLogin(`Leaving.${transport}`);
+    await me.register({ user_name: 'Leaving Soon', login: leaving, password: PASSWORD });
+    await me.login({ login: leaving, password: PASSWORD });
+    // A wrong password is refused and signs no one out.
+    await expect(me.deleteMe({ password: 'not it' })).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
+    expect(store.get()).not.toBeNull();
+    expect(await me.deleteMe({ password: PASSWORD })).toEqual({ msg: 'Your account has been deleted' });
+    expect(store.get()).toBeNull();
+    await expect(me.login({ login: leaving, password: PASSWORD })).rejects.toMatchObject({ code: 'BAD_CREDENTIALS' });
+
     expect([...called].sort()).toEqual([...operationNames].sort());
   });
 

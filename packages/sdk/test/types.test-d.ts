@@ -25,6 +25,7 @@ describe('types from the contract', () => {
     expectTypeOf<keyof RestClient['me']>().toEqualTypeOf<
       | 'get'
       | 'update'
+      | 'deleteAccount'
       | 'changePassword'
       | 'email'
       | 'changeEmail'

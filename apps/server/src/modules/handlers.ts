@@ -1,6 +1,6 @@
 import type { Handlers } from '../core/context.js';
 import { getUserLockout, liftUserLockout } from './admin/lockout.js';
-import { deleteUser, setUserPassword, updateUser } from './admin/manage.js';
+import { deleteMe, deleteUser, setUserPassword, updateUser } from './admin/manage.js';
 import { listAudit } from './audit/audit.js';
 import { changePassword, login, loginMfa, logout, logoutRefresh, refresh, register } from './auth/auth.js';
 import { introspect } from './auth/introspect.js';
@@ -50,6 +50,7 @@ export const handlers: Handlers = {
   userById,
   getMe,
   updateMe,
+  deleteMe,
   changePassword,
   getEmail,
   changeEmail,

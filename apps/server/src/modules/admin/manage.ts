@@ -1,9 +1,10 @@
 import { ADMIN, USER, type User } from '@api-users/contract';
 import { type Database, inTransaction, nameForSearch } from '@api-users/db';
 import type { Kysely } from 'kysely';
-import type { Handler } from '../../core/context.js';
+import type { Context, Handler } from '../../core/context.js';
 import { refuse, userNotFound } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
+import { checkCode, checkPassword } from '../mfa/mfa.js';
 import { endSessionsOf } from '../sessions/sessions.js';
 import { assertAcceptablePassword } from '../users/password-policy.js';
 import { credentialsChanged, publicColumns, toUser } from '../users/users.js';
@@ -96,22 +97,37 @@ export const updateUser: Handler<'updateUser'> = async (ctx, input) => {
 
 /** Removes the account; its sessions go with it (foreign key), its audit events stay. */
 export const deleteUser: Handler<'deleteUser'> = async (ctx, input) => {
-  const { caller, client } = ctx;
+  await removeAccount(ctx, input.id);
+  return { msg: `User ${input.id} deleted` };
+};
+
+/**
+ * The owner removes their own account, once their password (and a code, with an app on) is checked. Here, not
+ * in users, because the last-admin rule and its lock live here.
+ */
+export const deleteMe: Handler<'deleteMe'> = async (ctx, input) => {
+  const now = await checkPassword(ctx, input.password);
+  await checkCode(ctx, input.code, now);
+  await removeAccount(ctx, ctx.caller.userId);
+  return { msg: 'Your account has been deleted' };
+};
+
+/** Deletes an account (cascading to what it owns) and records it, unless it is the last enabled admin. */
+async function removeAccount(ctx: Context<'deleteUser' | 'deleteMe'>, id: number): Promise<void> {
   const now = ctx.clock();
   await inTransaction(ctx.db, async (trx) => {
     await lockAdmins(trx);
     const target = await trx
       .selectFrom('users')
       .select(['id_user', 'user_role', 'disabled'])
-      .where('id_user', '=', input.id)
+      .where('id_user', '=', id)
       .executeTakeFirst();
-    if (!target) throw userNotFound(input.id);
+    if (!target) throw userNotFound(id);
     await assertNotLastAdmin(trx, target);
-    await trx.deleteFrom('users').where('id_user', '=', input.id).execute();
-    await record(trx, now, client, { type: 'deleted', actorId: caller.userId, targetId: input.id });
+    await trx.deleteFrom('users').where('id_user', '=', id).execute();
+    await record(trx, now, ctx.client, { type: 'deleted', actorId: ctx.caller.userId, targetId: id });
   });
-  return { msg: `User ${input.id} deleted` };
-};
+}
 
 /** An admin sets a password (the password rules apply); every session of the account ends. */
 export const setUserPassword: Handler<'setUserPassword'> = async (ctx, input) => {
