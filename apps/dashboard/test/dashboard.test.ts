@@ -121,7 +121,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await page.goto(`${server.url}/dashboard`);
     await page.locator('h1', { hasText: 'Create the first admin' }).waitFor();
     await page.click('button[type="submit"]');
-    await errorFor(page, 'login').filter({ hasText: 'Too small' }).waitFor();
+    await errorFor(page, 'login').filter({ hasText: 'At least 3 characters' }).waitFor();
     await screenshot(page, '0-first-run');
     await page.fill('input[name="user_name"]', 'Ada Lovelace');
     await page.fill('input[name="login"]', 'ada');
@@ -142,8 +142,8 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
 
   it('shows the API’s errors on the sign-in form, then signs in', async () => {
     await signIn(page, 'x', '');
-    await errorFor(page, 'login').filter({ hasText: 'Too small' }).waitFor();
-    expect(await errorFor(page, 'password').textContent()).toMatch(/Too small/);
+    await errorFor(page, 'login').filter({ hasText: 'At least 3 characters' }).waitFor();
+    expect(await errorFor(page, 'password').textContent()).toMatch(/^(Required|At least 8 characters)/);
 
     await signIn(page, 'ada', 'not the password');
     await errorFor(page, '').filter({ hasText: 'Wrong login or password' }).waitFor();
@@ -204,8 +204,8 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await page.fill('input[name="password"]', 'short');
     await page.selectOption('select[name="user_role"]', '1');
     await page.click('button[type="submit"]');
-    await errorFor(page, 'login').filter({ hasText: 'Too small' }).waitFor();
-    expect(await errorFor(page, 'password').textContent()).toMatch(/Too small/);
+    await errorFor(page, 'login').filter({ hasText: 'At least 3 characters' }).waitFor();
+    expect(await errorFor(page, 'password').textContent()).toMatch(/^(Required|At least 8 characters)/);
     expect(await page.getAttribute('input[name="login"]', 'aria-invalid')).toBe('true');
     await screenshot(page, '4-new-user-errors');
 
@@ -266,7 +266,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await page.fill('input[name="new_password"]', 'short');
     await confirm(page, 'Set password');
     await said.filter({ hasText: '400 VALIDATION_FAILED' }).waitFor();
-    expect(await said.textContent()).toMatch(/Too small/);
+    expect(await said.textContent()).toMatch(/At least 8 characters/);
     await page.fill('input[name="new_password"]', CHARLES_NEW);
     await confirm(page, 'Set password');
     await said.filter({ hasText: 'Password set' }).waitFor();
@@ -618,7 +618,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await tab.goto(reset.url);
     await tab.fill('input[name="new_password"]', 'short');
     await tab.click('button[type="submit"]');
-    await errorFor(tab, 'new_password').filter({ hasText: 'Too small' }).waitFor();
+    await errorFor(tab, 'new_password').filter({ hasText: 'At least 8 characters' }).waitFor();
     await tab.fill('input[name="new_password"]', 'a password from the mail');
     await tab.click('button[type="submit"]');
     await tab.locator('.success', { hasText: 'every session has ended' }).waitFor();

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { LoginSchema, NewPasswordSchema, UserNameSchema } from '@api-users/contract';
+import { inputMessage, LoginSchema, NewPasswordSchema, UserNameSchema } from '@api-users/contract';
 import { connect, migrateToLatest } from '@api-users/db';
 import { read } from 'read';
 import type { z } from 'zod';
@@ -19,7 +19,7 @@ Both work on the database DATABASE_URL names (applying pending migrations first)
 
 /** A setting or argument refused: its message alone, without a stack. */
 function parsed<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: inputMessage });
   if (!result.success) throw new CommandError(`${what}: ${result.error.issues.map((i) => i.message).join('; ')}`);
   return result.data;
 }

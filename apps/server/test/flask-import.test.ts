@@ -34,7 +34,7 @@ const EXPECTED: Record<number, [string, number | null, number | null, RegExp]> =
   10: ['skipped', null, null, /^login refused here: Use letters a-z/],
   11: ['needs_password', 11, 1, /^the password column holds no hash this service accepts/],
   12: ['imported', 12, 1, /^pbkdf2:sha256:260000 hash/],
-  13: ['skipped', null, null, /^login refused here: Too small: expected string to have >=3 characters$/],
+  13: ['skipped', null, null, /^login refused here: At least 3 characters$/],
 };
 const importable = Object.entries(EXPECTED)
   .filter(([, [status]]) => status === 'imported')

@@ -58,7 +58,7 @@ const pageOf = <T extends z.ZodType>(item: T, id: string) =>
   z.object({ items: z.array(item), next_cursor: z.string().nullable() }).register(schemaNames, { id });
 
 /** 1 = admin, 2 = user. */
-export const UserRoleSchema = z.union([z.literal(1), z.literal(2)]);
+export const UserRoleSchema = z.union([z.literal(1), z.literal(2)], { error: 'Must be 1 (admin) or 2 (user)' });
 export type UserRole = z.infer<typeof UserRoleSchema>;
 export const ADMIN = 1 as const;
 export const USER = 2 as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type OperationName, operations } from '../src/index.js';
+import { inputMessage, type OperationName, operations } from '../src/index.js';
 
 /**
  * The input rules of the operation table, checked on the schemas themselves: every transport validates with
@@ -87,5 +87,46 @@ describe('operation inputs', () => {
 
   it.each(accepted)('%s takes %j as %j', (name, input, parsed) => {
     expect(operations[name].input.parse(input)).toEqual(parsed);
+  });
+});
+
+/** Zod's own wording, written for developers: none of it may reach a user. */
+const ZOD_DEFAULTS =
+  /Too small|Too big|Invalid input|Invalid option|Unrecognized key|expected \w+, received|Invalid (string|email|url)/;
+const BAD_VALUES: unknown[] = [undefined, null, '', 'x', 'x'.repeat(300), 12, -5, 1.5, true, {}, [], [''], '\u0000'];
+
+describe('the messages of refused input', () => {
+  it('are sentences written for users, never zod’s defaults, for every field of every operation', () => {
+    const messages = new Set<string>();
+    for (const [name, op] of Object.entries(operations)) {
+      const parse = (input: unknown) => op.input.safeParse(input, { error: inputMessage });
+      const shape = (op.input as { shape?: Record<string, unknown> }).shape ?? {};
+      const inputs = [
+        'not an object',
+        { unexpected_field: 1 },
+        ...Object.keys(shape).flatMap((field) => BAD_VALUES.map((value) => ({ [field]: value }))),
+      ];
+      for (const input of inputs) {
+        const result = parse(input);
+        for (const issue of result.error?.issues ?? [])
+          messages.add(`${name}.${issue.path.join('.')}: ${issue.message}`);
+      }
+    }
+    expect(messages.size).toBeGreaterThan(100);
+    expect([...messages].filter((message) => ZOD_DEFAULTS.test(message))).toEqual([]);
+  });
+
+  it('say what is wrong: required, a length, a kind, a field that does not belong', () => {
+    const issues = (name: OperationName, input: unknown) =>
+      operations[name].input
+        .safeParse(input, { error: inputMessage })
+        .error?.issues.map((i) => [i.path.join('.'), i.message]);
+    expect(issues('register', { login: 'ab', password: 12, user_role: 3, admin: true })).toEqual([
+      ['user_name', 'Required'],
+      ['login', 'At least 3 characters'],
+      ['password', 'Must be text'],
+      ['user_role', 'Must be 1 (admin) or 2 (user)'],
+      ['', 'Not a field here: admin (leave it out)'],
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import {
   ADMIN,
   errorCodesOf,
+  inputMessage,
   LoginSchema,
   type Operation,
   type OperationName,
@@ -143,7 +144,7 @@ async function run<K extends OperationName>(
       : await authenticate(deps, request.authorization, op.auth);
   if (op.role === 'admin' && !(caller && 'role' in caller && caller.role === ADMIN)) throw refuse('adminsOnly');
   if (caller && 'claims' in caller) await assertMayAct(deps, caller, op);
-  const input = op.input.safeParse(request.input);
+  const input = op.input.safeParse(request.input, { error: inputMessage });
   if (!input.success) throw validationError(input.error);
   if (op.rateLimit === 'email') await rateLimiter.mailTo(name, (input.data as { email: string }).email);
   const handler: Handler<K> = handlers[name];

@@ -1,4 +1,4 @@
-import { ADMIN, LoginSchema, USER, UserNameSchema, type UserRole } from '@api-users/contract';
+import { ADMIN, inputMessage, LoginSchema, USER, UserNameSchema, type UserRole } from '@api-users/contract';
 import { afterExplicitUserIds, type Database, insertUserRow, inTransaction, nameForSearch } from '@api-users/db';
 import type { Kysely } from 'kysely';
 import type { ZodError } from 'zod';
@@ -135,7 +135,7 @@ async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<
       await db.selectFrom('flask_import').select(['flask_id', 'user_id']).where('flask_id', 'in', flaskIds).execute()
     ).map((r) => [Number(r.flask_id), r.user_id]),
   );
-  const folded = new Map(batch.map((r) => [r.id_user, LoginSchema.safeParse(r.login)]));
+  const folded = new Map(batch.map((r) => [r.id_user, LoginSchema.safeParse(r.login, { error: inputMessage })]));
   const logins = [...folded.values()].flatMap((f) => (f.success ? [f.data] : []));
   const owners = new Map(
     logins.length === 0
@@ -189,7 +189,7 @@ async function planBatch(db: Kysely<Database>, batch: FlaskUser[], claimed: Map<
       skip(`login refused here: ${issues(login?.error as ZodError)}`);
       continue;
     }
-    const name = UserNameSchema.safeParse(source.user_name);
+    const name = UserNameSchema.safeParse(source.user_name, { error: inputMessage });
     if (!name.success) {
       skip(`user_name refused here: ${issues(name.error)}`);
       continue;
