@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { type ErrorCode, errorStatus } from './errors.js';
 import {
   AddPasskeyInputSchema,
   AuditPageSchema,
@@ -60,11 +59,8 @@ import {
   WebhookEndpointSchema,
   WebhookListSchema,
 } from './schemas.js';
+import { type ErrorCode, errorStatus } from './wire.js';
 
-/** Where the REST routes live; the path of every operation is under it. */
-export const REST_PREFIX = '/api/v1';
-/** Where the tRPC router is served: `${TRPC_PREFIX}/auth.login`. */
-export const TRPC_PREFIX = '/trpc';
 /** The most calls one tRPC batch (`/trpc/a,b,c?batch=1`) may carry; a larger batch is refused with 400. */
 export const TRPC_MAX_BATCH = 50;
 
@@ -982,16 +978,8 @@ export type OutputOf<K extends OperationName> = z.output<Operations[K]['output']
 
 export const operationNames = Object.keys(operations) as OperationName[];
 
-/** Whether the operation's input travels as a JSON body (else as query parameters). */
-export const takesBody = (op: Pick<Operation, 'method' | 'body'>): boolean =>
-  op.method === 'POST' || op.method === 'PATCH' || op.body === true;
-
 /** The tRPC path of an operation, its router and procedure: `auth.login` (served at `${TRPC_PREFIX}/auth.login`). */
 export const trpcPathOf = (name: OperationName): string => `${operations[name].router}.${operations[name].procedure}`;
-
-/** The `:name` segments of an operation's path, read into its input. */
-export const pathParameters = (op: Pick<Operation, 'path'>): string[] =>
-  [...op.path.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
 
 const TOKEN_ERRORS = ['INVALID_TOKEN', 'TOKEN_EXPIRED', 'TOKEN_REVOKED', 'WRONG_TOKEN_TYPE'] as const;
 /** Any operation can meet these: its input refused, an unreachable database, an instance shutting down, a bug. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { foldText } from './wire.js';
 
 const MAX_ID = 2_147_483_647;
 
@@ -46,12 +47,6 @@ export const schemaNames = z.registry<{ id: string }>();
  */
 export const inputString = () =>
   z.string().refine((s) => !/\p{Cs}/u.test(s), { error: 'Not well-formed Unicode (a lone surrogate)', abort: true });
-
-/**
- * How logins are stored and searches compare text: compatibility-normalised (NFKC) and lower-cased, so `Bob`,
- * `bob` and `ｂｏｂ` are one login, and a search for `ådne` finds `ÅDNE`.
- */
-export const foldText = (s: string): string => s.normalize('NFKC').toLowerCase();
 
 /** A keyset page of items: pass `next_cursor` as the next request's `cursor` (null on the last page). */
 const pageOf = <T extends z.ZodType>(item: T, id: string) =>
@@ -451,9 +446,6 @@ export type MfaRequired = z.infer<typeof MfaRequiredSchema>;
 /** What a sign-in answers: the pair, or (with a second factor enrolled) the challenge to answer with a code. */
 export const SignInSchema = z.union([TokenPairSchema, MfaRequiredSchema]).register(schemaNames, { id: 'SignIn' });
 export type SignIn = z.infer<typeof SignInSchema>;
-/** Whether a sign-in answered the second-factor challenge rather than the pair. */
-export const isMfaRequired = (signIn: SignIn): signIn is MfaRequired => 'mfa_required' in signIn;
-
 export const MfaStatusSchema = z
   .object({
     totp: z.boolean().describe('Whether an authenticator app is enrolled (and confirmed)'),

@@ -1,4 +1,5 @@
-import { ErrorBodySchema, type ErrorCode, type Issue } from '@api-users/contract';
+import type { ErrorCode, Issue } from '@api-users/contract';
+import { errorStatus } from '@api-users/contract/wire';
 
 /**
  * Failures the client finds itself, where no API answer carries a code:
@@ -35,14 +36,22 @@ export class ApiError extends Error {
 
 /**
  * The ApiError an error body describes, or undefined when `body` is not one. REST sends the body as it is;
- * tRPC sends it as its error `data` (with an extra `httpStatus`, which the schema strips).
+ * tRPC sends it as its error `data` (with an extra `httpStatus`, left out). Checked by hand rather than with the
+ * contract's ErrorBodySchema, so that a REST-only client ships without zod.
  */
 export function errorFromBody(status: number, body: unknown): ApiError | undefined {
-  const parsed = ErrorBodySchema.safeParse(body);
-  if (!parsed.success) return undefined;
-  const { code, msg, issues } = parsed.data;
-  return new ApiError(status, code, msg, issues);
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { code, msg, issues } = body as { code?: unknown; msg?: unknown; issues?: unknown };
+  if (typeof code !== 'string' || !Object.hasOwn(errorStatus, code) || typeof msg !== 'string') return undefined;
+  if (issues !== undefined && !(Array.isArray(issues) && issues.every(isIssue))) return undefined;
+  return new ApiError(status, code as ErrorCode, msg, issues);
 }
+
+const isIssue = (issue: unknown): issue is Issue =>
+  typeof issue === 'object' &&
+  issue !== null &&
+  typeof (issue as Issue).path === 'string' &&
+  typeof (issue as Issue).message === 'string';
 
 export function invalidResponse(status: number, detail: string, cause?: unknown): ApiError {
   return new ApiError(status, 'INVALID_RESPONSE', `Unexpected answer from the API: ${detail}`, undefined, { cause });

@@ -1,14 +1,6 @@
-import {
-  type InputOf,
-  type OperationName,
-  type Operations,
-  type OutputOf,
-  operationNames,
-  operations,
-  pathParameters,
-  REST_PREFIX,
-  takesBody,
-} from '@api-users/contract';
+import type { InputOf, OperationName, Operations, OutputOf } from '@api-users/contract';
+import { routes } from '@api-users/contract/routes';
+import { pathParameters, REST_PREFIX, takesBody } from '@api-users/contract/wire';
 import { type ClientOptions, endpoint } from './client-options.js';
 import { apiFetch, type Fetch, readRestAnswer } from './fetch.js';
 import { createSession } from './session.js';
@@ -51,8 +43,8 @@ export function createClient(options: ClientOptions): RestClient {
     sendRefresh: (bearer) => request(fetchJson, base, 'refresh', undefined, bearer),
   });
   const client: Record<string, Record<string, (input?: unknown) => Promise<unknown>>> = {};
-  for (const name of operationNames) {
-    const { router, procedure } = operations[name];
+  for (const name of Object.keys(routes) as OperationName[]) {
+    const { router, procedure } = routes[name];
     const group = client[router] ?? {};
     group[procedure] = (input) =>
       session.call(name, input, (bearer, sent) => request(fetchJson, base, name, sent, bearer));
@@ -74,7 +66,7 @@ async function request(
   input: unknown,
   bearer: string | undefined,
 ): Promise<unknown> {
-  const op = operations[name];
+  const op = routes[name];
   const fields: Record<string, unknown> = { ...(input as object | undefined) };
   const inPath = pathParameters(op);
   let url = base + op.path.replace(/:(\w+)/g, (_, key: string) => encodeURIComponent(String(fields[key])));

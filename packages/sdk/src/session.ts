@@ -1,13 +1,6 @@
-import {
-  foldText,
-  isMfaRequired,
-  type Operation,
-  type OperationName,
-  operations,
-  refusesToken,
-  type SignIn,
-  type TokenPair,
-} from '@api-users/contract';
+import type { Operation, OperationName, SignIn, TokenPair } from '@api-users/contract';
+import { routes } from '@api-users/contract/routes';
+import { foldText, isMfaRequired, refusesToken } from '@api-users/contract/wire';
 import { ApiError } from './errors.js';
 import type { DeviceStore, TokenStore, Tokens } from './token-store.js';
 
@@ -84,7 +77,7 @@ export function createSession({
   }
 
   async function bearerFor(name: OperationName): Promise<string | undefined> {
-    const auth = operations[name].auth;
+    const auth = routes[name].auth;
     if (auth === 'none') return undefined;
     const tokens = await store.get();
     return auth === 'refresh' ? tokens?.refresh_token : tokens?.access_token;
@@ -138,7 +131,7 @@ export function createSession({
     } catch (err) {
       // Refresh-token operations are never retried: that would spend or replay the refresh token. Nor is a
       // wrong password (401 WRONG_PASSWORD, as when changing one): the token was fine.
-      const renewable = operations[name].auth !== 'refresh' && bearer !== undefined && refusedToken(err);
+      const renewable = routes[name].auth !== 'refresh' && bearer !== undefined && refusedToken(err);
       if (!renewable || !(await renew(bearer))) throw err;
       return send(await bearerFor(name));
     }
@@ -156,7 +149,7 @@ export function createSession({
         if (name === LOGIN_MFA) pendingLogins.delete((input as { mfa_token: string }).mfa_token);
         // Every pair a sign-in answers with (a password change's too) is the session's from now on; a second
         // factor asked for instead is the caller's to answer, with loginMfa.
-        if ((operations[name] as Operation).signsIn) {
+        if ((routes[name] as Pick<Operation, 'signsIn' | 'signsOut'>).signsIn) {
           const signIn = output as SignIn;
           if (isMfaRequired(signIn)) {
             if (login !== undefined) pendingLogins.set(signIn.mfa_token, login);
@@ -173,7 +166,7 @@ export function createSession({
       } finally {
         // Forgotten even when the server could not be told (the caller asked to sign out), but not when it
         // refused what was sent (a wrong password for deleteMe, say): then the session goes on.
-        if ((operations[name] as Operation).signsOut && !refused) await store.clear();
+        if ((routes[name] as Pick<Operation, 'signsIn' | 'signsOut'>).signsOut && !refused) await store.clear();
       }
     },
     async signOut(sendLogoutRefresh) {

@@ -154,7 +154,12 @@ describe('entry points', () => {
       'errors.ts',
       'fetch.ts',
     ]);
-    expect([...server.packages].sort()).toEqual(['@api-users/contract', 'jose', 'standardwebhooks']);
+    expect([...server.packages].sort()).toEqual([
+      '@api-users/contract',
+      '@api-users/contract/wire',
+      'jose',
+      'standardwebhooks',
+    ]);
     expect(browser.packages.has('standardwebhooks')).toBe(false);
     expect(server.files.has('token-verifier.ts')).toBe(true);
   });
