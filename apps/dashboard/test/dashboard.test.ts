@@ -646,7 +646,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await add.locator('input[name="url"]').fill(receiver.url);
     await add.locator('button[type="submit"]').click();
     await add
-      .locator('[data-error-for]', { hasText: /Invalid/ })
+      .locator('[data-error-for]', { hasText: /^Not an event type: one of user.created, / })
       .first()
       .waitFor();
     await add.locator('input[name="event_types"]').fill('*');

@@ -548,7 +548,11 @@ export const CreateWebhookInputSchema = z
       .pipe(z.url({ protocol: /^https?$/, error: 'Must be an http(s) URL' }))
       .describe('Where events are POSTed: https in production, and never a private or loopback address'),
     event_types: z
-      .array(z.union([WebhookEventTypeSchema, z.literal('*')]))
+      .array(
+        z.union([WebhookEventTypeSchema, z.literal('*')], {
+          error: `Not an event type: one of ${WebhookEventTypeSchema.options.join(', ')}, or * for every one`,
+        }),
+      )
       .min(1)
       .max(20)
       .describe('The events it wants; `*` for every one'),
