@@ -20,7 +20,8 @@ describeEachDatabase('clients generated from the OpenAPI document', (dialect) =>
     const { stdout } = await promisify(execFile)('python3', [PYTHON_CLIENT, server.url + OPENAPI_PATH, login]);
     const out = JSON.parse(stdout);
     // The client built a method for every operation of the table, from the document alone.
-    expect(out.operations).toEqual([...operationNames].sort());
+    // The table's operations, and the service endpoints at the root.
+    expect(out.operations).toEqual([...operationNames, 'health', 'jwks', 'metrics', 'readiness'].sort());
     expect(out.register).toEqual([
       201,
       expect.objectContaining({ login, user_name: 'Py Thon', user_role: 2, disabled: false }),

@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type Operation, type OperationName, operationNames, operations } from '@api-users/contract';
+import {
+  errorStatus,
+  type Operation,
+  type OperationName,
+  operationNames,
+  operations,
+  pathParameters,
+  takesBody,
+} from '@api-users/contract';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { softwareAuthenticator } from '../../../test-support/authenticator.js';
 import { buildOpenApiDocument, DOCS_PREFIX, OPENAPI_PATH, type OpenApiDocument } from '../src/http/adapters/openapi.js';
+import { requestExamples } from '../src/http/adapters/openapi-examples.js';
 import { type Reply, restClient } from './support/http.js';
 import { enrolTotp, signInWithCode, totpCode } from './support/mfa.js';
 import { operationClient } from './support/operations.js';
@@ -22,7 +31,10 @@ interface DocumentedOperation {
 function operationsOf(doc: OpenApiDocument): Map<string, DocumentedOperation> {
   const found = new Map<string, DocumentedOperation>();
   for (const item of Object.values(doc.paths))
-    for (const operation of Object.values(item)) found.set(String(operation.operationId), operation as never);
+    for (const [key, operation] of Object.entries(item)) {
+      // A path's own `servers` (the root endpoints') is no operation.
+      if (key !== 'servers') found.set(String((operation as { operationId: unknown }).operationId), operation as never);
+    }
   return found;
 }
 
@@ -106,6 +118,41 @@ describe('OpenAPI document', () => {
 
   it('lists the success and every error status of each operation', () => {
     expect(Object.fromEntries(operationNames.map((name) => [name, statusesOf(name)]))).toEqual(expectedStatuses);
+  });
+
+  it('gives every request and answer an example its schema accepts, and every error one of its codes', () => {
+    type Content = { example?: unknown; schema: z.core.JSONSchema.JSONSchema };
+    type Documented = {
+      parameters?: { name: string; example?: unknown }[];
+      requestBody?: { content: Record<string, Content> };
+      responses: Record<string, { content: Record<string, Content> }>;
+    };
+    const problems: string[] = [];
+    for (const name of operationNames) {
+      const op = operations[name] as Operation;
+      const documented = operationsOf(document).get(name) as unknown as Documented;
+      const input = requestExamples[name] as Record<string, unknown>;
+      if (!op.input.safeParse(input).success) problems.push(`${name}: the input example is refused`);
+      for (const parameter of documented.parameters ?? []) {
+        if (pathParameters(op).includes(parameter.name) && parameter.example === undefined)
+          problems.push(`${name}: path parameter ${parameter.name} has no example`);
+      }
+      if (takesBody(op) && documented.requestBody?.content['application/json']?.example === undefined)
+        problems.push(`${name}: no body example`);
+      for (const [status, { content }] of Object.entries(documented.responses)) {
+        const example = content['application/json']?.example;
+        if (example === undefined) problems.push(`${name} ${status}: no example`);
+        else if (Number(status) === op.status && !op.output.safeParse(example).success)
+          problems.push(`${name} ${status}: the answer example is refused by the output schema`);
+        else if (Number(status) >= 400) {
+          const { code } = example as { code: keyof typeof errorStatus };
+          const schema = z.fromJSONSchema(content['application/json']?.schema as never);
+          if (errorStatus[code] !== Number(status) || !schema.safeParse(example).success)
+            problems.push(`${name} ${status}: the error example does not fit`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });
 
@@ -769,6 +816,30 @@ describe('live responses match the document', () => {
 
   it(`serves the generated document at ${OPENAPI_PATH}`, () => {
     expect(served).toStrictEqual(JSON.parse(JSON.stringify(document)));
+  });
+
+  it('documents the service endpoints at the root as they answer', async () => {
+    const root = new URL(server.url).origin;
+    for (const [path, type] of [
+      ['/healthz', 'application/json'],
+      ['/readyz', 'application/json'],
+      ['/.well-known/jwks.json', 'application/jwk-set+json'],
+    ] as const) {
+      const item = document.paths[path] as {
+        servers: { url: string }[];
+        get: { responses: Record<string, { content: Record<string, { example: object }> }> };
+      };
+      expect(item.servers, path).toEqual([expect.objectContaining({ url: '/' })]);
+      const res = await fetch(root + path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toContain(type);
+      const { example } =
+        (item.get.responses[200] as { content: Record<string, { example: object }> }).content[type] ?? {};
+      // The same fields as the example (the keys' values are the server's own).
+      expect(Object.keys(await res.json()).sort(), path).toEqual(Object.keys(example ?? {}).sort());
+    }
+    // Metrics are off on this server (no METRICS_TOKEN), as the document says: 404.
+    expect((await fetch(`${root}/metrics`)).status).toBe(404);
   });
 
   it.each(operationNames)('%s', async (name) => {

@@ -80,6 +80,8 @@ export const refusals = {
   mailUnavailable: ['MAIL_UNAVAILABLE', 'This service cannot send mail now (no SMTP_URL is configured)'],
   // Service
   dbUnavailable: ['DB_UNAVAILABLE', 'The database is unavailable; try again shortly'],
+  shuttingDown: ['SHUTTING_DOWN', 'This instance is shutting down; retry the request'],
+  internal: ['INTERNAL', 'Internal server error'],
 } as const satisfies Record<string, Refusal>;
 
 export type RefusalName = keyof typeof refusals;

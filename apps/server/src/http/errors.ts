@@ -37,7 +37,8 @@ export interface DescribedError {
 export function describeError(err: unknown): DescribedError {
   const known = toAppError(err);
   if (!known) {
-    return { status: 500, body: { code: 'INTERNAL', msg: 'Internal server error' }, headers: {}, internal: true };
+    const [code, msg] = refusals.internal;
+    return { status: 500, body: { code, msg }, headers: {}, internal: true };
   }
   const body: ErrorBody = { code: known.code, msg: known.msg };
   if (known.issues) body.issues = known.issues;

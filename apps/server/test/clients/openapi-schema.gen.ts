@@ -868,6 +868,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness
+         * @description Answers while the process runs, whatever the database does.
+         */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description Answers 200 while the database answers and no shutdown has begun; 503 otherwise (from SIGTERM for SHUTDOWN_DELAY seconds, requests are still served): a load balancer sends traffic only to a ready instance.
+         */
+        get: operations["readiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public keys
+         * @description The public keys access tokens are signed with (RFC 7517), for services that verify tokens themselves; cacheable for 5 minutes. HMAC secrets are never published: with JWT_SECRET alone the set is empty.
+         */
+        get: operations["jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics
+         * @description Prometheus text format (requests by operation and status, sign-in outcomes, rate-limit refusals, the database pool and statements, the password-hash queue, webhook deliveries, the process). Served only when METRICS_TOKEN is set (to that bearer token) or on METRICS_PORT of its own; otherwise 404.
+         */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1287,6 +1367,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "user_name": "Ada Lovelace",
+                 *       "login": "ada",
+                 *       "password": "correct horse battery staple",
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterInput"];
             };
         };
@@ -1297,6 +1385,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id_user": 2,
+                     *       "user_name": "Ada Lovelace",
+                     *       "login": "ada",
+                     *       "user_role": 2,
+                     *       "created_at": "2026-12-07T09:30:00.000Z",
+                     *       "disabled": false,
+                     *       "email_verified": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["User"];
                 };
             };
@@ -1306,6 +1405,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -1326,6 +1437,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_TOKEN",
+                     *       "msg": "The Authorization header must be \"Bearer <token>\""
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -1344,6 +1461,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -1362,6 +1485,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "LOGIN_TAKEN",
+                     *       "msg": "That login is already taken"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "LOGIN_TAKEN";
@@ -1380,6 +1509,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -1398,6 +1533,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -1418,6 +1559,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -1436,6 +1583,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -1454,6 +1607,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "MAIL_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -1477,6 +1636,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "login": "ada",
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginInput"];
             };
         };
@@ -1487,6 +1652,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.eyJzdWIiOiIyIiwidHlwZSI6ImFjY2VzcyJ9.c2lnbmF0dXJl",
+                     *       "refresh_token": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10.q8ZKsF1x9wM3bT0cR7yHnE2vJ4uL6pA5dG",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900,
+                     *       "device_token": "Zk3pQ9wL2xN8rT5vB1mC7h.aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9f"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SignIn"];
                 };
             };
@@ -1496,6 +1670,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -1516,6 +1702,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "BAD_CREDENTIALS",
+                     *       "msg": "Wrong login or password"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "BAD_CREDENTIALS";
@@ -1534,6 +1726,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ACCOUNT_DISABLED",
+                     *       "msg": "This account is disabled; an admin can enable it"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "ACCOUNT_DISABLED";
@@ -1552,6 +1750,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -1570,6 +1774,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -1590,6 +1800,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -1608,6 +1824,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -1626,6 +1848,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -1649,6 +1877,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "mfa_token": "mfa.4f9a1c2e-7b3d-4e5f-8a6b-0c1d2e3f4a5b.Xy7Zq9",
+                 *       "code": "123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginMfaInput"];
             };
         };
@@ -1659,6 +1893,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.eyJzdWIiOiIyIiwidHlwZSI6ImFjY2VzcyJ9.c2lnbmF0dXJl",
+                     *       "refresh_token": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10.q8ZKsF1x9wM3bT0cR7yHnE2vJ4uL6pA5dG",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900,
+                     *       "device_token": "Zk3pQ9wL2xN8rT5vB1mC7h.aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9f"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
@@ -1668,6 +1911,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -1688,6 +1943,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "BAD_CODE",
+                     *       "msg": "The code is wrong, out of date or already used"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "BAD_CODE" | "MFA_CHALLENGE_INVALID";
@@ -1706,6 +1967,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ACCOUNT_DISABLED",
+                     *       "msg": "This account is disabled; an admin can enable it"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "ACCOUNT_DISABLED";
@@ -1724,6 +1991,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -1742,6 +2015,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -1762,6 +2041,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -1780,6 +2065,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -1798,6 +2089,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -1821,6 +2118,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["PasskeySignInInput"];
             };
         };
@@ -1831,6 +2129,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ceremony_id": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10",
+                     *       "options": {
+                     *         "challenge": "Y2hhbGxlbmdl",
+                     *         "rpId": "example.com",
+                     *         "userVerification": "required"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["PasskeySignIn"];
                 };
             };
@@ -1840,6 +2148,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -1860,6 +2180,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_CHALLENGE_INVALID",
+                     *       "msg": "This sign-in has expired or was finished; sign in again"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_CHALLENGE_INVALID";
@@ -1878,6 +2204,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_NOT_ENABLED",
+                     *       "msg": "No enrolment was started: start one (POST /me/mfa/totp) first"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_NOT_ENABLED";
@@ -1896,6 +2228,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -1914,6 +2252,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -1934,6 +2278,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -1952,6 +2302,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -1970,6 +2326,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -1993,6 +2355,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ceremony_id": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10",
+                 *       "response": {
+                 *         "id": "q1w2e3r4t5y6u7i8o9p0",
+                 *         "rawId": "q1w2e3r4t5y6u7i8o9p0",
+                 *         "type": "public-key",
+                 *         "response": {
+                 *           "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+                 *           "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4"
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginPasskeyInput"];
             };
         };
@@ -2003,6 +2379,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.eyJzdWIiOiIyIiwidHlwZSI6ImFjY2VzcyJ9.c2lnbmF0dXJl",
+                     *       "refresh_token": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10.q8ZKsF1x9wM3bT0cR7yHnE2vJ4uL6pA5dG",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900,
+                     *       "device_token": "Zk3pQ9wL2xN8rT5vB1mC7h.aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9f"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
@@ -2012,6 +2397,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -2032,6 +2429,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_CHALLENGE_INVALID",
+                     *       "msg": "This sign-in has expired or was finished; sign in again"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_CHALLENGE_INVALID" | "PASSKEY_REJECTED";
@@ -2050,6 +2453,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ACCOUNT_DISABLED",
+                     *       "msg": "This account is disabled; an admin can enable it"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "ACCOUNT_DISABLED";
@@ -2068,6 +2477,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -2086,6 +2501,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -2106,6 +2527,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -2124,6 +2551,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -2142,6 +2575,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -2165,6 +2604,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["NoInput"];
             };
         };
@@ -2175,6 +2615,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.eyJzdWIiOiIyIiwidHlwZSI6ImFjY2VzcyJ9.c2lnbmF0dXJl",
+                     *       "refresh_token": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10.q8ZKsF1x9wM3bT0cR7yHnE2vJ4uL6pA5dG",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900
+                     *     }
+                     */
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
@@ -2184,6 +2632,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -2204,6 +2664,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -2222,6 +2688,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -2240,6 +2712,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -2260,6 +2738,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -2278,6 +2762,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -2296,6 +2786,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -2325,6 +2821,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Access token revoked"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -2334,6 +2835,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -2354,6 +2867,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -2372,6 +2891,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -2390,6 +2915,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -2408,6 +2939,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -2426,6 +2963,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -2455,6 +2998,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Refresh token revoked"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -2464,6 +3012,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -2484,6 +3044,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -2502,6 +3068,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -2520,6 +3092,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -2538,6 +3116,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -2556,6 +3140,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -2579,6 +3169,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "ev.4f9a1c2e-7b3d-4e5f-8a6b-0c1d2e3f4a5b.6t66AwWEr2"
+                 *     }
+                 */
                 "application/json": components["schemas"]["VerifyEmailInput"];
             };
         };
@@ -2589,6 +3184,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Email address confirmed"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -2598,6 +3198,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "LINK_INVALID",
+                     *       "msg": "This link has expired or was used already; ask for a new one"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "LINK_INVALID" | "VALIDATION_FAILED";
@@ -2616,6 +3222,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EMAIL_TAKEN",
+                     *       "msg": "Another account has confirmed this email address"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "EMAIL_TAKEN";
@@ -2634,6 +3246,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -2652,6 +3270,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -2672,6 +3296,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -2690,6 +3320,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -2708,6 +3344,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -2731,6 +3373,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ForgotPasswordInput"];
             };
         };
@@ -2741,6 +3388,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "If that address is an account’s confirmed one, a link to set a new password is on its way"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -2750,6 +3402,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -2768,6 +3432,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -2786,6 +3456,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -2806,6 +3482,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -2824,6 +3506,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -2842,6 +3530,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "MAIL_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -2865,6 +3559,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "pr.4f9a1c2e-7b3d-4e5f-8a6b-0c1d2e3f4a5b.b9Kx2Lq",
+                 *       "new_password": "a new long passphrase"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ResetPasswordInput"];
             };
         };
@@ -2875,6 +3575,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Password set, and every session has ended: sign in with the new password"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -2884,6 +3589,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "LINK_INVALID",
+                     *       "msg": "This link has expired or was used already; ask for a new one"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "LINK_INVALID" | "VALIDATION_FAILED";
@@ -2902,6 +3613,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -2920,6 +3637,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -2940,6 +3663,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -2958,6 +3687,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -2976,6 +3711,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -2999,6 +3740,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.eyJzdWIiOiIyIiwidHlwZSI6ImFjY2VzcyJ9.c2lnbmF0dXJl",
+                 *       "token_type_hint": "access_token"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IntrospectInput"];
             };
         };
@@ -3009,6 +3756,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "sub": "2",
+                     *       "type": "access",
+                     *       "jti": "9b2f6d1a-3c4e-4f5a-8b6c-7d8e9f0a1b2c",
+                     *       "sid": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10",
+                     *       "role": 2,
+                     *       "iat": 1796636400,
+                     *       "nbf": 1796636400,
+                     *       "exp": 1796637300,
+                     *       "amr": [
+                     *         "pwd"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Introspection"];
                 };
             };
@@ -3018,6 +3781,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -3036,6 +3811,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -3054,6 +3835,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -3072,6 +3859,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -3090,6 +3883,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -3107,13 +3906,22 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
-                /** @description Users per page */
+                /**
+                 * @description Users per page
+                 * @example 20
+                 */
                 limit?: number;
                 /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
                 cursor?: string | null;
-                /** @description Only accounts whose login or name contains this text, ignoring case (1-100 characters) */
+                /**
+                 * @description Only accounts whose login or name contains this text, ignoring case (1-100 characters)
+                 * @example love
+                 */
                 q?: string;
-                /** @description Only accounts of this role: 1 admin, 2 user */
+                /**
+                 * @description Only accounts of this role: 1 admin, 2 user
+                 * @example 2
+                 */
                 role?: number;
                 /** @description Only disabled accounts (true) or only enabled ones (false) */
                 disabled?: boolean;
@@ -3130,6 +3938,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id_user": 2,
+                     *           "user_name": "Ada Lovelace",
+                     *           "login": "ada",
+                     *           "user_role": 2,
+                     *           "created_at": "2026-12-07T09:30:00.000Z",
+                     *           "disabled": false,
+                     *           "email_verified": true
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
@@ -3139,6 +3963,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -3159,6 +3995,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -3177,6 +4019,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -3195,6 +4043,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -3213,6 +4067,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -3232,7 +4092,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
             };
             cookie?: never;
@@ -3245,6 +4108,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id_user": 2,
+                     *       "user_name": "Ada Lovelace",
+                     *       "login": "ada",
+                     *       "user_role": 2,
+                     *       "created_at": "2026-12-07T09:30:00.000Z",
+                     *       "disabled": false,
+                     *       "email_verified": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["User"];
                 };
             };
@@ -3254,6 +4128,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -3274,6 +4160,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -3292,6 +4184,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -3310,6 +4208,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -3328,6 +4232,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -3346,6 +4256,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -3365,7 +4281,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
             };
             cookie?: never;
@@ -3378,6 +4297,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "User 2 deleted"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -3387,6 +4311,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -3407,6 +4343,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -3425,6 +4367,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -3443,6 +4391,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -3461,6 +4415,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "LAST_ADMIN",
+                     *       "msg": "This is the last enabled admin; make another admin first"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "LAST_ADMIN";
@@ -3479,6 +4439,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -3497,6 +4463,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -3515,6 +4487,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -3533,6 +4511,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -3552,13 +4536,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
             };
             cookie?: never;
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "user_role": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateUserInputBody"];
             };
         };
@@ -3569,6 +4561,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id_user": 2,
+                     *       "user_name": "Ada Lovelace",
+                     *       "login": "ada",
+                     *       "user_role": 1,
+                     *       "created_at": "2026-12-07T09:30:00.000Z",
+                     *       "disabled": false,
+                     *       "email_verified": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["User"];
                 };
             };
@@ -3578,6 +4581,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -3598,6 +4613,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -3616,6 +4637,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -3634,6 +4661,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -3652,6 +4685,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "LAST_ADMIN",
+                     *       "msg": "This is the last enabled admin; make another admin first"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "LAST_ADMIN";
@@ -3670,6 +4709,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -3688,6 +4733,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -3706,6 +4757,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -3724,6 +4781,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -3753,6 +4816,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id_user": 2,
+                     *       "user_name": "Ada Lovelace",
+                     *       "login": "ada",
+                     *       "user_role": 2,
+                     *       "created_at": "2026-12-07T09:30:00.000Z",
+                     *       "disabled": false,
+                     *       "email_verified": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["User"];
                 };
             };
@@ -3762,6 +4836,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -3782,6 +4868,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -3800,6 +4892,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -3818,6 +4916,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -3841,6 +4945,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConfirmPasswordInput"];
             };
         };
@@ -3851,6 +4960,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Your account has been deleted"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -3860,6 +4974,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -3880,6 +5006,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
@@ -3898,6 +5030,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -3916,6 +5054,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "LAST_ADMIN",
+                     *       "msg": "This is the last enabled admin; make another admin first"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "LAST_ADMIN";
@@ -3934,6 +5078,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -3952,6 +5102,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -3972,6 +5128,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -3990,6 +5152,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -4008,6 +5176,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -4031,6 +5205,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "user_name": "Augusta Ada King"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateMeInput"];
             };
         };
@@ -4041,6 +5220,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id_user": 2,
+                     *       "user_name": "Augusta Ada King",
+                     *       "login": "ada",
+                     *       "user_role": 2,
+                     *       "created_at": "2026-12-07T09:30:00.000Z",
+                     *       "disabled": false,
+                     *       "email_verified": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["User"];
                 };
             };
@@ -4050,6 +5240,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -4070,6 +5272,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -4088,6 +5296,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -4106,6 +5320,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -4124,6 +5344,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -4142,6 +5368,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -4160,6 +5392,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -4183,6 +5421,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct horse battery staple",
+                 *       "new_password": "a new long passphrase"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangePasswordInput"];
             };
         };
@@ -4193,6 +5437,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.eyJzdWIiOiIyIiwidHlwZSI6ImFjY2VzcyJ9.c2lnbmF0dXJl",
+                     *       "refresh_token": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10.q8ZKsF1x9wM3bT0cR7yHnE2vJ4uL6pA5dG",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900
+                     *     }
+                     */
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
@@ -4202,6 +5454,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -4222,6 +5486,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
@@ -4240,6 +5510,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -4258,6 +5534,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -4276,6 +5558,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -4296,6 +5584,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -4314,6 +5608,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -4332,6 +5632,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -4361,6 +5667,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com",
+                     *       "pending": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EmailStatus"];
                 };
             };
@@ -4370,6 +5682,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -4390,6 +5714,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -4408,6 +5738,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -4426,6 +5762,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -4444,6 +5786,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -4467,6 +5815,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.org",
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangeEmailInput"];
             };
         };
@@ -4477,6 +5831,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "A confirmation link was mailed to the new address; the change holds once it is followed"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -4486,6 +5845,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -4506,6 +5877,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
@@ -4524,6 +5901,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -4542,6 +5925,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -4560,6 +5949,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -4580,6 +5975,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -4598,6 +5999,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -4616,6 +6023,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "MAIL_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -4645,6 +6058,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "totp": true,
+                     *       "recovery_codes_left": 10,
+                     *       "passkeys": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MfaStatus"];
                 };
             };
@@ -4654,6 +6074,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -4674,6 +6106,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -4692,6 +6130,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -4710,6 +6154,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -4733,6 +6183,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["NoInput"];
             };
         };
@@ -4743,6 +6194,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "secret": "JBSWY3DPEHPK3PXP",
+                     *       "otpauth_uri": "otpauth://totp/Api%20users:ada?secret=JBSWY3DPEHPK3PXP&issuer=Api%20users",
+                     *       "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 29 29\">…</svg>"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TotpEnrolment"];
                 };
             };
@@ -4752,6 +6210,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -4772,6 +6242,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -4790,6 +6266,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ALREADY_ENABLED",
+                     *       "msg": "A second factor is on already; turn it off first"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ALREADY_ENABLED";
@@ -4808,6 +6290,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -4826,6 +6314,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -4844,6 +6338,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -4862,6 +6362,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -4885,6 +6391,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery staple",
+                 *       "code": "123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConfirmTotpInput"];
             };
         };
@@ -4895,6 +6407,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "recovery_codes": [
+                     *         "abcd-efgh-ijkm-npqr",
+                     *         "stuv-wxyz-2345-6789"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
@@ -4904,6 +6424,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -4924,6 +6456,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
@@ -4942,6 +6480,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ALREADY_ENABLED",
+                     *       "msg": "A second factor is on already; turn it off first"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED";
@@ -4960,6 +6504,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -4978,6 +6528,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -4998,6 +6554,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -5016,6 +6578,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -5034,6 +6602,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -5057,6 +6631,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery staple",
+                 *       "code": "123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReauthenticateInput"];
             };
         };
@@ -5067,6 +6647,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Authenticator app turned off"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -5076,6 +6661,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -5096,6 +6693,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
@@ -5114,6 +6717,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -5132,6 +6741,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_NOT_ENABLED",
+                     *       "msg": "No enrolment was started: start one (POST /me/mfa/totp) first"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_NOT_ENABLED";
@@ -5150,6 +6765,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -5168,6 +6789,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -5188,6 +6815,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -5206,6 +6839,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -5224,6 +6863,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -5247,6 +6892,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery staple",
+                 *       "code": "123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReauthenticateInput"];
             };
         };
@@ -5257,6 +6908,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "recovery_codes": [
+                     *         "abcd-efgh-ijkm-npqr",
+                     *         "stuv-wxyz-2345-6789"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
@@ -5266,6 +6925,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -5286,6 +6957,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
@@ -5304,6 +6981,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -5322,6 +7005,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_NOT_ENABLED",
+                     *       "msg": "No enrolment was started: start one (POST /me/mfa/totp) first"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_NOT_ENABLED";
@@ -5340,6 +7029,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -5358,6 +7053,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -5378,6 +7079,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -5396,6 +7103,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -5414,6 +7127,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -5443,6 +7162,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "5f0f7f1e-2b7a-4c1d-8e0a-9d3c6b2a1e44",
+                     *           "name": "Laptop",
+                     *           "created_at": "2026-12-07T09:30:00.000Z",
+                     *           "last_used_at": null,
+                     *           "device_type": "multiDevice",
+                     *           "backed_up": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PasskeyList"];
                 };
             };
@@ -5452,6 +7185,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -5472,6 +7217,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -5490,6 +7241,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -5508,6 +7265,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -5531,6 +7294,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ceremony_id": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10",
+                 *       "response": {
+                 *         "id": "q1w2e3r4t5y6u7i8o9p0",
+                 *         "rawId": "q1w2e3r4t5y6u7i8o9p0",
+                 *         "type": "public-key",
+                 *         "response": {
+                 *           "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+                 *           "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4"
+                 *         }
+                 *       },
+                 *       "name": "Laptop"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddPasskeyInput"];
             };
         };
@@ -5541,6 +7319,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "5f0f7f1e-2b7a-4c1d-8e0a-9d3c6b2a1e44",
+                     *       "name": "Laptop",
+                     *       "created_at": "2026-12-07T09:30:00.000Z",
+                     *       "last_used_at": null,
+                     *       "device_type": "multiDevice",
+                     *       "backed_up": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["Passkey"];
                 };
             };
@@ -5550,6 +7338,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -5570,6 +7370,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -5588,6 +7394,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -5606,6 +7418,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -5624,6 +7442,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -5642,6 +7466,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -5665,6 +7495,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConfirmPasswordInput"];
             };
         };
@@ -5675,6 +7510,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ceremony_id": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10",
+                     *       "options": {
+                     *         "challenge": "Y2hhbGxlbmdl",
+                     *         "rpId": "example.com",
+                     *         "userVerification": "required"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["PasskeyRegistration"];
                 };
             };
@@ -5684,6 +7529,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -5704,6 +7561,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
@@ -5722,6 +7585,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -5740,6 +7609,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -5760,6 +7635,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -5778,6 +7659,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -5796,6 +7683,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -5815,13 +7708,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The passkey’s id */
+                /**
+                 * @description The passkey’s id
+                 * @example 5f0f7f1e-2b7a-4c1d-8e0a-9d3c6b2a1e44
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Work laptop"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RenamePasskeyInputBody"];
             };
         };
@@ -5832,6 +7733,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "5f0f7f1e-2b7a-4c1d-8e0a-9d3c6b2a1e44",
+                     *       "name": "Work laptop",
+                     *       "created_at": "2026-12-07T09:30:00.000Z",
+                     *       "last_used_at": null,
+                     *       "device_type": "multiDevice",
+                     *       "backed_up": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["Passkey"];
                 };
             };
@@ -5841,6 +7752,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -5861,6 +7784,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -5879,6 +7808,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -5897,6 +7832,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -5915,6 +7856,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -5933,6 +7880,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -5951,6 +7904,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -5969,6 +7928,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -5988,13 +7953,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The passkey’s id */
+                /**
+                 * @description The passkey’s id
+                 * @example 5f0f7f1e-2b7a-4c1d-8e0a-9d3c6b2a1e44
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RemovePasskeyInputBody"];
             };
         };
@@ -6005,6 +7978,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Passkey removed"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -6014,6 +7992,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -6034,6 +8024,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "BAD_CODE" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_PASSWORD" | "WRONG_TOKEN_TYPE";
@@ -6052,6 +8048,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -6070,6 +8072,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -6088,6 +8096,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -6106,6 +8120,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -6126,6 +8146,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "msg": "Too many attempts; try again in 42 s"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "RATE_LIMITED";
@@ -6144,6 +8170,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -6162,6 +8194,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -6179,7 +8217,10 @@ export interface operations {
     listMySessions: {
         parameters: {
             query?: {
-                /** @description Sessions per page */
+                /**
+                 * @description Sessions per page
+                 * @example 20
+                 */
                 limit?: number;
                 /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
                 cursor?: string | null;
@@ -6196,6 +8237,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10",
+                     *           "created_at": "2026-12-07T09:30:00.000Z",
+                     *           "refreshed_at": null,
+                     *           "expires_at": "2027-01-06T09:30:00.000Z",
+                     *           "client_address": "203.0.113.7",
+                     *           "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                     *           "refreshed_client_address": null,
+                     *           "refreshed_user_agent": null,
+                     *           "current": true,
+                     *           "amr": [
+                     *             "pwd"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["SessionPage"];
                 };
             };
@@ -6205,6 +8267,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -6225,6 +8299,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -6243,6 +8323,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -6261,6 +8347,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -6279,6 +8371,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -6308,6 +8406,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ended": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["EndedSessions"];
                 };
             };
@@ -6317,6 +8420,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -6337,6 +8452,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -6355,6 +8476,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -6373,6 +8500,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -6391,6 +8524,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -6409,6 +8548,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -6427,6 +8572,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -6446,7 +8597,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id of one of the caller’s sessions */
+                /**
+                 * @description The id of one of the caller’s sessions
+                 * @example 0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10
+                 */
                 sid: string;
             };
             cookie?: never;
@@ -6459,6 +8613,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ended": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["EndedSessions"];
                 };
             };
@@ -6468,6 +8627,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -6488,6 +8659,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -6506,6 +8683,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_ENROLMENT_REQUIRED",
+                     *       "msg": "Admins must turn on a second factor first (MFA_REQUIRED_FOR_ADMINS): enrol an authenticator app at /me/mfa/totp"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_ENROLMENT_REQUIRED";
@@ -6524,6 +8707,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -6542,6 +8731,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -6560,6 +8755,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -6578,6 +8779,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -6596,6 +8803,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -6615,13 +8828,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "new_password": "a password the admin chose"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetPasswordInputBody"];
             };
         };
@@ -6632,6 +8853,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Password set; the account’s sessions have ended"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -6641,6 +8867,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -6661,6 +8899,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -6679,6 +8923,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -6697,6 +8947,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -6715,6 +8971,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -6733,6 +8995,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -6751,6 +9019,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -6769,6 +9043,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -6788,7 +9068,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
             };
             cookie?: never;
@@ -6801,6 +9084,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "locked": true,
+                     *       "retry_after": 1800
+                     *     }
+                     */
                     "application/json": components["schemas"]["Lockout"];
                 };
             };
@@ -6810,6 +9099,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -6830,6 +9131,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -6848,6 +9155,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -6866,6 +9179,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -6884,6 +9203,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -6902,6 +9227,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -6921,7 +9252,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
             };
             cookie?: never;
@@ -6934,6 +9268,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "lifted": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["LockoutLifted"];
                 };
             };
@@ -6943,6 +9282,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -6963,6 +9314,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -6981,6 +9338,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -6999,6 +9362,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -7017,6 +9386,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -7035,6 +9410,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -7053,6 +9434,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -7071,6 +9458,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -7090,7 +9483,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
             };
             cookie?: never;
@@ -7103,6 +9499,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Second factors removed; the account’s sessions have ended"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -7112,6 +9513,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -7132,6 +9545,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -7150,6 +9569,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -7168,6 +9593,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -7186,6 +9617,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "MFA_NOT_ENABLED",
+                     *       "msg": "No enrolment was started: start one (POST /me/mfa/totp) first"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "MFA_NOT_ENABLED";
@@ -7204,6 +9641,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -7222,6 +9665,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -7240,6 +9689,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -7258,6 +9713,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -7275,14 +9736,20 @@ export interface operations {
     listUserSessions: {
         parameters: {
             query?: {
-                /** @description Sessions per page */
+                /**
+                 * @description Sessions per page
+                 * @example 20
+                 */
                 limit?: number;
                 /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
                 cursor?: string | null;
             };
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
             };
             cookie?: never;
@@ -7295,6 +9762,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10",
+                     *           "created_at": "2026-12-07T09:30:00.000Z",
+                     *           "refreshed_at": null,
+                     *           "expires_at": "2027-01-06T09:30:00.000Z",
+                     *           "client_address": "203.0.113.7",
+                     *           "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                     *           "refreshed_client_address": null,
+                     *           "refreshed_user_agent": null,
+                     *           "current": false,
+                     *           "amr": [
+                     *             "pwd"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["SessionPage"];
                 };
             };
@@ -7304,6 +9792,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -7324,6 +9824,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -7342,6 +9848,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -7360,6 +9872,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -7378,6 +9896,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -7396,6 +9920,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -7415,7 +9945,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
             };
             cookie?: never;
@@ -7428,6 +9961,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ended": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["EndedSessions"];
                 };
             };
@@ -7437,6 +9975,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -7457,6 +10007,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -7475,6 +10031,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -7493,6 +10055,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -7511,6 +10079,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -7529,6 +10103,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -7547,6 +10127,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -7565,6 +10151,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -7584,9 +10176,15 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The id_user */
+                /**
+                 * @description The id_user
+                 * @example 2
+                 */
                 id: number;
-                /** @description The id of one of the account’s sessions */
+                /**
+                 * @description The id of one of the account’s sessions
+                 * @example 0b6c7a0e-4f4e-4c8e-9a43-2d5a4c1c7f10
+                 */
                 sid: string;
             };
             cookie?: never;
@@ -7599,6 +10197,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ended": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["EndedSessions"];
                 };
             };
@@ -7608,6 +10211,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -7628,6 +10243,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -7646,6 +10267,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -7664,6 +10291,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -7682,6 +10315,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -7700,6 +10339,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -7718,6 +10363,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -7736,6 +10387,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -7753,15 +10410,24 @@ export interface operations {
     listAudit: {
         parameters: {
             query?: {
-                /** @description Events per page */
+                /**
+                 * @description Events per page
+                 * @example 50
+                 */
                 limit?: number;
                 /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
                 cursor?: string | null;
-                /** @description Only events of this type */
+                /**
+                 * @description Only events of this type
+                 * @example login_failed
+                 */
                 type?: "register" | "login" | "login_failed" | "refresh" | "refresh_reused" | "logout" | "logout2" | "password_changed" | "password_set" | "role_changed" | "renamed" | "disabled" | "enabled" | "deleted" | "session_ended" | "lockout_lifted" | "mfa_challenged" | "mfa_started" | "mfa_enabled" | "mfa_disabled" | "mfa_removed" | "recovery_codes_regenerated" | "passkey_added" | "passkey_renamed" | "passkey_removed" | "passkey_cloned" | "email_change_requested" | "email_verified" | "password_reset_requested" | "password_reset";
                 /** @description Only events done by this account */
                 actor_id?: number;
-                /** @description Only events done to this account */
+                /**
+                 * @description Only events done to this account
+                 * @example 2
+                 */
                 target_id?: number;
             };
             header?: never;
@@ -7776,6 +10442,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 311,
+                     *           "at": "2026-12-07T09:30:00.000Z",
+                     *           "type": "login_failed",
+                     *           "actor_id": null,
+                     *           "target_id": 2,
+                     *           "session_id": null,
+                     *           "detail": "bad_password",
+                     *           "client_address": "203.0.113.7",
+                     *           "user_agent": "curl/8.5.0",
+                     *           "request_id": "req-4f"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "311"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
@@ -7785,6 +10470,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -7805,6 +10502,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -7823,6 +10526,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -7841,6 +10550,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -7859,6 +10574,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -7888,6 +10609,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10",
+                     *           "url": "https://hooks.example.com/api-users",
+                     *           "event_types": [
+                     *             "user.created",
+                     *             "user.deleted"
+                     *           ],
+                     *           "enabled": true,
+                     *           "description": "CRM sync",
+                     *           "created_at": "2026-12-07T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookList"];
                 };
             };
@@ -7897,6 +10635,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -7917,6 +10667,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -7935,6 +10691,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -7953,6 +10715,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -7971,6 +10739,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -7994,6 +10768,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/api-users",
+                 *       "event_types": [
+                 *         "user.created",
+                 *         "user.deleted"
+                 *       ],
+                 *       "description": "CRM sync"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateWebhookInput"];
             };
         };
@@ -8004,6 +10788,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10",
+                     *       "url": "https://hooks.example.com/api-users",
+                     *       "event_types": [
+                     *         "user.created",
+                     *         "user.deleted"
+                     *       ],
+                     *       "enabled": true,
+                     *       "description": "CRM sync",
+                     *       "created_at": "2026-12-07T09:30:00.000Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedWebhook"];
                 };
             };
@@ -8013,6 +10811,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -8033,6 +10843,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -8051,6 +10867,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -8069,6 +10891,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -8087,6 +10915,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -8105,6 +10939,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -8123,6 +10963,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -8142,7 +10988,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint’s id */
+                /**
+                 * @description The webhook endpoint’s id
+                 * @example 7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10
+                 */
                 id: string;
             };
             cookie?: never;
@@ -8155,6 +11004,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Webhook endpoint 7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10 removed"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -8164,6 +11018,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -8184,6 +11050,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -8202,6 +11074,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -8220,6 +11098,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -8238,6 +11122,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -8256,6 +11146,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -8274,6 +11170,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -8292,6 +11194,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -8311,13 +11219,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint’s id */
+                /**
+                 * @description The webhook endpoint’s id
+                 * @example 7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateWebhookInputBody"];
             };
         };
@@ -8328,6 +11244,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10",
+                     *       "url": "https://hooks.example.com/api-users",
+                     *       "event_types": [
+                     *         "user.created",
+                     *         "user.deleted"
+                     *       ],
+                     *       "enabled": false,
+                     *       "description": "CRM sync",
+                     *       "created_at": "2026-12-07T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
@@ -8337,6 +11266,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -8357,6 +11298,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -8375,6 +11322,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -8393,6 +11346,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -8411,6 +11370,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -8429,6 +11394,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -8447,6 +11418,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -8465,6 +11442,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -8484,13 +11467,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint’s id */
+                /**
+                 * @description The webhook endpoint’s id
+                 * @example 7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["WebhookByIdInputBody"];
             };
         };
@@ -8501,6 +11488,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+                     *       "previous_valid_until": "2027-01-06T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RotatedSecret"];
                 };
             };
@@ -8510,6 +11503,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -8530,6 +11535,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -8548,6 +11559,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -8566,6 +11583,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -8584,6 +11607,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -8602,6 +11631,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -8620,6 +11655,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -8638,6 +11679,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -8657,13 +11704,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint’s id */
+                /**
+                 * @description The webhook endpoint’s id
+                 * @example 7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["WebhookByIdInputBody"];
             };
         };
@@ -8674,6 +11725,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "A webhook.test event is on its way"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -8683,6 +11739,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -8703,6 +11771,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -8721,6 +11795,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -8739,6 +11819,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -8757,6 +11843,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -8775,6 +11867,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -8793,6 +11891,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -8811,6 +11915,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -8830,15 +11940,22 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint’s id */
+                /**
+                 * @description The webhook endpoint’s id
+                 * @example 7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10
+                 */
                 id: string;
-                /** @description The delivery’s id (from the delivery log) */
+                /**
+                 * @description The delivery’s id (from the delivery log)
+                 * @example 41
+                 */
                 delivery: number;
             };
             cookie?: never;
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["RedeliverInputBody"];
             };
         };
@@ -8849,6 +11966,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "msg": "Delivery 41 will be sent again"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
@@ -8858,6 +11980,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -8878,6 +12012,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -8896,6 +12036,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -8914,6 +12060,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -8932,6 +12084,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "msg": "The request body is too large"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "PAYLOAD_TOO_LARGE";
@@ -8950,6 +12108,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "msg": "Send the body as application/json"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -8968,6 +12132,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -8986,6 +12156,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -9003,14 +12179,20 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
-                /** @description Deliveries per page */
+                /**
+                 * @description Deliveries per page
+                 * @example 20
+                 */
                 limit?: number;
                 /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
                 cursor?: string | null;
             };
             header?: never;
             path: {
-                /** @description The webhook endpoint’s id */
+                /**
+                 * @description The webhook endpoint’s id
+                 * @example 7d1e3a52-9c0b-4b8f-a6d2-1e5f4c3b2a10
+                 */
                 id: string;
             };
             cookie?: never;
@@ -9023,6 +12205,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 41,
+                     *           "message_id": "msg_2Lx8Qz4Kp9Wm3Vn7",
+                     *           "event_type": "user.created",
+                     *           "status": "delivered",
+                     *           "attempts": 1,
+                     *           "next_attempt_at": null,
+                     *           "last_status": 204,
+                     *           "last_error": null,
+                     *           "last_latency_ms": 38,
+                     *           "created_at": "2026-12-07T09:30:00.000Z",
+                     *           "delivered_at": "2026-12-07T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeliveryPage"];
                 };
             };
@@ -9032,6 +12234,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -9052,6 +12266,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send a bearer token in the Authorization header"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "AUTH_REQUIRED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "WRONG_TOKEN_TYPE";
@@ -9070,6 +12290,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "msg": "This operation is for admins"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "FORBIDDEN" | "MFA_ENROLMENT_REQUIRED";
@@ -9088,6 +12314,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "msg": "No such route"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "NOT_FOUND";
@@ -9106,6 +12338,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -9124,6 +12362,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
@@ -9153,6 +12397,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "first_run": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["Setup"];
                 };
             };
@@ -9162,6 +12411,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "msg": "The request is not valid",
+                     *       "issues": [
+                     *         {
+                     *           "path": "login",
+                     *           "message": "At least 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
@@ -9180,6 +12441,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INTERNAL",
+                     *       "msg": "Internal server error"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "INTERNAL";
@@ -9198,9 +12465,250 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
+                    };
+                };
+            };
+            /** @description Error: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "msg": "The URL is too long"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "URI_TOO_LONG";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    readiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
+                    };
+                };
+            };
+            /** @description Error: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "msg": "The URL is too long"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "URI_TOO_LONG";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: DB_UNAVAILABLE, SHUTTING_DOWN */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "DB_UNAVAILABLE",
+                     *       "msg": "The database is unavailable; try again shortly"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "DB_UNAVAILABLE" | "SHUTTING_DOWN";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    jwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JWK set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "kty": "OKP",
+                     *           "crv": "Ed25519",
+                     *           "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                     *           "kid": "k1",
+                     *           "alg": "EdDSA",
+                     *           "use": "sig"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/jwk-set+json": {
+                        keys: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "msg": "The URL is too long"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "URI_TOO_LONG";
+                        msg: string;
+                        issues?: {
+                            /** @description Dotted path of the offending field, empty for the whole input */
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example api_users_operations_total{operation="login",status="200"} 12 */
+                    "text/plain": string;
+                };
+            };
+            /** @description Error: AUTH_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "AUTH_REQUIRED",
+                     *       "msg": "Send the metrics token (METRICS_TOKEN) as a bearer token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        code: "AUTH_REQUIRED";
                         msg: string;
                         issues?: {
                             /** @description Dotted path of the offending field, empty for the whole input */

@@ -10,6 +10,8 @@ import urllib.parse
 import urllib.request
 
 
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
 class OpenApiClient:
     def __init__(self, document_url):
         with urllib.request.urlopen(document_url) as res:
@@ -21,6 +23,8 @@ class OpenApiClient:
         self.operations = {}
         for path, item in self.document["paths"].items():
             for method, op in item.items():
+                if method not in HTTP_METHODS:  # a path item's own servers, parameters or summary
+                    continue
                 params = {p["name"]: p["in"] for p in op.get("parameters", [])}
                 self.operations[op["operationId"]] = (method.upper(), path, params, "requestBody" in op)
 

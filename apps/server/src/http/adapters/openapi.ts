@@ -19,6 +19,9 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { type RefusalName, refusals } from '../../core/errors.js';
+import { RateLimitRefusal } from '../rate-limit.js';
+import { answerExamples, requestExamples } from './openapi-examples.js';
 
 export const OPENAPI_PATH = `${REST_PREFIX}/openapi.json`;
 export const DOCS_PREFIX = '/docs';
@@ -31,12 +34,14 @@ export interface OpenApiDocument {
   info: JsonObject & { title: string; version: string };
   servers: { url: string; description: string }[];
   tags: { name: string; description: string }[];
-  paths: Record<string, Record<string, JsonObject>>;
+  paths: Record<string, Record<string, JsonObject | JsonObject[]>>;
   components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, JsonObject> };
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const jsonContent = (schema: JsonSchema) => ({ 'application/json': { schema } });
+const jsonContent = (schema: JsonSchema, example?: unknown) => ({
+  'application/json': { schema, ...(example === undefined ? {} : { example }) },
+});
 
 /**
  * How zod's JSON Schema is adjusted for the document: integers and booleans that may arrive as strings (REST
@@ -112,6 +117,15 @@ function errorBody(codes: ErrorCode[]): JsonSchema {
   return schema;
 }
 
+/** An error body as the API sends it for `code`: the sentence of its first refusal (the table holds every one). */
+function errorExample(code: ErrorCode): JsonObject {
+  if (code === 'RATE_LIMITED') return { code, msg: new RateLimitRefusal(42_000, true).msg };
+  const name = (Object.keys(refusals) as RefusalName[]).find((refusal) => refusals[refusal][0] === code);
+  if (!name) throw new Error(`No refusal answers ${code}: the document has no example for it`);
+  const issues = code === 'VALIDATION_FAILED' ? { issues: [{ path: 'login', message: 'At least 3 characters' }] } : {};
+  return { code, msg: refusals[name][1], ...issues };
+}
+
 /** One response per error status, each listing the codes the operation can answer with at that status. */
 function errorResponses(op: Operation): Record<string, JsonObject> {
   const byStatus = new Map<number, ErrorCode[]>();
@@ -125,7 +139,7 @@ function errorResponses(op: Operation): Record<string, JsonObject> {
     responses[status] = {
       description: `Error: ${codes.join(', ')}`,
       ...(headers ? { headers } : {}),
-      content: jsonContent(errorBody(codes)),
+      content: jsonContent(errorBody(codes), errorExample(codes[0] as ErrorCode)),
     };
   }
   return responses;
@@ -144,6 +158,11 @@ const securitySchemes = {
     bearerFormat: 'opaque',
     description: 'The `refresh_token` of a pair: only /refresh and /logout2 take it.',
   },
+  metricsToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The METRICS_TOKEN setting: only /metrics takes it.',
+  },
 };
 
 const security: Record<AuthKind, JsonObject[]> = {
@@ -155,7 +174,7 @@ const security: Record<AuthKind, JsonObject[]> = {
 };
 
 /** Where the REST adapter reads the input: a JSON body for POST and PATCH, query parameters otherwise, and the path. */
-function inputDocs(op: Operation): JsonObject {
+function inputDocs(op: Operation, example: Record<string, unknown>): JsonObject {
   const inPath = pathParameters(op);
   const input = z.toJSONSchema(op.input, { ...toJsonSchemaOptions, io: 'input' });
   const required = new Set(input.required ?? []);
@@ -170,6 +189,7 @@ function inputDocs(op: Operation): JsonObject {
         required: inPath.includes(name) || required.has(name),
         ...(description ? { description } : {}),
         schema,
+        ...(example[name] === undefined ? {} : { example: example[name] }),
       };
     });
   return {
@@ -179,10 +199,120 @@ function inputDocs(op: Operation): JsonObject {
           // The REST adapter reads a missing body as `{}`, so a body is required only where `{}` is not valid.
           requestBody: {
             required: !bodySchema(op).safeParse({}).success,
-            content: jsonContent(ref(bodyName(op))),
+            content: jsonContent(
+              ref(bodyName(op)),
+              Object.fromEntries(Object.entries(example).filter(([key]) => !inPath.includes(key))),
+            ),
           },
         }
       : {}),
+  };
+}
+
+const ROOT = [{ url: '/', description: 'The server’s root, outside /api/v1' }];
+const SERVICE_TAG = {
+  name: 'service',
+  description: 'Health, readiness, public keys and metrics, at the server’s root',
+};
+const status: JsonSchema = { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] };
+
+/**
+ * The endpoints outside the operation table, served at the root for load balancers, verifiers and Prometheus:
+ * described here by hand because they are not operations (no token kinds, no tRPC twin, no error table).
+ */
+function serviceEndpoints(): OpenApiDocument['paths'] {
+  // Any request may meet it; each of these GETs documents it, as the linters ask for a 4xx on every operation.
+  const uriTooLong = {
+    414: {
+      description: 'Error: URI_TOO_LONG',
+      content: jsonContent(errorBody(['URI_TOO_LONG']), errorExample('URI_TOO_LONG')),
+    },
+  };
+  const get = (
+    operationId: string,
+    summary: string,
+    description: string,
+    responses: JsonObject,
+    security: JsonObject[] = [],
+  ) => ({ servers: ROOT, get: { operationId, tags: ['service'], summary, description, security, responses } });
+  return {
+    '/healthz': get('health', 'Liveness', 'Answers while the process runs, whatever the database does.', {
+      200: { description: 'Alive', content: jsonContent(status, { status: 'ok' }) },
+      ...uriTooLong,
+    }),
+    '/readyz': get(
+      'readiness',
+      'Readiness',
+      'Answers 200 while the database answers and no shutdown has begun; 503 otherwise (from SIGTERM for ' +
+        'SHUTDOWN_DELAY seconds, requests are still served): a load balancer sends traffic only to a ready instance.',
+      {
+        200: { description: 'Ready', content: jsonContent(status, { status: 'ok' }) },
+        ...uriTooLong,
+        503: {
+          description: 'Error: DB_UNAVAILABLE, SHUTTING_DOWN',
+          content: jsonContent(errorBody(['DB_UNAVAILABLE', 'SHUTTING_DOWN']), errorExample('DB_UNAVAILABLE')),
+        },
+      },
+    ),
+    '/.well-known/jwks.json': get(
+      'jwks',
+      'Public keys',
+      'The public keys access tokens are signed with (RFC 7517), for services that verify tokens themselves; ' +
+        'cacheable for 5 minutes. HMAC secrets are never published: with JWT_SECRET alone the set is empty.',
+      {
+        200: {
+          description: 'The JWK set',
+          content: {
+            'application/jwk-set+json': {
+              schema: {
+                type: 'object',
+                properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+                required: ['keys'],
+              },
+              example: {
+                keys: [
+                  {
+                    kty: 'OKP',
+                    crv: 'Ed25519',
+                    x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+                    kid: 'k1',
+                    alg: 'EdDSA',
+                    use: 'sig',
+                  },
+                ],
+              },
+            },
+          },
+        },
+        ...uriTooLong,
+      },
+    ),
+    '/metrics': get(
+      'metrics',
+      'Metrics',
+      'Prometheus text format (requests by operation and status, sign-in outcomes, rate-limit refusals, the ' +
+        'database pool and statements, the password-hash queue, webhook deliveries, the process). Served only ' +
+        'when METRICS_TOKEN is set (to that bearer token) or on METRICS_PORT of its own; otherwise 404.',
+      {
+        200: {
+          description: 'The metrics',
+          content: {
+            'text/plain': {
+              schema: { type: 'string' },
+              example: 'api_users_operations_total{operation="login",status="200"} 12\n',
+            },
+          },
+        },
+        401: {
+          description: 'Error: AUTH_REQUIRED',
+          content: jsonContent(errorBody(['AUTH_REQUIRED']), {
+            code: 'AUTH_REQUIRED',
+            msg: refusals.metricsTokenRequired[1],
+          }),
+        },
+      },
+      [{ metricsToken: [] }],
+    ),
   };
 }
 
@@ -200,9 +330,12 @@ export function buildOpenApiDocument(): OpenApiDocument {
         summary: op.summary,
         description: op.description,
         security: security[op.auth],
-        ...inputDocs(op),
+        ...inputDocs(op, requestExamples[name] ?? {}),
         responses: {
-          [op.status]: { description: op.summary, content: jsonContent(ref(componentName(op.output))) },
+          [op.status]: {
+            description: op.summary,
+            content: jsonContent(ref(componentName(op.output)), answerExamples[name]),
+          },
           ...errorResponses(op),
         },
       },
@@ -223,8 +356,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
       contact: { name: 'Api users maintainers' },
     },
     servers: [{ url: REST_PREFIX, description: 'This server' }],
-    tags: Object.entries(routers).map(([name, description]) => ({ name, description })),
-    paths,
+    tags: [...Object.entries(routers).map(([name, description]) => ({ name, description })), SERVICE_TAG],
+    paths: { ...paths, ...serviceEndpoints() },
     components: {
       schemas: componentSchemas({
         input: new Map(bodies),

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { refusals } from '../../core/errors.js';
 
 /**
  * Once closing starts, requests on kept-alive connections get 503 SHUTTING_DOWN in the error shape (Fastify's
@@ -17,7 +18,7 @@ async function shutdownGate(fastify: FastifyInstance): Promise<void> {
     reply
       .code(503)
       .header('connection', 'close')
-      .send({ code: 'SHUTTING_DOWN', msg: 'This instance is shutting down; retry the request' });
+      .send({ code: refusals.shuttingDown[0], msg: refusals.shuttingDown[1] });
   });
   fastify.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
