@@ -1,4 +1,4 @@
-import { ApiError, type AuditEvent, type AuditEventType, auditEventTypes } from '@api-users/sdk';
+import { ApiError, type AuditEvent, type AuditEventType, auditEventTypes, type User } from '@api-users/sdk';
 import { api } from './api.js';
 import { h } from './dom.js';
 import { formatDate, text } from './forms.js';
@@ -46,14 +46,26 @@ const eventRow =
       h('td', {}, event.client_address ?? '—', h('br'), h('small', { class: 'muted' }, deviceName(event.user_agent))),
     );
 
-/** The id of the account with exactly this login (the search also finds logins that merely contain it). */
+/** How many pages of search results a login filter reads before giving up (the search also finds substrings). */
+const LOGIN_PAGES = 10;
+
+/** The id of the account with exactly this login: the search finds every login containing it, page by page. */
 async function idOfLogin(login: string): Promise<number> {
-  const { items } = await api.users.list({ q: login, limit: 100 });
   // Folded as the server folds logins.
   const folded = login.trim().normalize('NFKC').toLowerCase();
-  const found = items.find((user) => user.login === folded);
-  if (!found) throw new Error(`No account has the login ${login.trim()}`);
-  return found.id_user;
+  let cursor: string | null = null;
+  for (let page = 0; page < LOGIN_PAGES; page++) {
+    const { items, next_cursor }: { items: User[]; next_cursor: string | null } = await api.users.list({
+      q: folded,
+      limit: 100,
+      cursor,
+    });
+    const found = items.find((user) => user.login === folded);
+    if (found) return found.id_user;
+    if (next_cursor === null) throw new Error(`No account has the login ${login.trim()}`);
+    cursor = next_cursor;
+  }
+  throw new Error(`Over ${LOGIN_PAGES * 100} accounts contain ${login.trim()}: open the account from the users page`);
 }
 
 /** The audit log, newest first, a page at a time, filtered by type, and by the actor's and target's logins. */
