@@ -3,7 +3,8 @@
 // typ), the guard's one statement (session + user + revoked-token EXISTS), then the user or the keyset
 // page, each by prepared statement; the same JSON body, security headers and x-request-id. Its preflight
 // answer must equal the server's byte for byte (run.mjs checks), so the two cannot drift apart.
-// Settings as the server's: DATABASE_URL (mysql:// or sqlite:), JWT_SECRET (HS256), DB_POOL_SIZE, HOST, PORT.
+// Settings as the server's: DATABASE_URL (mysql://, postgres:// or sqlite:), JWT_SECRET (HS256), DB_POOL_SIZE, HOST,
+// PORT.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,14 +19,21 @@ const { API_SECURITY_HEADERS } = await import(
 const env = process.env;
 const url = env.DATABASE_URL ?? '';
 const mysql = url.startsWith('mysql://');
-const q = (sql) => (mysql ? sql : sql.replaceAll('`', '"'));
+const postgres = /^postgres(ql)?:\/\//.test(url);
+/** Written once with MySQL's quoting and `?`; PostgreSQL numbers its parameters ($1, $2, …). */
+const q = (sql) => {
+  if (mysql) return sql;
+  const quoted = sql.replaceAll('`', '"');
+  let n = 0;
+  return postgres ? quoted.replaceAll('?', () => `$${++n}`) : quoted;
+};
 
 const GUARD = q(
   'select `sessions`.`revoked_at`, `sessions`.`expires_at`, `sessions`.`created_at`, `users`.`user_role`, `users`.`disabled`, exists (select `jti` from `revoked_tokens` where `jti` = ?) as `token_revoked` from `sessions` inner join `users` on `users`.`id_user` = `sessions`.`user_id` where `sessions`.`sid` = ? and `sessions`.`user_id` = ?',
 );
 /** The server's default SESSION_MAX_AGE (90 days), which its guard also checks. */
 const SESSION_MAX_AGE_MS = 90 * 86400 * 1000;
-const COLUMNS = '`id_user`, `user_name`, `login`, `user_role`, `created_at`, `disabled`';
+const COLUMNS = '`id_user`, `user_name`, `login`, `user_role`, `created_at`, `disabled`, `email`';
 const BY_ID = q(`select ${COLUMNS} from \`users\` where \`id_user\` = ?`);
 const FIRST_PAGE = q(`select ${COLUMNS} from \`users\` order by \`id_user\` limit ?`);
 const NEXT_PAGE = q(`select ${COLUMNS} from \`users\` where \`id_user\` > ? order by \`id_user\` limit ?`);
@@ -43,6 +51,19 @@ function openDatabase() {
     });
     const promise = pool.promise();
     return { all: async (sql, params) => (await promise.execute(sql, params))[0], close: () => promise.end() };
+  }
+  if (postgres) {
+    const pg = requireFromDb('pg');
+    // As the server's pool: BIGINT (the millisecond times) as numbers.
+    pg.types.setTypeParser(20, Number);
+    const pool = new pg.Pool({ connectionString: url, max: Number(env.DB_POOL_SIZE ?? 10) });
+    // A named statement is prepared once per connection, then only executed.
+    const names = new Map();
+    const nameOf = (sql) => names.get(sql) ?? names.set(sql, `s${names.size}`).get(sql);
+    return {
+      all: async (sql, values) => (await pool.query({ name: nameOf(sql), text: sql, values })).rows,
+      close: () => pool.end(),
+    };
   }
   const SQLite = requireFromDb('better-sqlite3');
   const sqlite = new SQLite(url.slice('sqlite:'.length));
@@ -69,6 +90,7 @@ const toUser = (row) => ({
   user_role: row.user_role === 1 ? 1 : 2,
   created_at: new Date(Number(row.created_at)).toISOString(),
   disabled: Number(row.disabled) === 1,
+  email_verified: row.email !== null,
 });
 
 const refuse = (reply, status, code, msg) => reply.code(status).send({ code, msg });
