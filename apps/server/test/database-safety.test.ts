@@ -1,4 +1,4 @@
-import { connect, isUnavailable } from '@api-users/db';
+import { connect, isUnavailable, migrateToLatest } from '@api-users/db';
 import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
@@ -277,6 +277,35 @@ describe.skipIf(inject('postgresServerUrl') === null)('a connection ended while 
       );
     });
     expect(isUnavailable(failed)).toBe(true);
+  });
+});
+
+describe.skipIf(inject('postgresServerUrl') === null)('prepared statements [postgres]', () => {
+  it('prepares each statement once per connection, and keeps working after a migration changed its result', async () => {
+    const database = await createTestDatabase('postgres');
+    onTestFinished(() => database.drop());
+    const { db } = connect(database.url, { poolSize: 1 });
+    onTestFinished(() => db.destroy());
+    await migrateToLatest(db);
+    const byId = () => db.selectFrom('users').select(['id_user', 'user_name']).where('id_user', '=', 1).execute();
+    const prepared = async () =>
+      (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(db)).rows.map(
+        (row) => row.statement,
+      );
+    await byId();
+    await byId();
+    // One connection: the statement is prepared on it, once (the listing's own statement is prepared too).
+    expect((await prepared()).filter((statement) => statement.includes('"user_name"'))).toHaveLength(1);
+
+    // Another instance widens a column its result holds (a rolling upgrade): PostgreSQL refuses the old plan.
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    await admin.query('ALTER TABLE users ALTER COLUMN user_name TYPE varchar(300)');
+    await admin.end();
+    await expect(byId()).resolves.toEqual([]);
+    // That connection was closed; its successor prepares again, and the statement keeps working.
+    await expect(byId()).resolves.toEqual([]);
+    await expect(byId()).resolves.toEqual([]);
   });
 });
 

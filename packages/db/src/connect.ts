@@ -228,6 +228,73 @@ function appPostgresPool(url: string, max: number, timeoutSeconds: number | unde
   });
 }
 
+/** PostgreSQL's refusal of a prepared statement whose result columns changed since (a migration widened one). */
+const planChanged = (err: unknown): boolean =>
+  (err as { code?: unknown }).code === '0A000' && /cached plan must not change result type/.test(String(err));
+
+/**
+ * The app's pool as kysely sees it: outside transactions each client runs its statements as named (server-side
+ * prepared) ones, so PostgreSQL parses a statement once per connection and then only binds and executes it (one
+ * write instead of several per statement), as the MySQL pool does with `execute`. The first
+ * STATEMENT_CACHE_SIZE distinct statements get names for the life of the process; later ones run unnamed, so no
+ * connection holds an unbounded set. A migration that changes a statement's result columns (another instance's,
+ * during a rolling upgrade) makes PostgreSQL refuse the old preparation: the statement then runs unnamed, and
+ * the connection is closed when it comes back, so the next one prepares afresh. Statements inside a
+ * transaction run unnamed: a refusal there would abort the transaction.
+ */
+function namedStatementPool(pool: pg.Pool): pg.Pool {
+  const names = new Map<string, string>();
+  const nameOf = (sql: string): string | undefined => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < STATEMENT_CACHE_SIZE) {
+      name = `apiu_${names.size}`;
+      names.set(sql, name);
+    }
+    return name;
+  };
+  const wrappers = new WeakMap<pg.PoolClient, pg.PoolClient>();
+  const wrap = (client: pg.PoolClient): pg.PoolClient => {
+    let inTransaction = false;
+    let stale = false;
+    const query = async (text: string, values: unknown[]) => {
+      if (/^(begin|start transaction)\b/i.test(text)) inTransaction = true;
+      else if (/^(commit|rollback)\b/i.test(text)) inTransaction = false;
+      const name = inTransaction ? undefined : nameOf(text);
+      if (name === undefined) return client.query({ text, values });
+      try {
+        return await client.query({ text, values, name });
+      } catch (err) {
+        if (!planChanged(err)) throw err;
+        stale = true;
+        return client.query({ text, values });
+      }
+    };
+    // kysely calls only query(sql, values) and release(discard); everything else is the client's own.
+    return Object.create(client, {
+      query: {
+        value: (sql: unknown, values: unknown[] = []) =>
+          typeof sql === 'string' ? query(sql, values) : client.query(sql as never, values),
+      },
+      release: { value: (discard?: boolean | Error) => client.release(stale || discard) },
+    }) as pg.PoolClient;
+  };
+  // kysely calls only connect() and end(); both run on the pool itself (its methods keep state on `this`).
+  return Object.create(pool, {
+    end: { value: () => pool.end() },
+    connect: {
+      value: async () => {
+        const client = await pool.connect();
+        let wrapped = wrappers.get(client);
+        if (!wrapped) {
+          wrapped = wrap(client);
+          wrappers.set(client, wrapped);
+        }
+        return wrapped;
+      },
+    },
+  }) as pg.Pool;
+}
+
 export function connect(url: string, options: ConnectOptions = {}): DatabaseHandle {
   const dialect = dialectOf(url);
   const log = options.onQuery ? { log: options.onQuery } : {};
@@ -239,7 +306,7 @@ export function connect(url: string, options: ConnectOptions = {}): DatabaseHand
   if (dialect === 'postgres') {
     const pool = appPostgresPool(url, max, timeoutSeconds);
     return {
-      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log }),
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatementPool(pool) }), ...log }),
       poolUse: () => ({ max, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
     };
   }
