@@ -141,6 +141,7 @@ export function createSession({
     async call(name, input, send) {
       // An explicit refresh joins any automatic one, for the same reason automatic ones are collapsed.
       if (name === REFRESH) return refresh();
+      const { signsIn, signsOut } = routes[name] as Pick<Operation, 'signsIn' | 'signsOut'>;
       let refused = false;
       try {
         const sent = await withDevice(name, input);
@@ -149,7 +150,7 @@ export function createSession({
         if (name === LOGIN_MFA) pendingLogins.delete((input as { mfa_token: string }).mfa_token);
         // Every pair a sign-in answers with (a password change's too) is the session's from now on; a second
         // factor asked for instead is the caller's to answer, with loginMfa.
-        if ((routes[name] as Pick<Operation, 'signsIn' | 'signsOut'>).signsIn) {
+        if (signsIn) {
           const signIn = output as SignIn;
           if (isMfaRequired(signIn)) {
             if (login !== undefined) pendingLogins.set(signIn.mfa_token, login);
@@ -166,7 +167,7 @@ export function createSession({
       } finally {
         // Forgotten even when the server could not be told (the caller asked to sign out), but not when it
         // refused what was sent (a wrong password for deleteMe, say): then the session goes on.
-        if ((routes[name] as Pick<Operation, 'signsIn' | 'signsOut'>).signsOut && !refused) await store.clear();
+        if (signsOut && !refused) await store.clear();
       }
     },
     async signOut(sendLogoutRefresh) {

@@ -86,6 +86,12 @@ export const refusals = {
 
 export type RefusalName = keyof typeof refusals;
 
+/** A refusal as a body on the wire, for answers sent outside the error handler (health, the shutdown gate). */
+export const refusalBody = (name: RefusalName): { code: ErrorCode; msg: string } => {
+  const [code, msg] = refusals[name];
+  return { code, msg };
+};
+
 /** The error of a refusal of the table, with the fields a validation refusal names. */
 export const refuse = (name: RefusalName, issues?: Issue[]): AppError => {
   const [code, msg] = refusals[name];

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { type ErrorBody, type ErrorCode, errorStatus, refusesToken } from '@api-users/contract';
 import { isUnavailable } from '@api-users/db';
 import { ZodError } from 'zod';
-import { AppError, type RefusalName, refusals, refuse, validationError } from '../core/errors.js';
+import { AppError, type RefusalName, refusalBody, refuse, validationError } from '../core/errors.js';
 
 /**
  * Client errors raised by Fastify or a plugin, by their status: a bad body, a path @fastify/static refuses
@@ -37,8 +37,7 @@ export interface DescribedError {
 export function describeError(err: unknown): DescribedError {
   const known = toAppError(err);
   if (!known) {
-    const [code, msg] = refusals.internal;
-    return { status: 500, body: { code, msg }, headers: {}, internal: true };
+    return { status: 500, body: refusalBody('internal'), headers: {}, internal: true };
   }
   const body: ErrorBody = { code: known.code, msg: known.msg };
   if (known.issues) body.issues = known.issues;
@@ -85,9 +84,9 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
     socket.destroy();
     return;
   }
-  const [code, msg] = refusals[nodeClientErrors[err.code ?? ''] ?? 'invalidHttp'];
-  const body = JSON.stringify({ code, msg } satisfies ErrorBody);
-  const status = errorStatus[code];
+  const refusal = refusalBody(nodeClientErrors[err.code ?? ''] ?? 'invalidHttp');
+  const body = JSON.stringify(refusal satisfies ErrorBody);
+  const status = errorStatus[refusal.code];
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -12697,6 +12697,8 @@ export interface operations {
             /** @description Error: AUTH_REQUIRED */
             401: {
                 headers: {
+                    /** @description RFC 6750 challenge, when a token was missing or refused */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -19,7 +19,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { type RefusalName, refusals } from '../../core/errors.js';
+import { type RefusalName, refusalBody, refusals } from '../../core/errors.js';
 import { RateLimitRefusal } from '../rate-limit.js';
 import { answerExamples, requestExamples } from './openapi-examples.js';
 
@@ -123,7 +123,17 @@ function errorExample(code: ErrorCode): JsonObject {
   const name = (Object.keys(refusals) as RefusalName[]).find((refusal) => refusals[refusal][0] === code);
   if (!name) throw new Error(`No refusal answers ${code}: the document has no example for it`);
   const issues = code === 'VALIDATION_FAILED' ? { issues: [{ path: 'login', message: 'At least 3 characters' }] } : {};
-  return { code, msg: refusals[name][1], ...issues };
+  return { ...refusalBody(name), ...issues };
+}
+
+/** The response of one error status that carries `codes`, with an example of the first (or `example`). */
+function errorResponse(codes: ErrorCode[], example = errorExample(codes[0] as ErrorCode)): JsonObject {
+  const headers = errorHeaders[errorStatus[codes[0] as ErrorCode]];
+  return {
+    description: `Error: ${codes.join(', ')}`,
+    ...(headers ? { headers } : {}),
+    content: jsonContent(errorBody(codes), example),
+  };
 }
 
 /** One response per error status, each listing the codes the operation can answer with at that status. */
@@ -133,16 +143,7 @@ function errorResponses(op: Operation): Record<string, JsonObject> {
     const status = errorStatus[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  const responses: Record<string, JsonObject> = {};
-  for (const [status, codes] of byStatus) {
-    const headers = errorHeaders[status];
-    responses[status] = {
-      description: `Error: ${codes.join(', ')}`,
-      ...(headers ? { headers } : {}),
-      content: jsonContent(errorBody(codes), errorExample(codes[0] as ErrorCode)),
-    };
-  }
-  return responses;
+  return Object.fromEntries([...byStatus].map(([status, codes]) => [status, errorResponse(codes)]));
 }
 
 const securitySchemes = {
@@ -222,12 +223,7 @@ const status: JsonSchema = { type: 'object', properties: { status: { const: 'ok'
  */
 function serviceEndpoints(): OpenApiDocument['paths'] {
   // Any request may meet it; each of these GETs documents it, as the linters ask for a 4xx on every operation.
-  const uriTooLong = {
-    414: {
-      description: 'Error: URI_TOO_LONG',
-      content: jsonContent(errorBody(['URI_TOO_LONG']), errorExample('URI_TOO_LONG')),
-    },
-  };
+  const uriTooLong = { 414: errorResponse(['URI_TOO_LONG']) };
   const get = (
     operationId: string,
     summary: string,
@@ -248,10 +244,7 @@ function serviceEndpoints(): OpenApiDocument['paths'] {
       {
         200: { description: 'Ready', content: jsonContent(status, { status: 'ok' }) },
         ...uriTooLong,
-        503: {
-          description: 'Error: DB_UNAVAILABLE, SHUTTING_DOWN',
-          content: jsonContent(errorBody(['DB_UNAVAILABLE', 'SHUTTING_DOWN']), errorExample('DB_UNAVAILABLE')),
-        },
+        503: errorResponse(['DB_UNAVAILABLE', 'SHUTTING_DOWN']),
       },
     ),
     '/.well-known/jwks.json': get(
@@ -303,13 +296,7 @@ function serviceEndpoints(): OpenApiDocument['paths'] {
             },
           },
         },
-        401: {
-          description: 'Error: AUTH_REQUIRED',
-          content: jsonContent(errorBody(['AUTH_REQUIRED']), {
-            code: 'AUTH_REQUIRED',
-            msg: refusals.metricsTokenRequired[1],
-          }),
-        },
+        401: errorResponse(['AUTH_REQUIRED'], refusalBody('metricsTokenRequired')),
       },
       [{ metricsToken: [] }],
     ),

@@ -2,6 +2,7 @@ import type { Database } from '@api-users/db';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Kysely, sql } from 'kysely';
+import { refusalBody } from '../../core/errors.js';
 
 interface HealthOptions {
   db: Kysely<Database>;
@@ -14,13 +15,13 @@ async function health(fastify: FastifyInstance, { db, draining }: HealthOptions)
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (_req, reply) => {
     if (draining()) {
-      return reply.code(503).send({ code: 'SHUTTING_DOWN', msg: 'This instance is shutting down' });
+      return reply.code(503).send(refusalBody('shuttingDown'));
     }
     try {
       await sql`select 1`.execute(db);
       return { status: 'ok' };
     } catch {
-      return reply.code(503).send({ code: 'DB_UNAVAILABLE', msg: 'The database is unavailable' });
+      return reply.code(503).send(refusalBody('dbUnavailable'));
     }
   });
 }

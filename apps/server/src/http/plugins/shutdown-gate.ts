@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { refusals } from '../../core/errors.js';
+import { refusalBody } from '../../core/errors.js';
 
 /**
  * Once closing starts, requests on kept-alive connections get 503 SHUTTING_DOWN in the error shape (Fastify's
@@ -15,10 +15,7 @@ async function shutdownGate(fastify: FastifyInstance): Promise<void> {
   // Callback hooks, not async ones: they run on every request, and a promise each is measurable (bench/README.md).
   fastify.addHook('onRequest', (_req, reply, done) => {
     if (!closing) return done();
-    reply
-      .code(503)
-      .header('connection', 'close')
-      .send({ code: refusals.shuttingDown[0], msg: refusals.shuttingDown[1] });
+    reply.code(503).header('connection', 'close').send(refusalBody('shuttingDown'));
   });
   fastify.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
