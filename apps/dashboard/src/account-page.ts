@@ -3,11 +3,11 @@ import { confirmedButton, outcome } from './actions.js';
 import { api } from './api.js';
 import { h } from './dom.js';
 import { emailSection } from './email-pages.js';
-import { describeError, field, formError, onSubmit, text } from './forms.js';
+import { codeOf, describeError, field, formError, onSubmit, text } from './forms.js';
 import { mfaSection } from './mfa-section.js';
 import { passkeysSection } from './passkeys-section.js';
 import { sessionsTable } from './sessions.js';
-import { codeField, newPasswordField, userDetails } from './views.js';
+import { codeField, currentPasswordField, newPasswordField, userDetails } from './views.js';
 
 /**
  * The signed-in account: its details, its name, a password change, its email address, its authenticator app, its
@@ -73,11 +73,10 @@ export function accountView(me: User, onDeleted: () => void): HTMLElement {
   onSubmit(form, async (data) => {
     changed.textContent = '';
     // The SDK keeps the pair of the new session the server answers with; every earlier session has ended.
-    const code = text(data, 'code');
     await api.me.changePassword({
       current_password: text(data, 'current_password'),
       new_password: text(data, 'new_password'),
-      ...(code === '' ? {} : { code }),
+      ...codeOf(data),
     });
     form.reset();
     changed.textContent = 'Password changed; your other sessions have ended.';
@@ -91,15 +90,14 @@ export function accountView(me: User, onDeleted: () => void): HTMLElement {
       {},
       'Your account, its sessions, passkeys and authenticator app are removed at once. This cannot be undone.',
     ),
-    field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password' })),
+    currentPasswordField(),
     codeField('Code', 'With an authenticator app on: six digits from it, or a recovery code'),
     formError(),
     h('button', { type: 'submit', class: 'danger' }, 'Delete my account'),
   );
   onSubmit(deleteForm, async (data) => {
-    const code = text(data, 'code');
     // The SDK forgets the tokens: the account's sessions ended with it.
-    await api.me.deleteAccount({ password: text(data, 'password'), ...(code === '' ? {} : { code }) });
+    await api.me.deleteAccount({ password: text(data, 'password'), ...codeOf(data) });
     onDeleted();
   });
   void showSessions();

@@ -1,7 +1,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
-import { describeError, field, formError, onSubmit, text } from './forms.js';
-import { codeField, newPasswordField } from './views.js';
+import { codeOf, describeError, field, formError, onSubmit, text } from './forms.js';
+import { codeField, currentPasswordField, newPasswordField } from './views.js';
 
 /** The token a mailed link carries in the page's hash: `#/reset?token=…` (a fragment: no server ever sees it). */
 const tokenOfHash = (): string => new URLSearchParams(location.hash.split('?')[1] ?? '').get('token') ?? '';
@@ -85,17 +85,16 @@ export function emailSection(): HTMLElement {
     'form',
     { class: 'card', novalidate: true },
     field('New address', h('input', { name: 'email', type: 'email', autocomplete: 'email' })),
-    field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password' })),
+    currentPasswordField(),
     codeField('Code', 'With an authenticator app on'),
     formError(),
     h('button', { type: 'submit' }, 'Mail a confirmation link'),
   );
   onSubmit(form, async (data) => {
-    const code = text(data, 'code');
     const { msg } = await api.me.changeEmail({
       email: text(data, 'email'),
       password: text(data, 'password'),
-      ...(code === '' ? {} : { code }),
+      ...codeOf(data),
     });
     form.reset();
     said.textContent = msg;

@@ -78,3 +78,9 @@ export function onSubmit(form: HTMLFormElement, action: (data: FormData) => Prom
 
 /** A form field's text: FormData gives File for file inputs, which these forms do not have. */
 export const text = (data: FormData, name: string): string => String(data.get(name) ?? '');
+
+/** The code field of a password check: sent only when filled (needed only with an authenticator app on). */
+export const codeOf = (data: FormData): { code?: string } => {
+  const code = text(data, 'code');
+  return code === '' ? {} : { code };
+};

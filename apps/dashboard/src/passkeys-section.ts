@@ -1,14 +1,8 @@
 import { type Passkey, registerPasskey } from '@api-users/sdk';
 import { api } from './api.js';
 import { h } from './dom.js';
-import { describeError, field, formatDate, formError, onSubmit, text } from './forms.js';
+import { codeOf, describeError, field, formatDate, formError, onSubmit, text } from './forms.js';
 import { codeField, currentPasswordField } from './views.js';
-
-/** The code field of a password check: sent only when filled (needed only with an authenticator app on). */
-const codeOf = (data: FormData) => {
-  const code = text(data, 'code');
-  return code === '' ? {} : { code };
-};
 
 /**
  * The signed-in account's passkeys: each with its name, when it was added and last used, renamed in place or

@@ -33,7 +33,7 @@ export function signInView(notice: string | undefined, onSignedIn: () => void): 
     h('h1', {}, 'Sign in'),
     notice !== undefined && h('p', { class: 'notice', role: 'status' }, notice),
     field('Login', h('input', { name: 'login', autocomplete: 'username', autofocus: true })),
-    field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password' })),
+    currentPasswordField(),
     formError(),
     h('button', { type: 'submit' }, 'Sign in'),
   );
