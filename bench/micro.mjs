@@ -128,35 +128,79 @@ export async function pagingCost(url, depth) {
 }
 
 /**
- * A page of 50 with each filter of GET /users, through the server's own listUsers (apps/server/dist), so the
- * statement timed is the one the server runs. Returns [label, ms per page] pairs. `q` has no index: a text
- * found in every row fills a page at once, one found nowhere reads every row.
+ * A page of 50 with each filter of GET /users but `q`, through the server's own listUsers (apps/server/dist), so
+ * the statement timed is the one the server runs. Returns [label, ms per page] pairs.
  */
-export async function filterCost(url, depth, rows) {
+export async function filterCost(url, depth) {
   const { listUsers } = await import(pathToFileURL(join(SERVER_DIR, 'dist/modules/users/users.js')).href);
   const { db } = connect(url);
   const ctx = { db, config: { usersReadableBy: 'everyone' }, caller: { userId: 1, role: 1 } };
   const page = (input) => () => listUsers(ctx, { limit: 50, ...input });
-  const last = `u${String(rows - 10).padStart(8, '0')}`;
-  /** @type {[string, { role?: number, cursor?: string, disabled?: boolean, q?: string }][]} */
+  /** @type {[string, { role?: number, cursor?: string, disabled?: boolean }][]} */
   const cases = [
     ['role=2, page 1', { role: 2 }],
     [`role=2, cursor=${depth}`, { role: 2, cursor: String(depth) }],
     ['role=1 (1 row in 1,000), page 1', { role: 1 }],
     [`role=1, cursor=${depth}`, { role: 1, cursor: String(depth) }],
     ['disabled=true (no row), page 1', { disabled: true }],
-    ['q in every row ("bench user"), page 1', { q: 'bench user' }],
-    [`q in one row near the end ("${last}")`, { q: last }],
-    ['q in no row ("no such text"): reads every row', { q: 'no such text' }],
   ];
   try {
     const results = [];
-    for (const [label, input] of cases) {
-      // The full scans take long: fewer calls for them.
-      const slow = input.q !== undefined && input.q !== 'bench user';
-      results.push([label, (await timePerCall(page(input), slow ? 5 : 100, slow ? 1 : 10)) / 1000]);
-    }
+    for (const [label, input] of cases) results.push([label, (await timePerCall(page(input), 100, 10)) / 1000]);
     return results;
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The login the bench gives account `id` (databases.mjs). */
+const benchLogin = (id) => `u${String(id).padStart(8, '0')}`;
+
+/**
+ * `q` searches of a page of 50 through the server's listUsers, each timed `calls` times: the prefixes an admin
+ * types (every account, one account, none) and the ones that defeat a planner's guess, accounts clustered by id
+ * (the last 1 %, two bands of 11 %, five bands of names), alone and with a rare role or no disabled account.
+ * Returns each case's p50 and p99 (ms), and those of all calls together.
+ */
+export async function searchCost(url, rows, calls = 40) {
+  const { listUsers } = await import(pathToFileURL(join(SERVER_DIR, 'dist/modules/users/users.js')).href);
+  const { db } = connect(url);
+  const ctx = { db, config: { usersReadableBy: 'everyone' }, caller: { userId: 1, role: 1 } };
+  // Logins are u + 8 digits: the prefix of the last 1 % of ids, and that prefix one digit shorter.
+  const lastPercent = benchLogin(rows * 0.99).replace(/0+$/, '');
+  /** @type {[string, { q: string, cursor?: string, role?: number, disabled?: boolean }][]} */
+  const cases = [
+    ['"bench user" (every account)', { q: 'bench user' }],
+    ['"bench user", deep cursor', { q: 'bench user', cursor: String(rows - 10_000) }],
+    [`"${benchLogin(rows - 10)}" (one account, near the end)`, { q: benchLogin(rows - 10) }],
+    ['"no such text" (no account)', { q: 'no such text' }],
+    [`"${lastPercent}" (the last 1 % of ids)`, { q: lastPercent }],
+    [`"${lastPercent.slice(0, -1)}" (two bands of ids, 11 %)`, { q: lastPercent.slice(0, -1) }],
+    ['"bench user 99" (names in five bands)', { q: 'bench user 99' }],
+    ['"bench user", role=1 (1 in 1,000)', { q: 'bench user', role: 1 }],
+    ['"bench user", disabled=true (no account)', { q: 'bench user', disabled: true }],
+  ];
+  const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  const summary = (times) => {
+    const sorted = [...times].sort((x, y) => x - y);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  };
+  try {
+    const results = [];
+    const all = [];
+    for (const [label, input] of cases) {
+      const search = () => listUsers(ctx, { limit: 50, ...input });
+      await search();
+      const times = [];
+      for (let i = 0; i < calls; i++) {
+        const t0 = process.hrtime.bigint();
+        await search();
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      all.push(...times);
+      results.push({ label, ...summary(times) });
+    }
+    return { cases: results, all: summary(all) };
   } finally {
     await db.destroy();
   }

@@ -4,7 +4,7 @@ import { Api, measure, preflight } from './api.mjs';
 import { CFG, elapsed, log } from './config.mjs';
 import { createDatabase, migrateAndSeed } from './databases.mjs';
 import { restPath } from './lib.mjs';
-import { filterCost, pagingCost } from './micro.mjs';
+import { filterCost, pagingCost, searchCost } from './micro.mjs';
 
 export async function measurePaging(out) {
   const { dialect } = out;
@@ -15,7 +15,8 @@ export async function measurePaging(out) {
     out.seedSeconds = await migrateAndSeed(dialect, big.url, CFG.rows);
     log(`${elapsed()} ${dialect} seeded ${CFG.rows} users in ${out.seedSeconds.toFixed(1)} s`);
     out.paging = await pagingCost(big.url, CFG.deepCursor);
-    out.filters = await filterCost(big.url, CFG.deepCursor, CFG.rows);
+    out.filters = await filterCost(big.url, CFG.deepCursor);
+    out.search = await searchCost(big.url, CFG.rows);
     const api = new Api(dialect, big.url, 'paging', out);
     try {
       for (const [label, query] of [

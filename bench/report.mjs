@@ -131,6 +131,19 @@ export function buildReport(ctx) {
   }
   P();
 
+  P(`## Search (\`q\`) at ${CFG.rows.toLocaleString('en-US')} accounts`);
+  P();
+  P("A page of 50 through the server's listUsers, each search timed 40 times after one unrecorded call.");
+  P();
+  P('| database | search | p50 ms | p99 ms |');
+  P('|---|---|--:|--:|');
+  for (const d of dialects) {
+    if (d.skipped || d.failed || !d.search) continue;
+    for (const c of d.search.cases) P(`| ${d.dialect} | ${c.label} | ${fmt(c.p50, 1)} | ${fmt(c.p99, 1)} |`);
+    P(`| ${d.dialect} | **all of them together** | ${fmt(d.search.all.p50, 1)} | ${fmt(d.search.all.p99, 1)} |`);
+  }
+  P();
+
   P('## Targets');
   P();
   P('| target | measured | threshold | result |');
@@ -159,6 +172,19 @@ export function buildReport(ctx) {
     const restPair = 1 / (1 / byId.rps + 1 / list.rps);
     const tBatch = r['tRPC batch byId+list'].rps / restPair;
     T(`${d.dialect}: tRPC batch (byId+list) vs the REST pair`, pct(tBatch), '≥ 80 %', tBatch >= 0.8);
+    const search = d.search.all;
+    T(
+      `${d.dialect}: \`q\` search at ${CFG.rows.toLocaleString('en-US')} accounts, p50`,
+      `${fmt(search.p50, 1)} ms`,
+      '≤ 20 ms',
+      search.p50 <= 20,
+    );
+    T(
+      `${d.dialect}: \`q\` search at ${CFG.rows.toLocaleString('en-US')} accounts, p99`,
+      `${fmt(search.p99, 1)} ms`,
+      '≤ 100 ms',
+      search.p99 <= 100,
+    );
     const limit = d.limit;
     const login = r['REST POST /login'].rps / limit;
     T(

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { preflight, signIn, startApi, trpcInput } from '../api.mjs';
 import { CFG, profArgs, SERVER_ENV } from '../config.mjs';
 import { createDatabase, databaseVersion, migrateAndSeed, removeTempDir } from '../databases.mjs';
-import { BENCH_DIR, cannon, median, restPath, startServer, trpcPath } from '../lib.mjs';
+import { BENCH_DIR, cannon, cpuMicros, median, restPath, startServer, trpcPath } from '../lib.mjs';
 
 /** ours ÷ hand-written, at or above which the target passes: REST and tRPC, by id and list alike (issue 25). */
 export const TARGETS = { sqlite: 0.85, mysql: 0.95, postgres: 0.95 };
@@ -35,18 +35,23 @@ export function startHandwritten({ dbUrl, env, nodeArgs = [] }) {
 
 /**
  * Rounds of one run per side, the order flipped every round, each checked against its preflight answer;
- * returns the median req/s of each side and every round's ratio of the first side to the second.
+ * returns the median req/s of each side, every round's ratio of the first side to the second, and each side's
+ * median CPU time per request (µs).
  */
 async function alternate(sides, { rounds, duration, warmup, connections }) {
   for (const side of sides) side.expectBody = await preflight(side.url, side.headers);
   const runs = sides.map(() => []);
+  const cpu = sides.map(() => []);
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
     for (const i of order) {
       const { url, headers, expectBody, server } = sides[i];
       const opts = { url, headers, connections, expectBody };
       if (warmup > 0) await cannon({ ...opts, duration: warmup });
+      const cpuBefore = cpuMicros(server.pid);
       const r = await cannon({ ...opts, duration });
+      const cpuAfter = cpuMicros(server.pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined) cpu[i].push((cpuAfter - cpuBefore) / r.requests);
       if (server.exited()) throw new Error(`${server.name} exited during a run of ${url}`);
       if (r.errors + r.mismatches + r.non2xx > 0) {
         throw new Error(`${url} on ${server.name}: ${r.errors + r.mismatches} errors, ${r.non2xx} non-2xx`);
@@ -55,10 +60,21 @@ async function alternate(sides, { rounds, duration, warmup, connections }) {
     }
   }
   const [first, second] = runs.map(median);
-  return { first, second, ratio: first / second, roundRatios: runs[0].map((rps, i) => rps / runs[1][i]) };
+  const [firstCpu, secondCpu] = cpu.map((values) => (values.length > 0 ? median(values) : undefined));
+  return {
+    first,
+    second,
+    ratio: first / second,
+    roundRatios: runs[0].map((rps, i) => rps / runs[1][i]),
+    firstCpu,
+    secondCpu,
+  };
 }
 
-const show = (r) => `ratio ${r.ratio.toFixed(2)} (rounds ${r.roundRatios.map((x) => x.toFixed(2)).join(' ')})`;
+const cpuOf = (r) =>
+  r.firstCpu === undefined ? '' : `; CPU per request ${r.firstCpu.toFixed(0)} µs vs ${r.secondCpu.toFixed(0)} µs`;
+const show = (r) =>
+  `ratio ${r.ratio.toFixed(2)} (rounds ${r.roundRatios.map((x) => x.toFixed(2)).join(' ')})${cpuOf(r)}`;
 
 /**
  * Each pair of PAIRS in alternating rounds. The hand-written REST answer must equal ours byte for byte, or
@@ -83,6 +99,8 @@ export async function versusHandwritten({ ours, theirs, headers, only, log, ...r
       theirs: r.second,
       ratio: r.ratio,
       roundRatios: r.roundRatios,
+      oursCpu: r.firstCpu,
+      theirsCpu: r.secondCpu,
     });
     log?.(`${label}: ours ${r.first.toFixed(0)} req/s, hand-written ${r.second.toFixed(0)} req/s, ${show(r)}`);
   }

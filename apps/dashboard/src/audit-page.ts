@@ -49,7 +49,7 @@ const eventRow =
 /** How many pages of search results a login filter reads before giving up (the search also finds substrings). */
 const LOGIN_PAGES = 10;
 
-/** The id of the account with exactly this login: the search finds every login containing it, page by page. */
+/** The id of the account with exactly this login: the search finds every login starting with it, page by page. */
 async function idOfLogin(login: string): Promise<number> {
   // Folded as the server folds logins.
   const folded = login.trim().normalize('NFKC').toLowerCase();
@@ -65,7 +65,9 @@ async function idOfLogin(login: string): Promise<number> {
     if (next_cursor === null) throw new Error(`No account has the login ${login.trim()}`);
     cursor = next_cursor;
   }
-  throw new Error(`Over ${LOGIN_PAGES * 100} accounts contain ${login.trim()}: open the account from the users page`);
+  throw new Error(
+    `Over ${LOGIN_PAGES * 100} accounts start with ${login.trim()}: open the account from the users page`,
+  );
 }
 
 /** The audit log, newest first, a page at a time, filtered by type, and by the actor's and target's logins. */

@@ -140,7 +140,7 @@ export function usersView(): HTMLElement {
   const filters = h(
     'form',
     { class: 'filters', role: 'search' },
-    h('input', { name: 'q', type: 'search', placeholder: 'Login or name contains…', 'aria-label': 'Search' }),
+    h('input', { name: 'q', type: 'search', placeholder: 'Login or name starts with…', 'aria-label': 'Search' }),
     h(
       'select',
       { name: 'role', 'aria-label': 'Role' },

@@ -228,7 +228,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium, served by the API server
     await page.locator('h1', { hasText: '20 shown' }).waitFor();
     await page.fill('input[name="q"]', 'USER1');
     await page.click('form.filters button[type="submit"]');
-    // user1 and user10 to user19: the login contains it, whatever the case.
+    // user1 and user10 to user19: the login starts with it, whatever the case.
     await page.locator('h1', { hasText: '11 shown' }).waitFor();
     await screenshot(page, '5a-search');
     await page.fill('input[name="q"]', '');

@@ -153,7 +153,7 @@ export const ListUsersInputSchema = z
       .transform((s) => foldText(s.trim()))
       .pipe(z.string().min(1).max(100))
       .optional()
-      .describe('Only accounts whose login or name contains this text, ignoring case (1-100 characters)'),
+      .describe('Only accounts whose login or name starts with this text, ignoring case (1-100 characters)'),
     role: wholeNumber(1, 2, 'Only accounts of this role: 1 admin, 2 user').optional(),
     disabled: wireBoolean('Only disabled accounts (true) or only enabled ones (false)').optional(),
   })

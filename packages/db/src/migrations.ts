@@ -317,6 +317,19 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('webhook_endpoints').addColumn('previous_secret_until', 'bigint').execute();
     },
   },
+  '0012_search_by_prefix': {
+    async up(db) {
+      // `q` finds logins and folded names by prefix, compared in code-point order (search.ts): MySQL's
+      // utf8mb4_bin and SQLite's BINARY already order so, and the unique index on login serves it; PostgreSQL
+      // orders by the database's collation unless told "C", so both columns get an index in "C" order.
+      if (isPostgres(db)) {
+        await sql`create index users_login_prefix on users (login collate "C")`.execute(db);
+        await sql`create index users_name_prefix on users (user_name_search collate "C")`.execute(db);
+      } else {
+        await db.schema.createIndex('users_name_prefix').on('users').column('user_name_search').execute();
+      }
+    },
+  },
 };
 
 /**

@@ -28,7 +28,9 @@ export async function afterExplicitUserIds(db: Kysely<Database>): Promise<void> 
 }
 
 /**
- * The SQL function giving the 1-based position of a substring (0 when absent): `instr` on MySQL and SQLite,
- * `strpos` on PostgreSQL; both take (text, substring).
+ * A text column compared in code-point order (prefix ranges, search.ts): MySQL's utf8mb4_bin and SQLite's BINARY
+ * compare so already; PostgreSQL compares by the database's collation unless the comparison says "C" (the
+ * migration 0012 indexes both searched columns so).
  */
-export const substringPosition = (db: AnyDb): 'instr' | 'strpos' => (isPostgres(db) ? 'strpos' : 'instr');
+export const inCodePointOrder = (db: AnyDb, column: 'login' | 'user_name_search') =>
+  isPostgres(db) ? sql<string>`${sql.ref(column)} collate "C"` : sql<string>`${sql.ref(column)}`;

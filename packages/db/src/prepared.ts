@@ -1,4 +1,4 @@
-import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 
 /** Stands in for a parameter while the query is compiled; found again by identity in the compiled parameters. */
 class Slot {
@@ -6,7 +6,8 @@ class Slot {
 }
 
 interface Compiled {
-  sql: string;
+  /** The compiled query with the stand-ins as its parameters; its node names the statement's kind in metrics. */
+  query: CompiledQuery;
   /** For each SQL parameter: the name of the value to put there, or the constant the query was built with. */
   slots: (Slot | unknown)[];
 }
@@ -30,8 +31,8 @@ export function prepared<DB, Params extends Record<string, unknown>, Row>(
         .map((name) => [name, new Slot(name)]),
     );
     // Each stand-in is typed as its value for the builder only; it never reaches a database (each call swaps it for its value).
-    const { sql, parameters } = build(db, standIns as Params).compile();
-    return { sql, slots: [...parameters] };
+    const query = build(db, standIns as Params).compile();
+    return { query, slots: [...query.parameters] };
   };
   return async (db, values) => {
     // The names of the values given: which compiled form this call needs.
@@ -53,7 +54,8 @@ export function prepared<DB, Params extends Record<string, unknown>, Row>(
       const slot = slots[i];
       parameters[i] = slot instanceof Slot ? values[slot.name] : slot;
     }
-    const { rows } = await db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));
+    const query: CompiledQuery<Row> = { ...compiled.query, parameters };
+    const { rows } = await db.executeQuery<Row>(query);
     return rows;
   };
 }

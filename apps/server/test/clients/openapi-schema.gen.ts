@@ -3914,7 +3914,7 @@ export interface operations {
                 /** @description Opaque: the next_cursor of the previous page (absent or null: the first page) */
                 cursor?: string | null;
                 /**
-                 * @description Only accounts whose login or name contains this text, ignoring case (1-100 characters)
+                 * @description Only accounts whose login or name starts with this text, ignoring case (1-100 characters)
                  * @example love
                  */
                 q?: string;
