@@ -138,6 +138,29 @@ describeEachDatabase('Prometheus metrics behind METRICS_TOKEN', (dialect) => {
       if (kind !== undefined) expect(kind).toMatch(/^(select|insert|update|delete|raw|[a-z]+)$/);
     }
   });
+
+  it('reads an account in the guard’s own statement: one statement for GET /users/:id, GET /me and GET /users', async () => {
+    const api = restClient(server.url);
+    const { tokens, user } = await api.signUp(uniqueLogin('metrics.one'), PASSWORD);
+    const auth = { token: tokens.access_token };
+    /** Statements run so far, whatever their kind (a scrape runs its own: the outbox backlog). */
+    const statementsRun = async () =>
+      histogramCounts((await scrape(server.url, TOKEN)).text, 'api_users_db_statement_duration_seconds').reduce(
+        (sum, h) => sum + h.count,
+        0,
+      );
+    const first = await statementsRun();
+    const scrapeCost = (await statementsRun()) - first;
+    const before = await statementsRun();
+    expect((await api.call('GET', `/users/${user.id_user}`, auth)).body.id_user).toBe(user.id_user);
+    expect((await api.call('GET', '/me', auth)).body.id_user).toBe(user.id_user);
+    expect((await api.call('GET', '/users/2147483647', auth)).body.code).toBe('NOT_FOUND');
+    const page = (await api.call('GET', '/users?limit=2', auth)).body;
+    expect(page.items).toHaveLength(2);
+    const next = (await api.call('GET', `/users?limit=2&role=2&cursor=${page.next_cursor}`, auth)).body;
+    expect(next.items.every((u: { id_user: number; user_role: number }) => u.user_role === 2)).toBe(true);
+    expect((await statementsRun()) - before - scrapeCost).toBe(5);
+  });
 });
 
 describe('Prometheus metrics on METRICS_PORT', () => {

@@ -9,7 +9,7 @@ import type {
   UserRole,
 } from '@api-users/contract';
 import type { Database } from '@api-users/db';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 
 /**
  * What every layer shares: the dependencies handlers run on (ports, implemented by the modules and wired by
@@ -28,6 +28,26 @@ export interface Client {
 }
 
 /**
+ * The columns that make up an account's public view; the hash is never selected with them, the email only to say
+ * whether there is a confirmed one.
+ */
+export const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at', 'disabled', 'email'] as const;
+export type PublicRow = Pick<Selectable<Database['users']>, (typeof publicColumns)[number]>;
+
+/**
+ * Accounts an operation reads along with the guard's statement (users.ts, `accountReads`), in id order: the one
+ * with `id`, or a keyset page (`take` of them after `after`, of a role, disabled or not). Each value left
+ * undefined is no condition.
+ */
+export type AccountQuery = {
+  id?: number | undefined;
+  take?: number | undefined;
+  after?: number | undefined;
+  role?: number | undefined;
+  disabled?: number | undefined;
+};
+
+/**
  * The caller an operation sees: the verified claims of the token it sent. For an access token, `role` is the
  * one the database holds now, so a demotion counts at once; a refresh token's is its claim until the
  * refresh reads the database.
@@ -36,6 +56,8 @@ export interface Caller {
   userId: number;
   role: UserRole;
   claims: TokenClaims;
+  /** The accounts the operation reads, read by the guard's own statement (users.ts, `accountReads`). */
+  readAlong?: PublicRow[];
 }
 
 /**
@@ -176,3 +198,8 @@ export type Context<K extends OperationName> = Deps & { caller: CallerFor<K>; cl
 export type Handler<K extends OperationName> = (ctx: Context<K>, input: ParsedInputOf<K>) => Promise<OutputOf<K>>;
 
 export type Handlers = { [K in OperationName]: Handler<K> };
+
+/** For operations that read accounts: which, from the parsed input and the token's claims (none: read apart). */
+export type AccountReads = {
+  [K in OperationName]?: (input: ParsedInputOf<K>, claims: TokenClaims) => AccountQuery | undefined;
+};

@@ -7,16 +7,18 @@ import {
   type OperationName,
   type OutputOf,
   operations,
+  type TokenClaims,
 } from '@api-users/contract';
 import { isUnavailable } from '@api-users/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Client, Context, Deps, Handler } from '../core/context.js';
+import type { AccountQuery, Client, Context, Deps, Handler } from '../core/context.js';
 import { AppError, refuse, validationError } from '../core/errors.js';
 import { record } from '../modules/audit/audit.js';
 import { authenticate, refreshCredential } from '../modules/auth/guard.js';
 import { handlers } from '../modules/handlers.js';
 import { challengeAccount } from '../modules/mfa/challenges.js';
 import { assertMayAct } from '../modules/mfa/mfa.js';
+import { accountReads } from '../modules/users/users.js';
 import { describeError } from './errors.js';
 import type { InFlight } from './in-flight.js';
 import type { Metrics } from './metrics.js';
@@ -138,13 +140,21 @@ async function run<K extends OperationName>(
 ): Promise<OutputOf<K>> {
   const op: Operation = operations[name];
   if (op.rateLimit) await rateLimiter.attempt(name, request.ip);
+  const readsAccount = accountReads[name] as
+    | ((input: unknown, claims: TokenClaims) => AccountQuery | undefined)
+    | undefined;
+  // An operation that reads accounts parses its input first, so that the guard's statement reads them too; a
+  // refused token is still answered before a refused input, as everywhere.
+  const parsedEarly = readsAccount && op.input.safeParse(request.input, { error: inputMessage });
+  const readAlong =
+    readsAccount && parsedEarly?.success ? (claims: TokenClaims) => readsAccount(parsedEarly.data, claims) : undefined;
   const caller =
     op.auth === 'refresh'
       ? await refreshCredential(deps, request.authorization)
-      : await authenticate(deps, request.authorization, op.auth);
+      : await authenticate(deps, request.authorization, op.auth, readAlong);
   if (op.role === 'admin' && !(caller && 'role' in caller && caller.role === ADMIN)) throw refuse('adminsOnly');
   if (caller && 'claims' in caller) await assertMayAct(deps, caller, op);
-  const input = op.input.safeParse(request.input, { error: inputMessage });
+  const input = parsedEarly ?? op.input.safeParse(request.input, { error: inputMessage });
   if (!input.success) throw validationError(input.error);
   if (op.rateLimit === 'email') await rateLimiter.mailTo(name, (input.data as { email: string }).email);
   const handler: Handler<K> = handlers[name];

@@ -1,13 +1,13 @@
 import { ADMIN, USER, type User } from '@api-users/contract';
 import { type Database, inTransaction, nameForSearch } from '@api-users/db';
 import type { Kysely } from 'kysely';
-import type { Context, Handler } from '../../core/context.js';
+import { type Context, type Handler, publicColumns } from '../../core/context.js';
 import { refuse, userNotFound } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
 import { checkCode, checkPassword } from '../mfa/mfa.js';
 import { endSessionsOf } from '../sessions/sessions.js';
 import { assertAcceptablePassword } from '../users/password-policy.js';
-import { credentialsChanged, publicColumns, toUser } from '../users/users.js';
+import { credentialsChanged, toUser } from '../users/users.js';
 
 /**
  * Takes the admins lock for the rest of the transaction: an UPDATE of its row, which the next transaction to

@@ -1,7 +1,15 @@
 import type { AuthKind, TokenClaims, UserRole } from '@api-users/contract';
 import { type Database, prepared } from '@api-users/db';
 import type { Kysely } from 'kysely';
-import type { Caller, Deps, RefreshCaller, Settings } from '../../core/context.js';
+import {
+  type AccountQuery,
+  type Caller,
+  type Deps,
+  type PublicRow,
+  publicColumns,
+  type RefreshCaller,
+  type Settings,
+} from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { readRefreshToken } from '../sessions/refresh-tokens.js';
 import { earliestLiveSignIn } from '../sessions/sessions.js';
@@ -21,12 +29,14 @@ function bearerToken(header: string | undefined): string | undefined {
 /**
  * Checks the access token of the `Authorization` header (required, or `optional`) against the database:
  * revoked token, ended session, user gone or disabled; the caller gets the role the database holds now, so
- * every instance agrees at once.
+ * every instance agrees at once. `readAlong` names accounts whose public rows the same statement reads (the
+ * caller's `readAlong`): an operation that reads accounts makes one round trip instead of two.
  */
 export async function authenticate(
   deps: Deps,
   header: string | undefined,
   kind: Exclude<AuthKind, 'refresh'>,
+  readAlong?: (claims: TokenClaims) => AccountQuery | undefined,
 ): Promise<Caller | null> {
   if (kind === 'none') return null;
   const token = bearerToken(header);
@@ -34,7 +44,7 @@ export async function authenticate(
     if (kind === 'optional') return null;
     throw refuse('authRequired');
   }
-  return verifyAccessToken(deps, token);
+  return verifyAccessToken(deps, token, readAlong);
 }
 
 /**
@@ -52,18 +62,32 @@ export async function refreshCredential(deps: Deps, header: string | undefined):
 }
 
 /** The caller of an access token valid now: signed by us, unexpired, not revoked, session live, user there. */
-export async function verifyAccessToken(deps: Deps, token: string): Promise<Caller> {
+export async function verifyAccessToken(
+  deps: Deps,
+  token: string,
+  readAlong?: (claims: TokenClaims) => AccountQuery | undefined,
+): Promise<Caller> {
   if (readRefreshToken(token)) throw refuse('refreshAsAccess');
   const claims = await deps.tokens.verify(token, 'access');
   const userId = Number(claims.sub);
-  const role = await currentRole(deps, claims, userId);
+  const accounts = readAlong?.(claims);
+  const rows = await sessionState(deps.db, { jti: claims.jti, sid: claims.sid, userId, ...accounts });
+  const [row] = rows;
+  const role = row === undefined ? undefined : roleIfLive(deps, row);
   if (role === undefined) throw refuse('tokenRevoked');
-  return { userId, role, claims };
+  if (accounts === undefined) return { userId, role, claims };
+  return { userId, role, claims, readAlong: rows.flatMap(accountOf) };
 }
 
-/** The guard's one statement: the session, the user and whether this token id was revoked. */
-const sessionState = prepared((db: Kysely<Database>, v: { jti: string; sid: string; userId: number }) =>
-  db
+type SessionValues = AccountQuery & { jti: string; sid: string; userId: number };
+
+/**
+ * The guard's one statement: the session, the user and whether this token id was revoked; given an account
+ * query, also those accounts' public rows, one result row each (the guard's columns repeated), or one row with
+ * null account columns when none matches.
+ */
+const sessionState = prepared((db: Kysely<Database>, v: SessionValues) => {
+  const query = db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id_user', 'sessions.user_id')
     .select((eb) => [
@@ -75,14 +99,51 @@ const sessionState = prepared((db: Kysely<Database>, v: { jti: string; sid: stri
       eb.exists(eb.selectFrom('revoked_tokens').select('jti').where('jti', '=', v.jti)).as('token_revoked'),
     ])
     .where('sessions.sid', '=', v.sid)
-    .where('sessions.user_id', '=', v.userId),
-);
+    .where('sessions.user_id', '=', v.userId);
+  if (v.id === undefined && v.take === undefined) return query;
+  return query
+    .leftJoin(
+      (eb) => {
+        let accounts = eb.selectFrom('users').select(publicColumns).orderBy('id_user');
+        if (v.id !== undefined) accounts = accounts.where('id_user', '=', v.id);
+        if (v.after !== undefined) accounts = accounts.where('id_user', '>', v.after);
+        if (v.role !== undefined) accounts = accounts.where('user_role', '=', v.role);
+        if (v.disabled !== undefined) accounts = accounts.where('disabled', '=', v.disabled);
+        if (v.take !== undefined) accounts = accounts.limit(v.take);
+        return accounts.as('account');
+      },
+      (join) => join.onTrue(),
+    )
+    .select(publicColumns.map((column) => `account.${column} as account_${column}` as const))
+    .orderBy('account.id_user');
+});
+
+type SessionRow = Awaited<ReturnType<typeof sessionState>>[number];
+
+/** The account a result row carries: none when its account columns are null (no account matched). */
+function accountOf(row: SessionRow): PublicRow[] {
+  const fields = row as SessionRow & Partial<Record<`account_${(typeof publicColumns)[number]}`, unknown>>;
+  if (fields.account_id_user === null || fields.account_id_user === undefined) return [];
+  return [Object.fromEntries(publicColumns.map((column) => [column, fields[`account_${column}`]])) as PublicRow];
+}
 
 /**
  * The user's role now, or undefined when the token may not be used: its session ended, expired, passed
  * SESSION_MAX_AGE or is gone (the sessions a user sees and can end are exactly the ones whose tokens work),
- * the token itself was revoked, or the user no longer exists or is disabled. One statement, as this runs on
- * every request (bench/micro.mjs measures it).
+ * the token itself was revoked, or the user no longer exists or is disabled.
+ */
+function roleIfLive(
+  deps: Pick<Deps, 'clock'> & { config: Pick<Settings, 'sessionMaxAgeSeconds'> },
+  row: SessionRow,
+): UserRole | undefined {
+  if (row.revoked_at !== null || row.token_revoked || row.disabled) return undefined;
+  const now = deps.clock();
+  if (Number(row.expires_at) <= now || Number(row.created_at) <= earliestLiveSignIn(deps.config, now)) return undefined;
+  return roleOf(row.user_role);
+}
+
+/**
+ * The guard's check alone, one statement as on every request (bench/micro.mjs measures it).
  * @public imported by bench/micro.mjs from the build
  */
 export async function currentRole(
@@ -91,8 +152,5 @@ export async function currentRole(
   userId: number,
 ): Promise<UserRole | undefined> {
   const [row] = await sessionState(deps.db, { jti: claims.jti, sid: claims.sid, userId });
-  if (!row || row.revoked_at !== null || row.token_revoked || row.disabled) return undefined;
-  const now = deps.clock();
-  if (Number(row.expires_at) <= now || Number(row.created_at) <= earliestLiveSignIn(deps.config, now)) return undefined;
-  return roleOf(row.user_role);
+  return row && roleIfLive(deps, row);
 }

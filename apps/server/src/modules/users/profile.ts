@@ -1,8 +1,8 @@
 import { inTransaction, nameForSearch } from '@api-users/db';
-import type { Handler } from '../../core/context.js';
+import { type Handler, publicColumns } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { record } from '../audit/audit.js';
-import { publicColumns, toUser } from './users.js';
+import { toUser } from './users.js';
 
 /** The caller renames their own account; an actual change is recorded with it. */
 export const updateMe: Handler<'updateMe'> = async (ctx, input) => {

@@ -1,14 +1,16 @@
-import { ADMIN, USER, type User, type UserRole } from '@api-users/contract';
+import { ADMIN, type ParsedInputOf, USER, type User, type UserRole } from '@api-users/contract';
 import { type Database, inCodePointOrder, prefixRange, prepared } from '@api-users/db';
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
-import type { Caller, Deps, Handler } from '../../core/context.js';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import {
+  type AccountReads,
+  type Caller,
+  type Deps,
+  type Handler,
+  type PublicRow,
+  publicColumns,
+} from '../../core/context.js';
 import { refuse, userNotFound } from '../../core/errors.js';
 import { pageOf } from '../paging.js';
-
-/** The columns that make up the public view; the hash is never selected with them. */
-/** The columns that make up the public view; the email is read only to say whether there is a confirmed one. */
-export const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'created_at', 'disabled', 'email'] as const;
-type PublicRow = Pick<Selectable<Database['users']>, (typeof publicColumns)[number]>;
 
 /**
  * The new `credentials_version` of an account whose password, role or disabled flag changes: a sign-in that
@@ -136,18 +138,23 @@ async function searchPage(db: Kysely<Database>, v: SearchValues) {
   return rows.filter((row, i) => row.id_user !== rows[i - 1]?.id_user).slice(0, v.take);
 }
 
-export const listUsers: Handler<'listUsers'> = async (ctx, input) => {
-  assertMayRead(ctx);
-  const values = {
+/** The page of accounts a list asks for, a search aside. */
+function pageValues(input: ParsedInputOf<'listUsers'>): ListValues {
+  return {
     take: input.limit + 1,
+    after: input.cursor ? Number(input.cursor) : undefined,
     role: input.role,
     disabled: input.disabled === undefined ? undefined : Number(input.disabled),
   };
-  const after = input.cursor ? Number(input.cursor) : undefined;
+}
+
+export const listUsers: Handler<'listUsers'> = async (ctx, input) => {
+  assertMayRead(ctx);
+  const values = pageValues(input);
   const rows =
-    input.q === undefined
-      ? await usersPage(ctx.db, { ...values, after })
-      : await searchPage(ctx.db, { ...values, after: after ?? 0, ...prefixRange(input.q) });
+    input.q !== undefined
+      ? await searchPage(ctx.db, { ...values, after: values.after ?? 0, ...prefixRange(input.q) })
+      : (ctx.caller.readAlong ?? (await usersPage(ctx.db, values)));
   return pageOf(rows, input.limit, toUser, (row) => String(row.id_user));
 };
 
@@ -155,23 +162,35 @@ const userRow = prepared((db: Kysely<Database>, v: { id: number }) =>
   db.selectFrom('users').select(publicColumns).where('id_user', '=', v.id),
 );
 
-async function publicUser(db: Kysely<Database>, id: number): Promise<User | undefined> {
-  const [row] = await userRow(db, { id });
+/** Account `id`: as the guard's statement read it along (accountReads), else read now. */
+async function publicUser(ctx: Deps & { caller: Caller }, id: number): Promise<User | undefined> {
+  const [row] = ctx.caller.readAlong ?? (await userRow(ctx.db, { id }));
   return row && toUser(row);
 }
 
 export const userById: Handler<'userById'> = async (ctx, input) => {
   assertMayRead(ctx, input.id);
-  const user = await publicUser(ctx.db, input.id);
+  const user = await publicUser(ctx, input.id);
   if (!user) throw userNotFound(input.id);
   return user;
 };
 
 /** The caller's own account. The guard has just seen it exist; one deleted since is a revoked token. */
 export const getMe: Handler<'getMe'> = async (ctx) => {
-  const user = await publicUser(ctx.db, ctx.caller.userId);
+  const user = await publicUser(ctx, ctx.caller.userId);
   if (!user) throw refuse('tokenRevoked');
   return user;
+};
+
+/**
+ * The accounts each of these operations reads, known from its input before the guard runs: the guard reads them
+ * in its own statement (execute.ts), so the operation makes one round trip to the database, not two. A search
+ * takes statements of its own (searchPage).
+ */
+export const accountReads: AccountReads = {
+  userById: (input) => ({ id: input.id }),
+  getMe: (_input, claims) => ({ id: Number(claims.sub) }),
+  listUsers: (input) => (input.q === undefined ? pageValues(input) : undefined),
 };
 
 /** Whether there is no account yet (the dashboard's first-run form). */
