@@ -15,6 +15,9 @@ export const restPath = (name, params = {}) =>
 /** The tRPC path of one operation of the table, or of a batch of several. */
 export const trpcPath = (...names) => `${TRPC_PREFIX}/${names.map(trpcPathOf).join(',')}`;
 
+/** Where the hand-written route answers in one statement, as the server does (tools/handwritten-server.mjs). */
+export const ONE_STATEMENT_PREFIX = '/one-statement';
+
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(BENCH_DIR, '..');
 export const SERVER_DIR = join(ROOT, 'apps/server');

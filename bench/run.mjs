@@ -2,13 +2,13 @@
 // Load benchmark of the real server (SQLite and MySQL), every figure set against baselines measured in the same
 // invocation. Prints the tables and writes bench/results.md. See bench/README.md. Each part measures one thing:
 // transport.mjs (REST/tRPC GETs), logins.mjs (argon2-bound logins and the storm), paging.mjs (a million users),
-// micro.mjs (in-process costs); report.mjs writes the results. The comparison with the hand-written route is
-// tools/versus.mjs, run on its own (`pnpm bench:versus`).
+// micro.mjs (in-process costs), tools/versus.mjs (ours against the hand-written route); report.mjs writes the
+// results, with the soak's figures from bench/soak-results.md (`pnpm soak`, run apart: 10 minutes a database).
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Api, baselineRun } from './api.mjs';
-import { CFG, cores, elapsed, JWT_SECRET, log, PROFILE_DIR, WARNINGS_LOG } from './config.mjs';
+import { CFG, cores, elapsed, JWT_SECRET, log, PROFILE_DIR, profArgs, SERVER_ENV, WARNINGS_LOG } from './config.mjs';
 import { createDatabase, databaseVersion, migrateAndSeed, removeTempDir, serverOf } from './databases.mjs';
 import {
   formatMarkdown,
@@ -24,10 +24,31 @@ import { measureLogins } from './logins.mjs';
 import { argon2Cost, jwtCost, revocationCheckCost } from './micro.mjs';
 import { measurePaging } from './paging.mjs';
 import { buildReport } from './report.mjs';
+import { startHandwritten, trpcFastPathGain, versusHandwritten, versusTargets } from './tools/versus.mjs';
 import { measureTransports } from './transport.mjs';
 
 /** What each database's part had measured so far, for the report when it fails half-way. */
 const partial = new Map();
+
+/** Ours against the hand-written route on the same database, and the tRPC fast path against tRPC's handler. */
+async function measureVersus(api, dbUrl, out) {
+  const { dialect } = out;
+  const theirs = await startHandwritten({ dbUrl, env: SERVER_ENV, nodeArgs: profArgs(`hand-written-${dialect}`) });
+  try {
+    const runOptions = {
+      rounds: CFG.rounds,
+      duration: CFG.versusDuration,
+      warmup: CFG.warmup,
+      connections: CFG.connections,
+    };
+    const logLine = (line) => log(`${elapsed()} ${dialect} ${line}`);
+    const pairs = await versusHandwritten({ ours: api.server, theirs, headers: api.auth, ...runOptions, log: logLine });
+    out.versus = versusTargets(dialect, pairs);
+    out.fastPath = await trpcFastPathGain({ ours: api.server, headers: api.auth, ...runOptions, log: logLine });
+  } finally {
+    await theirs.stop();
+  }
+}
 
 async function runDialect(dialect) {
   const out = { dialect, runs: {}, notes: [], warnLines: [] };
@@ -46,6 +67,8 @@ async function runDialect(dialect) {
     const api = new Api(dialect, small.url, 'main', out);
     try {
       await measureTransports(api, out);
+      await api.ensure();
+      await measureVersus(api, small.url, out);
 
       // Revocation check (the guard's SELECT), timed directly while the server idles.
       await api.ensure();

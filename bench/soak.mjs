@@ -3,6 +3,7 @@
 // MySQL and PostgreSQL when they answer); SOAK_SECONDS, SOAK_DB (sqlite, mysql, postgres, comma-separated) and SOAK_WORKERS override.
 // Prints the figures and writes bench/soak-results.md.
 import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
@@ -26,6 +27,11 @@ const WORKERS = Number(process.env.SOAK_WORKERS ?? 16);
  * LOAD_FLAT of the first third's (medians, because each argon2 hash in flight holds 19 MiB for a moment).
  */
 const SAMPLE_SECONDS = Math.max(1, Math.round(SECONDS / 20));
+/**
+ * Idle time before each idle reading: right after a load the heap still holds that load's garbage, which V8
+ * collects once allocation stops for a while. Both idle readings wait alike, so they compare what is kept.
+ */
+const SETTLE_SECONDS = Number(process.env.SOAK_SETTLE_SECONDS ?? 15);
 const IDLE_FLAT = 1.05;
 const LOAD_FLAT = 1.1;
 const PASSWORD = 'soak test password';
@@ -124,12 +130,14 @@ async function soak(dialect) {
     const sample = () => {
       for (const [i, inst] of run.instances.entries()) rss[i].push(rssMiB(inst.pid));
     };
+    await sleep(SETTLE_SECONDS * 1000);
     sample();
     const sampler = setInterval(sample, SAMPLE_SECONDS * 1000);
     const started = Date.now();
     await Promise.all(Array.from({ length: WORKERS }, () => worker(run, started + SECONDS * 1000)));
     clearInterval(sampler);
     const elapsed = (Date.now() - started) / 1000;
+    await sleep(SETTLE_SECONDS * 1000);
     sample();
 
     const { db } = connect(database.url);
@@ -154,7 +162,7 @@ async function soak(dialect) {
       `registrations: ${registered.length} succeeded, ${present} present in the database`,
       ...run.instances.map(
         (inst, i) =>
-          `RSS MiB of ${inst.name}, idle, then every ${SAMPLE_SECONDS} s under load, then idle: ${rss[i].map((x) => x.toFixed(0)).join(' ')}; idle after ÷ before ${memory[i].idle.toFixed(2)}, under load last third ÷ first third (medians) ${memory[i].load.toFixed(2)} (flat: ≤ ${IDLE_FLAT} and ≤ ${LOAD_FLAT})`,
+          `RSS MiB of ${inst.name}, idle ${SETTLE_SECONDS} s, then every ${SAMPLE_SECONDS} s under load, then idle ${SETTLE_SECONDS} s: ${rss[i].map((x) => x.toFixed(0)).join(' ')}; idle after ÷ before ${memory[i].idle.toFixed(2)}, under load last third ÷ first third (medians) ${memory[i].load.toFixed(2)} (flat: ≤ ${IDLE_FLAT} and ≤ ${LOAD_FLAT})`,
       ),
       ...fivexx.slice(0, 10).map((line) => `5xx: ${line}`),
       `soak on ${dialect}: ${ok ? 'PASS' : 'FAIL'}`,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REST_PREFIX } from '@api-users/contract';
 import Fastify from 'fastify';
-import { requireFromDb, requireFromServer, SERVER_DIR } from '../lib.mjs';
+import { ONE_STATEMENT_PREFIX, requireFromDb, requireFromServer, SERVER_DIR } from '../lib.mjs';
 
 const { createVerifier } = requireFromServer('fast-jwt');
 const { API_SECURITY_HEADERS } = await import(
@@ -37,6 +37,26 @@ const COLUMNS = '`id_user`, `user_name`, `login`, `user_role`, `created_at`, `di
 const BY_ID = q(`select ${COLUMNS} from \`users\` where \`id_user\` = ?`);
 const FIRST_PAGE = q(`select ${COLUMNS} from \`users\` order by \`id_user\` limit ?`);
 const NEXT_PAGE = q(`select ${COLUMNS} from \`users\` where \`id_user\` > ? order by \`id_user\` limit ?`);
+
+/**
+ * The guard's statement with the accounts read along, as the server has done since issue 25 (one round trip):
+ * the session row left-joined with the user by id, or with a keyset page. Served under ONE_STATEMENT_PREFIX, an
+ * informative reference; the issue's reference is the two statements above.
+ */
+const GUARD_COLUMNS =
+  '`sessions`.`revoked_at`, `sessions`.`expires_at`, `sessions`.`created_at` as `signed_in_at`, `users`.`user_role` as `caller_role`, `users`.`disabled` as `caller_disabled`, exists (select `jti` from `revoked_tokens` where `jti` = ?) as `token_revoked`';
+const ALONG_COLUMNS = COLUMNS.replaceAll('`', '')
+  .split(', ')
+  .map((c) => `\`a\`.\`${c}\``)
+  .join(', ');
+const GUARD_FROM = 'from `sessions` inner join `users` on `users`.`id_user` = `sessions`.`user_id`';
+const GUARD_WHERE = 'where `sessions`.`sid` = ? and `sessions`.`user_id` = ?';
+const ONE_BY_ID = q(
+  `select ${GUARD_COLUMNS}, ${ALONG_COLUMNS} ${GUARD_FROM} left join (select ${COLUMNS} from \`users\` where \`id_user\` = ?) as \`a\` on true ${GUARD_WHERE}`,
+);
+const ONE_FIRST_PAGE = q(
+  `select ${GUARD_COLUMNS}, ${ALONG_COLUMNS} ${GUARD_FROM} left join (select ${COLUMNS} from \`users\` order by \`id_user\` limit ?) as \`a\` on true ${GUARD_WHERE} order by \`a\`.\`id_user\``,
+);
 
 /** (sql, params) => rows, by prepared statement on either database. */
 function openDatabase() {
@@ -140,6 +160,59 @@ app.get(`${REST_PREFIX}/users`, async (req, reply) => {
   return {
     items: page.map(toUser),
     next_cursor: rows.length > limit ? String(page.at(-1).id_user) : null,
+  };
+});
+/** The guard's checks on a row of the one-statement form; false when it answered 401. */
+function liveRow(row, reply) {
+  const now = Date.now();
+  if (
+    !row ||
+    row.revoked_at !== null ||
+    row.token_revoked ||
+    row.caller_disabled ||
+    Number(row.expires_at) <= now ||
+    Number(row.signed_in_at) <= now - SESSION_MAX_AGE_MS
+  ) {
+    refuse(reply, 401, 'TOKEN_REVOKED', 'The token has been revoked');
+    return false;
+  }
+  return true;
+}
+
+/** The claims of the request's access token; undefined when it answered 401. */
+function claimsOf(req, reply) {
+  const token = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  try {
+    const { header, payload } = verify(token ?? '');
+    if (header.typ !== 'at+jwt' || payload.type !== 'access') throw new Error('not an access token');
+    return payload;
+  } catch {
+    refuse(reply, 401, 'INVALID_TOKEN', 'The token is not valid');
+    return undefined;
+  }
+}
+
+app.get(`${ONE_STATEMENT_PREFIX}${REST_PREFIX}/users/:id`, async (req, reply) => {
+  const claims = claimsOf(req, reply);
+  if (!claims) return reply;
+  const id = Number(req.params.id);
+  const [row] = await db.all(ONE_BY_ID, [claims.jti, id, claims.sid, Number(claims.sub)]);
+  if (!liveRow(row, reply)) return reply;
+  if (row.id_user === null) return refuse(reply, 404, 'NOT_FOUND', `No user with id ${id}`);
+  return toUser(row);
+});
+
+app.get(`${ONE_STATEMENT_PREFIX}${REST_PREFIX}/users`, async (req, reply) => {
+  const claims = claimsOf(req, reply);
+  if (!claims) return reply;
+  const limit = Number(req.query.limit ?? 20);
+  const rows = await db.all(ONE_FIRST_PAGE, [claims.jti, limit + 1, claims.sid, Number(claims.sub)]);
+  if (!liveRow(rows[0], reply)) return reply;
+  const found = rows.filter((row) => row.id_user !== null);
+  const page = found.slice(0, limit);
+  return {
+    items: page.map(toUser),
+    next_cursor: found.length > limit ? String(page.at(-1).id_user) : null,
   };
 });
 app.get('/healthz', async () => ({ status: 'ok' }));

@@ -8,7 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { preflight, signIn, startApi, trpcInput } from '../api.mjs';
 import { CFG, profArgs, SERVER_ENV } from '../config.mjs';
 import { createDatabase, databaseVersion, migrateAndSeed, removeTempDir } from '../databases.mjs';
-import { BENCH_DIR, cannon, cpuMicros, median, restPath, startServer, trpcPath } from '../lib.mjs';
+import {
+  BENCH_DIR,
+  cannon,
+  cpuMicros,
+  median,
+  ONE_STATEMENT_PREFIX,
+  restPath,
+  startServer,
+  trpcPath,
+} from '../lib.mjs';
 
 /** ours ÷ hand-written, at or above which the target passes: REST and tRPC, by id and list alike (issue 25). */
 export const TARGETS = { sqlite: 0.85, mysql: 0.95, postgres: 0.95 };
@@ -16,12 +25,19 @@ export const TARGETS = { sqlite: 0.85, mysql: 0.95, postgres: 0.95 };
 const BY_ID = restPath('userById', { id: 1 });
 const LIST = `${restPath('listUsers')}?limit=50`;
 
-/** [label, our path, the hand-written path it is held against] */
+/**
+ * [label, our path, the hand-written path it is held against, informative]. The targets hold ours against the
+ * issue's reference: the guard's statement, then the read. Since issue 25 the server reads the accounts in the
+ * guard's statement; the informative pairs hold it against the hand-written route doing that too.
+ */
+/** @type {[string, string, string, boolean?][]} */
 const PAIRS = [
   ['REST GET /users/:id', BY_ID, BY_ID],
   ['REST GET /users?limit=50', LIST, LIST],
   ['tRPC users.byId', `${trpcPath('userById')}?input=${trpcInput({ id: 1 })}`, BY_ID],
   ['tRPC users.list (50)', `${trpcPath('listUsers')}?input=${trpcInput({ limit: 50 })}`, LIST],
+  ['REST GET /users/:id vs one statement', BY_ID, ONE_STATEMENT_PREFIX + BY_ID, true],
+  ['REST GET /users?limit=50 vs one statement', LIST, ONE_STATEMENT_PREFIX + LIST, true],
 ];
 
 export function startHandwritten({ dbUrl, env, nodeArgs = [] }) {
@@ -80,14 +96,19 @@ const show = (r) =>
  * Each pair of PAIRS in alternating rounds. The hand-written REST answer must equal ours byte for byte, or
  * the two are not doing the same work.
  */
+/**
+ * @typedef {{ rounds: number, duration: number, warmup: number, connections: number }} RunOptions
+ * @param {RunOptions & { ours: any, theirs: any, headers: Record<string, string>, only?: RegExp | undefined,
+ *   log?: (line: string) => void }} options
+ */
 export async function versusHandwritten({ ours, theirs, headers, only, log, ...runOptions }) {
   const results = [];
-  for (const [label, ourPath, theirPath] of PAIRS.filter(([name]) => only?.test(name) ?? true)) {
+  for (const [label, ourPath, theirPath, informative = false] of PAIRS.filter(([name]) => only?.test(name) ?? true)) {
     const sides = [
       { url: ours.url + ourPath, headers, server: ours },
       { url: theirs.url + theirPath, headers, server: theirs },
     ];
-    if (ourPath === theirPath) {
+    if (theirPath.endsWith(ourPath)) {
       const [a, b] = await Promise.all(sides.map((side) => preflight(side.url, headers)));
       if (a !== b) throw new Error(`${label}: the hand-written answer differs from ours:\n${b}\n${a}`);
     }
@@ -101,6 +122,7 @@ export async function versusHandwritten({ ours, theirs, headers, only, log, ...r
       roundRatios: r.roundRatios,
       oursCpu: r.firstCpu,
       theirsCpu: r.secondCpu,
+      informative,
     });
     log?.(`${label}: ours ${r.first.toFixed(0)} req/s, hand-written ${r.second.toFixed(0)} req/s, ${show(r)}`);
   }
@@ -114,6 +136,7 @@ export const FAST_PATH_MIN_GAIN = 1.5;
  * http/adapters/trpc-queries.ts answers plain tRPC queries outside tRPC's handler. A `trpc-accept` header sends the same
  * query through tRPC's own handler, so the gain of that second copy is measured on the one server.
  */
+/** @param {RunOptions & { ours: any, headers: Record<string, string>, log?: (line: string) => void }} options */
 export async function trpcFastPathGain({ ours, headers, log, ...runOptions }) {
   const url = `${ours.url}${trpcPath('userById')}?input=${trpcInput({ id: 1 })}`;
   const r = await alternate(
@@ -129,11 +152,11 @@ export async function trpcFastPathGain({ ours, headers, log, ...runOptions }) {
   return { fast: r.first, trpc: r.second, gain: r.ratio, roundRatios: r.roundRatios };
 }
 
-/** PASS/FAIL per pair, each against its database's target. */
+/** PASS/FAIL per pair, each against its database's target ('info' for the informative pairs). */
 export function versusTargets(dialect, results) {
   return results.map((r) => {
     const threshold = TARGETS[dialect];
-    return { ...r, threshold, pass: r.ratio >= threshold };
+    return { ...r, threshold, pass: r.informative ? 'info' : r.ratio >= threshold };
   });
 }
 
@@ -175,7 +198,7 @@ async function main() {
       }
       for (const r of versusTargets(dialect, results)) {
         console.log(
-          `${dialect} ${r.label}: ${r.ratio.toFixed(2)} (≥ ${r.threshold.toFixed(2)}) ${r.pass ? 'PASS' : 'FAIL'}`,
+          `${dialect} ${r.label}: ${r.ratio.toFixed(2)} (≥ ${r.threshold.toFixed(2)}) ${r.pass === 'info' ? 'informative' : r.pass ? 'PASS' : 'FAIL'}`,
         );
       }
     } finally {
