@@ -1,10 +1,11 @@
 // Soak: a bounded mixed load (loopback only) across two server instances on one database, on each database in
 // turn, then checks that nothing was lost and that memory stayed flat. `pnpm soak` (60 s per database; SQLite, then
-// MySQL and PostgreSQL when they answer); SOAK_SECONDS, SOAK_DB (sqlite, mysql, postgres, comma-separated) and SOAK_WORKERS override.
+// MySQL and PostgreSQL when they answer); SOAK_SECONDS, SOAK_DB (sqlite, mysql, postgres, comma-separated),
+// SOAK_WORKERS and SOAK_SETTLE_SECONDS override.
 // Prints the figures and writes bench/soak-results.md.
 import { writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REST_PREFIX } from '@api-users/contract';
 import { connect } from '@api-users/db';
 import { createDatabase, databaseVersion, removeTempDir } from './databases.mjs';
