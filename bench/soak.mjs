@@ -30,9 +30,12 @@ const WORKERS = Number(process.env.SOAK_WORKERS ?? 16);
 const SAMPLE_SECONDS = Math.max(1, Math.round(SECONDS / 20));
 /**
  * Idle time before each idle reading: right after a load the heap still holds that load's garbage, which V8
- * collects once allocation stops for a while. Both idle readings wait alike, so they compare what is kept.
+ * collects once allocation stops for a while. Both idle readings follow a full load (the warm-up, the run) and
+ * wait alike, so they compare what the run kept; each is the median of three, two seconds apart.
  */
-const SETTLE_SECONDS = Number(process.env.SOAK_SETTLE_SECONDS ?? 15);
+const SETTLE_SECONDS = Number(process.env.SOAK_SETTLE_SECONDS ?? 20);
+/** The warm-up: every worker, long enough for the heap to reach its working size before the first reading. */
+const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 30);
 const IDLE_FLAT = 1.05;
 const LOAD_FLAT = 1.1;
 const PASSWORD = 'soak test password';
@@ -125,21 +128,29 @@ async function soak(dialect) {
   };
   try {
     for (const name of ['a', 'b']) run.instances.push(await startServer({ name, script: SERVER_MAIN, env }));
-    // Warm up, then read memory every SAMPLE_SECONDS while the load runs.
-    await Promise.all(Array.from({ length: 4 }, () => worker(run, Date.now() + 3000)));
+    // Warm up, then read memory idle, every SAMPLE_SECONDS while the load runs, and idle again.
+    const warmupEnds = Date.now() + WARMUP_SECONDS * 1000;
+    await Promise.all(Array.from({ length: WORKERS }, () => worker(run, warmupEnds)));
     const rss = run.instances.map(() => []);
     const sample = () => {
       for (const [i, inst] of run.instances.entries()) rss[i].push(rssMiB(inst.pid));
     };
-    await sleep(SETTLE_SECONDS * 1000);
-    sample();
+    const idleSample = async () => {
+      await sleep(SETTLE_SECONDS * 1000);
+      const readings = [];
+      for (let k = 0; k < 3; k++) {
+        if (k > 0) await sleep(2000);
+        readings.push(run.instances.map((inst) => rssMiB(inst.pid)));
+      }
+      for (const i of run.instances.keys()) rss[i].push(median(readings.map((r) => r[i] ?? 0)));
+    };
+    await idleSample();
     const sampler = setInterval(sample, SAMPLE_SECONDS * 1000);
     const started = Date.now();
     await Promise.all(Array.from({ length: WORKERS }, () => worker(run, started + SECONDS * 1000)));
     clearInterval(sampler);
     const elapsed = (Date.now() - started) / 1000;
-    await sleep(SETTLE_SECONDS * 1000);
-    sample();
+    await idleSample();
 
     const { db } = connect(database.url);
     let present = 0;
@@ -163,7 +174,7 @@ async function soak(dialect) {
       `registrations: ${registered.length} succeeded, ${present} present in the database`,
       ...run.instances.map(
         (inst, i) =>
-          `RSS MiB of ${inst.name}, idle ${SETTLE_SECONDS} s, then every ${SAMPLE_SECONDS} s under load, then idle ${SETTLE_SECONDS} s: ${rss[i].map((x) => x.toFixed(0)).join(' ')}; idle after ÷ before ${memory[i].idle.toFixed(2)}, under load last third ÷ first third (medians) ${memory[i].load.toFixed(2)} (flat: ≤ ${IDLE_FLAT} and ≤ ${LOAD_FLAT})`,
+          `RSS MiB of ${inst.name}, idle after the ${WARMUP_SECONDS} s warm-up, then every ${SAMPLE_SECONDS} s under load, then idle: ${rss[i].map((x) => x.toFixed(0)).join(' ')}; idle after ÷ before ${memory[i].idle.toFixed(2)}, under load last third ÷ first third (medians) ${memory[i].load.toFixed(2)} (flat: ≤ ${IDLE_FLAT} and ≤ ${LOAD_FLAT})`,
       ),
       ...fivexx.slice(0, 10).map((line) => `5xx: ${line}`),
       `soak on ${dialect}: ${ok ? 'PASS' : 'FAIL'}`,
