@@ -163,7 +163,7 @@ export function buildReport(ctx) {
   P('## Ours against the hand-written route');
   P();
   P(
-    `The same database (200 accounts), ${CFG.rounds} alternating rounds of ${CFG.versusDuration} s per side after ${CFG.warmup} s of warm-up, ${CFG.connections} connections; req/s are the medians of the rounds, CPU the server process's user + system time per request (median of the rounds). The hand-written route (bench/tools/handwritten-server.mjs) is the issue's reference: the guard's statement, then the read. Since issue 25 the server reads the accounts in the guard's statement; the pairs marked "vs one statement" hold it against the hand-written route doing that too (informative).`,
+    `The same database (200 accounts), ${CFG.rounds} alternating rounds of ${CFG.versusDuration} s per side after ${CFG.warmup} s of warm-up, ${CFG.connections} connections; req/s are the medians of the rounds, CPU the server process's user + system time per request (median of the rounds). The hand-written route (bench/tools/handwritten-server.mjs) is the issue's reference: the guard's statement, then the read. Since issue 25 the server reads one account in the guard's statement; the pair marked "vs one statement" holds it against the hand-written route doing that too (informative).`,
   );
   P();
   P('| database | pair | ours req/s | hand-written req/s | ratio | rounds | CPU µs/request ours / hand-written |');

@@ -39,9 +39,9 @@ const FIRST_PAGE = q(`select ${COLUMNS} from \`users\` order by \`id_user\` limi
 const NEXT_PAGE = q(`select ${COLUMNS} from \`users\` where \`id_user\` > ? order by \`id_user\` limit ?`);
 
 /**
- * The guard's statement with the accounts read along, as the server has done since issue 25 (one round trip):
- * the session row left-joined with the user by id, or with a keyset page. Served under ONE_STATEMENT_PREFIX, an
- * informative reference; the issue's reference is the two statements above.
+ * The guard's statement with the user by id read along, as the server has done since issue 25 (one round trip):
+ * the session row left-joined with the user. Served under ONE_STATEMENT_PREFIX, an informative reference; the
+ * issue's reference is the two statements above.
  */
 const GUARD_COLUMNS =
   '`sessions`.`revoked_at`, `sessions`.`expires_at`, `sessions`.`created_at` as `signed_in_at`, `users`.`user_role` as `caller_role`, `users`.`disabled` as `caller_disabled`, exists (select `jti` from `revoked_tokens` where `jti` = ?) as `token_revoked`';
@@ -54,10 +54,6 @@ const GUARD_WHERE = 'where `sessions`.`sid` = ? and `sessions`.`user_id` = ?';
 const ONE_BY_ID = q(
   `select ${GUARD_COLUMNS}, ${ALONG_COLUMNS} ${GUARD_FROM} left join (select ${COLUMNS} from \`users\` where \`id_user\` = ?) as \`a\` on true ${GUARD_WHERE}`,
 );
-const ONE_FIRST_PAGE = q(
-  `select ${GUARD_COLUMNS}, ${ALONG_COLUMNS} ${GUARD_FROM} left join (select ${COLUMNS} from \`users\` order by \`id_user\` limit ?) as \`a\` on true ${GUARD_WHERE} order by \`a\`.\`id_user\``,
-);
-
 /** (sql, params) => rows, by prepared statement on either database. */
 function openDatabase() {
   if (mysql) {
@@ -202,19 +198,6 @@ app.get(`${ONE_STATEMENT_PREFIX}${REST_PREFIX}/users/:id`, async (req, reply) =>
   return toUser(row);
 });
 
-app.get(`${ONE_STATEMENT_PREFIX}${REST_PREFIX}/users`, async (req, reply) => {
-  const claims = claimsOf(req, reply);
-  if (!claims) return reply;
-  const limit = Number(req.query.limit ?? 20);
-  const rows = await db.all(ONE_FIRST_PAGE, [claims.jti, limit + 1, claims.sid, Number(claims.sub)]);
-  if (!liveRow(rows[0], reply)) return reply;
-  const found = rows.filter((row) => row.id_user !== null);
-  const page = found.slice(0, limit);
-  return {
-    items: page.map(toUser),
-    next_cursor: found.length > limit ? String(page.at(-1).id_user) : null,
-  };
-});
 app.get('/healthz', async () => ({ status: 'ok' }));
 
 const stop = () =>

@@ -96,7 +96,7 @@ function kindOf({ url, functionName: name }) {
     return 'kysely building and compiling queries';
   }
   if (/better-sqlite3/.test(url)) return 'running statements (better-sqlite3, native)';
-  if (/bench\/handwritten-server/.test(url)) return 'the hand-written route (its statement calls included)';
+  if (/bench\/(tools\/)?handwritten-server/.test(url)) return 'the hand-written route (its statement calls included)';
   if (/mysql2/.test(url)) return "mysql2's protocol";
   if (/zod/.test(url)) return 'zod (input, output, claims)';
   if (/fast-jwt|crypto\/hash/.test(url)) return 'fast-jwt (token hash for its cache, checks)';

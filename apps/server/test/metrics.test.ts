@@ -139,7 +139,7 @@ describeEachDatabase('Prometheus metrics behind METRICS_TOKEN', (dialect) => {
     }
   });
 
-  it('reads an account in the guard’s own statement: one statement for GET /users/:id, GET /me and GET /users', async () => {
+  it('reads an account in the guard’s own statement: one statement for GET /users/:id and GET /me', async () => {
     const api = restClient(server.url);
     const { tokens, user } = await api.signUp(uniqueLogin('metrics.one'), PASSWORD);
     const auth = { token: tokens.access_token };
@@ -159,7 +159,8 @@ describeEachDatabase('Prometheus metrics behind METRICS_TOKEN', (dialect) => {
     expect(page.items).toHaveLength(2);
     const next = (await api.call('GET', `/users?limit=2&role=2&cursor=${page.next_cursor}`, auth)).body;
     expect(next.items.every((u: { id_user: number; user_role: number }) => u.user_role === 2)).toBe(true);
-    expect((await statementsRun()) - before - scrapeCost).toBe(5);
+    // A page still takes the guard's statement and its own (read along, it cost more: bench/README.md).
+    expect((await statementsRun()) - before - scrapeCost).toBe(7);
   });
 });
 

@@ -35,19 +35,6 @@ export const publicColumns = ['id_user', 'user_name', 'login', 'user_role', 'cre
 export type PublicRow = Pick<Selectable<Database['users']>, (typeof publicColumns)[number]>;
 
 /**
- * Accounts an operation reads along with the guard's statement (users.ts, `accountReads`), in id order: the one
- * with `id`, or a keyset page (`take` of them after `after`, of a role, disabled or not). Each value left
- * undefined is no condition.
- */
-export type AccountQuery = {
-  id?: number | undefined;
-  take?: number | undefined;
-  after?: number | undefined;
-  role?: number | undefined;
-  disabled?: number | undefined;
-};
-
-/**
  * The caller an operation sees: the verified claims of the token it sent. For an access token, `role` is the
  * one the database holds now, so a demotion counts at once; a refresh token's is its claim until the
  * refresh reads the database.
@@ -56,8 +43,8 @@ export interface Caller {
   userId: number;
   role: UserRole;
   claims: TokenClaims;
-  /** The accounts the operation reads, read by the guard's own statement (users.ts, `accountReads`). */
-  readAlong?: PublicRow[];
+  /** The account the operation reads, read by the guard's own statement (users.ts, `accountReads`); null: none. */
+  readAlong?: PublicRow | null;
 }
 
 /**
@@ -199,7 +186,5 @@ export type Handler<K extends OperationName> = (ctx: Context<K>, input: ParsedIn
 
 export type Handlers = { [K in OperationName]: Handler<K> };
 
-/** For operations that read accounts: which, from the parsed input and the token's claims (none: read apart). */
-export type AccountReads = {
-  [K in OperationName]?: (input: ParsedInputOf<K>, claims: TokenClaims) => AccountQuery | undefined;
-};
+/** For operations that read one account: its id, from the parsed input and the token's claims. */
+export type AccountReads = { [K in OperationName]?: (input: ParsedInputOf<K>, claims: TokenClaims) => number };

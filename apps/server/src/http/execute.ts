@@ -11,7 +11,7 @@ import {
 } from '@api-users/contract';
 import { isUnavailable } from '@api-users/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { AccountQuery, Client, Context, Deps, Handler } from '../core/context.js';
+import type { Client, Context, Deps, Handler } from '../core/context.js';
 import { AppError, refuse, validationError } from '../core/errors.js';
 import { record } from '../modules/audit/audit.js';
 import { authenticate, refreshCredential } from '../modules/auth/guard.js';
@@ -140,10 +140,8 @@ async function run<K extends OperationName>(
 ): Promise<OutputOf<K>> {
   const op: Operation = operations[name];
   if (op.rateLimit) await rateLimiter.attempt(name, request.ip);
-  const readsAccount = accountReads[name] as
-    | ((input: unknown, claims: TokenClaims) => AccountQuery | undefined)
-    | undefined;
-  // An operation that reads accounts parses its input first, so that the guard's statement reads them too; a
+  const readsAccount = accountReads[name] as ((input: unknown, claims: TokenClaims) => number) | undefined;
+  // An operation that reads one account parses its input first, so that the guard's statement reads it too; a
   // refused token is still answered before a refused input, as everywhere.
   const parsedEarly = readsAccount && op.input.safeParse(request.input, { error: inputMessage });
   const readAlong =

@@ -1,15 +1,7 @@
 import type { AuthKind, TokenClaims, UserRole } from '@api-users/contract';
 import { type Database, prepared } from '@api-users/db';
 import type { Kysely } from 'kysely';
-import {
-  type AccountQuery,
-  type Caller,
-  type Deps,
-  type PublicRow,
-  publicColumns,
-  type RefreshCaller,
-  type Settings,
-} from '../../core/context.js';
+import type { Caller, Deps, PublicRow, publicColumns, RefreshCaller, Settings } from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { readRefreshToken } from '../sessions/refresh-tokens.js';
 import { earliestLiveSignIn } from '../sessions/sessions.js';
@@ -29,14 +21,14 @@ function bearerToken(header: string | undefined): string | undefined {
 /**
  * Checks the access token of the `Authorization` header (required, or `optional`) against the database:
  * revoked token, ended session, user gone or disabled; the caller gets the role the database holds now, so
- * every instance agrees at once. `readAlong` names accounts whose public rows the same statement reads (the
- * caller's `readAlong`): an operation that reads accounts makes one round trip instead of two.
+ * every instance agrees at once. `readAlong` names an account whose public row the same statement reads (the
+ * caller's `readAlong`): an operation that reads one account makes one round trip instead of two.
  */
 export async function authenticate(
   deps: Deps,
   header: string | undefined,
   kind: Exclude<AuthKind, 'refresh'>,
-  readAlong?: (claims: TokenClaims) => AccountQuery | undefined,
+  readAlong?: (claims: TokenClaims) => number,
 ): Promise<Caller | null> {
   if (kind === 'none') return null;
   const token = bearerToken(header);
@@ -65,26 +57,26 @@ export async function refreshCredential(deps: Deps, header: string | undefined):
 export async function verifyAccessToken(
   deps: Deps,
   token: string,
-  readAlong?: (claims: TokenClaims) => AccountQuery | undefined,
+  readAlong?: (claims: TokenClaims) => number,
 ): Promise<Caller> {
   if (readRefreshToken(token)) throw refuse('refreshAsAccess');
   const claims = await deps.tokens.verify(token, 'access');
   const userId = Number(claims.sub);
-  const accounts = readAlong?.(claims);
-  const rows = await sessionState(deps.db, { jti: claims.jti, sid: claims.sid, userId, ...accounts });
-  const [row] = rows;
+  const accountId = readAlong?.(claims);
+  const [row] = await sessionState(deps.db, { jti: claims.jti, sid: claims.sid, userId, accountId });
   const role = row === undefined ? undefined : roleIfLive(deps, row);
-  if (role === undefined) throw refuse('tokenRevoked');
-  if (accounts === undefined) return { userId, role, claims };
-  return { userId, role, claims, readAlong: rows.flatMap(accountOf) };
+  if (row === undefined || role === undefined) throw refuse('tokenRevoked');
+  if (accountId === undefined) return { userId, role, claims };
+  return { userId, role, claims, readAlong: accountOf(row) };
 }
 
-type SessionValues = AccountQuery & { jti: string; sid: string; userId: number };
+type SessionValues = { jti: string; sid: string; userId: number; accountId: number | undefined };
 
 /**
- * The guard's one statement: the session, the user and whether this token id was revoked; given an account
- * query, also those accounts' public rows, one result row each (the guard's columns repeated), or one row with
- * null account columns when none matches.
+ * The guard's one statement: the session, the user and whether this token id was revoked; with `accountId`,
+ * also that account's public row (null columns when there is none). Only one account: a page read this way
+ * repeated the guard's columns and its EXISTS on every row, and cost more than a second statement
+ * (bench/README.md).
  */
 const sessionState = prepared((db: Kysely<Database>, v: SessionValues) => {
   const query = db
@@ -100,31 +92,35 @@ const sessionState = prepared((db: Kysely<Database>, v: SessionValues) => {
     ])
     .where('sessions.sid', '=', v.sid)
     .where('sessions.user_id', '=', v.userId);
-  if (v.id === undefined && v.take === undefined) return query;
+  if (v.accountId === undefined) return query;
   return query
-    .leftJoin(
-      (eb) => {
-        let accounts = eb.selectFrom('users').select(publicColumns).orderBy('id_user');
-        if (v.id !== undefined) accounts = accounts.where('id_user', '=', v.id);
-        if (v.after !== undefined) accounts = accounts.where('id_user', '>', v.after);
-        if (v.role !== undefined) accounts = accounts.where('user_role', '=', v.role);
-        if (v.disabled !== undefined) accounts = accounts.where('disabled', '=', v.disabled);
-        if (v.take !== undefined) accounts = accounts.limit(v.take);
-        return accounts.as('account');
-      },
-      (join) => join.onTrue(),
-    )
-    .select(publicColumns.map((column) => `account.${column} as account_${column}` as const))
-    .orderBy('account.id_user');
+    .leftJoin('users as account', (join) => join.on('account.id_user', '=', v.accountId as number))
+    .select([
+      'account.id_user as account_id_user',
+      'account.user_name as account_user_name',
+      'account.login as account_login',
+      'account.user_role as account_user_role',
+      'account.created_at as account_created_at',
+      'account.disabled as account_disabled',
+      'account.email as account_email',
+    ]);
 });
 
 type SessionRow = Awaited<ReturnType<typeof sessionState>>[number];
 
-/** The account a result row carries: none when its account columns are null (no account matched). */
-function accountOf(row: SessionRow): PublicRow[] {
-  const fields = row as SessionRow & Partial<Record<`account_${(typeof publicColumns)[number]}`, unknown>>;
-  if (fields.account_id_user === null || fields.account_id_user === undefined) return [];
-  return [Object.fromEntries(publicColumns.map((column) => [column, fields[`account_${column}`]])) as PublicRow];
+/** The account the row carries; null when its columns are null (no such account). */
+function accountOf(row: SessionRow): PublicRow | null {
+  const r = row as SessionRow & { [K in (typeof publicColumns)[number] as `account_${K}`]: PublicRow[K] | null };
+  if (r.account_id_user === null) return null;
+  return {
+    id_user: r.account_id_user,
+    user_name: r.account_user_name as string,
+    login: r.account_login as string,
+    user_role: r.account_user_role as number,
+    created_at: r.account_created_at as number,
+    disabled: r.account_disabled as number,
+    email: r.account_email,
+  };
 }
 
 /**
@@ -151,6 +147,6 @@ export async function currentRole(
   claims: Pick<TokenClaims, 'sid' | 'jti'>,
   userId: number,
 ): Promise<UserRole | undefined> {
-  const [row] = await sessionState(deps.db, { jti: claims.jti, sid: claims.sid, userId });
+  const [row] = await sessionState(deps.db, { jti: claims.jti, sid: claims.sid, userId, accountId: undefined });
   return row && roleIfLive(deps, row);
 }

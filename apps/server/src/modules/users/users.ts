@@ -1,4 +1,4 @@
-import { ADMIN, type ParsedInputOf, USER, type User, type UserRole } from '@api-users/contract';
+import { ADMIN, USER, type User, type UserRole } from '@api-users/contract';
 import { type Database, inCodePointOrder, prefixRange, prepared } from '@api-users/db';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import {
@@ -138,23 +138,18 @@ async function searchPage(db: Kysely<Database>, v: SearchValues) {
   return rows.filter((row, i) => row.id_user !== rows[i - 1]?.id_user).slice(0, v.take);
 }
 
-/** The page of accounts a list asks for, a search aside. */
-function pageValues(input: ParsedInputOf<'listUsers'>): ListValues {
-  return {
+export const listUsers: Handler<'listUsers'> = async (ctx, input) => {
+  assertMayRead(ctx);
+  const values = {
     take: input.limit + 1,
     after: input.cursor ? Number(input.cursor) : undefined,
     role: input.role,
     disabled: input.disabled === undefined ? undefined : Number(input.disabled),
   };
-}
-
-export const listUsers: Handler<'listUsers'> = async (ctx, input) => {
-  assertMayRead(ctx);
-  const values = pageValues(input);
   const rows =
-    input.q !== undefined
-      ? await searchPage(ctx.db, { ...values, after: values.after ?? 0, ...prefixRange(input.q) })
-      : (ctx.caller.readAlong ?? (await usersPage(ctx.db, values)));
+    input.q === undefined
+      ? await usersPage(ctx.db, values)
+      : await searchPage(ctx.db, { ...values, after: values.after ?? 0, ...prefixRange(input.q) });
   return pageOf(rows, input.limit, toUser, (row) => String(row.id_user));
 };
 
@@ -164,8 +159,9 @@ const userRow = prepared((db: Kysely<Database>, v: { id: number }) =>
 
 /** Account `id`: as the guard's statement read it along (accountReads), else read now. */
 async function publicUser(ctx: Deps & { caller: Caller }, id: number): Promise<User | undefined> {
-  const [row] = ctx.caller.readAlong ?? (await userRow(ctx.db, { id }));
-  return row && toUser(row);
+  const along = ctx.caller.readAlong;
+  const row = along === undefined ? (await userRow(ctx.db, { id }))[0] : along;
+  return row ? toUser(row) : undefined;
 }
 
 export const userById: Handler<'userById'> = async (ctx, input) => {
@@ -183,14 +179,12 @@ export const getMe: Handler<'getMe'> = async (ctx) => {
 };
 
 /**
- * The accounts each of these operations reads, known from its input before the guard runs: the guard reads them
- * in its own statement (execute.ts), so the operation makes one round trip to the database, not two. A search
- * takes statements of its own (searchPage).
+ * The account each of these operations reads, known from its input before the guard runs: the guard reads it in
+ * its own statement (execute.ts), so the operation makes one round trip to the database, not two.
  */
 export const accountReads: AccountReads = {
-  userById: (input) => ({ id: input.id }),
-  getMe: (_input, claims) => ({ id: Number(claims.sub) }),
-  listUsers: (input) => (input.q === undefined ? pageValues(input) : undefined),
+  userById: (input) => input.id,
+  getMe: (_input, claims) => Number(claims.sub),
 };
 
 /** Whether there is no account yet (the dashboard's first-run form). */
