@@ -231,6 +231,9 @@ describeEachDatabase('searching by prefix at scale', (dialect) => {
     ['ｚｚ', 100],
     ['zz', 100],
     ['ω', 100],
+    // The highest code point has nothing after it: the range has no upper end.
+    ['\u{10FFFF}', 100],
+    ['alpha\u{10FFFF}', 100],
     ['no such prefix', 100],
   ])('answers %j exactly as the rows say, page by page (limit %i)', async (q, limit) => {
     const want = expected(q);
