@@ -1,7 +1,14 @@
 import type { AuthKind, TokenClaims, UserRole } from '@api-users/contract';
 import { type Database, prepared } from '@api-users/db';
 import type { Kysely } from 'kysely';
-import type { Caller, Deps, PublicRow, publicColumns, RefreshCaller, Settings } from '../../core/context.js';
+import {
+  type Caller,
+  type Deps,
+  type PublicRow,
+  publicColumns,
+  type RefreshCaller,
+  type Settings,
+} from '../../core/context.js';
 import { refuse } from '../../core/errors.js';
 import { readRefreshToken } from '../sessions/refresh-tokens.js';
 import { earliestLiveSignIn } from '../sessions/sessions.js';
@@ -95,32 +102,21 @@ const sessionState = prepared((db: Kysely<Database>, v: SessionValues) => {
   if (v.accountId === undefined) return query;
   return query
     .leftJoin('users as account', (join) => join.on('account.id_user', '=', v.accountId as number))
-    .select([
-      'account.id_user as account_id_user',
-      'account.user_name as account_user_name',
-      'account.login as account_login',
-      'account.user_role as account_user_role',
-      'account.created_at as account_created_at',
-      'account.disabled as account_disabled',
-      'account.email as account_email',
-    ]);
+    .select(publicColumns.map((column) => `account.${column} as account_${column}` as const));
 });
 
 type SessionRow = Awaited<ReturnType<typeof sessionState>>[number];
 
+/** Each public column and its name in the guard's row when read along; worked out once, not per request. */
+const accountColumns = publicColumns.map((column) => [column, `account_${column}`] as const);
+
 /** The account the row carries; null when its columns are null (no such account). */
 function accountOf(row: SessionRow): PublicRow | null {
-  const r = row as SessionRow & { [K in (typeof publicColumns)[number] as `account_${K}`]: PublicRow[K] | null };
-  if (r.account_id_user === null) return null;
-  return {
-    id_user: r.account_id_user,
-    user_name: r.account_user_name as string,
-    login: r.account_login as string,
-    user_role: r.account_user_role as number,
-    created_at: r.account_created_at as number,
-    disabled: r.account_disabled as number,
-    email: r.account_email,
-  };
+  const fields = row as unknown as Record<string, unknown>;
+  if (fields.account_id_user === null) return null;
+  const account: Record<string, unknown> = {};
+  for (const [column, alias] of accountColumns) account[column] = fields[alias];
+  return account as PublicRow;
 }
 
 /**
