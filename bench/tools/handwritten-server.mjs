@@ -28,9 +28,12 @@ const q = (sql) => {
   return postgres ? quoted.replaceAll('?', () => `$${++n}`) : quoted;
 };
 
-const GUARD = q(
-  'select `sessions`.`revoked_at`, `sessions`.`expires_at`, `sessions`.`created_at`, `users`.`user_role`, `users`.`disabled`, exists (select `jti` from `revoked_tokens` where `jti` = ?) as `token_revoked` from `sessions` inner join `users` on `users`.`id_user` = `sessions`.`user_id` where `sessions`.`sid` = ? and `sessions`.`user_id` = ?',
-);
+/** The guard's columns; the session's and the caller's named apart from the columns of an account read along. */
+const GUARD_COLUMNS =
+  '`sessions`.`revoked_at`, `sessions`.`expires_at`, `sessions`.`created_at` as `signed_in_at`, `users`.`user_role` as `caller_role`, `users`.`disabled` as `caller_disabled`, exists (select `jti` from `revoked_tokens` where `jti` = ?) as `token_revoked`';
+const GUARD_FROM = 'from `sessions` inner join `users` on `users`.`id_user` = `sessions`.`user_id`';
+const GUARD_WHERE = 'where `sessions`.`sid` = ? and `sessions`.`user_id` = ?';
+const GUARD = q(`select ${GUARD_COLUMNS} ${GUARD_FROM} ${GUARD_WHERE}`);
 /** The server's default SESSION_MAX_AGE (90 days), which its guard also checks. */
 const SESSION_MAX_AGE_MS = 90 * 86400 * 1000;
 const COLUMNS = '`id_user`, `user_name`, `login`, `user_role`, `created_at`, `disabled`, `email`';
@@ -43,16 +46,12 @@ const NEXT_PAGE = q(`select ${COLUMNS} from \`users\` where \`id_user\` > ? orde
  * the session row left-joined with the user. Served under ONE_STATEMENT_PREFIX, an informative reference; the
  * issue's reference is the two statements above.
  */
-const GUARD_COLUMNS =
-  '`sessions`.`revoked_at`, `sessions`.`expires_at`, `sessions`.`created_at` as `signed_in_at`, `users`.`user_role` as `caller_role`, `users`.`disabled` as `caller_disabled`, exists (select `jti` from `revoked_tokens` where `jti` = ?) as `token_revoked`';
 const ALONG_COLUMNS = COLUMNS.replaceAll('`', '')
   .split(', ')
   .map((c) => `\`a\`.\`${c}\``)
   .join(', ');
-const GUARD_FROM = 'from `sessions` inner join `users` on `users`.`id_user` = `sessions`.`user_id`';
-const GUARD_WHERE = 'where `sessions`.`sid` = ? and `sessions`.`user_id` = ?';
 const ONE_BY_ID = q(
-  `select ${GUARD_COLUMNS}, ${ALONG_COLUMNS} ${GUARD_FROM} left join (select ${COLUMNS} from \`users\` where \`id_user\` = ?) as \`a\` on true ${GUARD_WHERE}`,
+  `select ${GUARD_COLUMNS}, ${ALONG_COLUMNS} ${GUARD_FROM} left join \`users\` as \`a\` on \`a\`.\`id_user\` = ? ${GUARD_WHERE}`,
 );
 /** (sql, params) => rows, by prepared statement on either database. */
 function openDatabase() {
@@ -111,26 +110,42 @@ const toUser = (row) => ({
 
 const refuse = (reply, status, code, msg) => reply.code(status).send({ code, msg });
 
-/** The guard: a valid access token whose session, token and user are live. False when it answered. */
-async function guard(req, reply) {
+/** The claims of the request's access token; undefined when it answered 401. */
+function claimsOf(req, reply) {
   const token = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  let claims;
   try {
     const { header, payload } = verify(token ?? '');
     if (header.typ !== 'at+jwt' || payload.type !== 'access') throw new Error('not an access token');
-    claims = payload;
+    return payload;
   } catch {
     refuse(reply, 401, 'INVALID_TOKEN', 'The token is not valid');
-    return false;
+    return undefined;
   }
-  const [row] = await db.all(GUARD, [claims.jti, claims.sid, Number(claims.sub)]);
+}
+
+/** The guard's checks on a row of its statement (either form); false when it answered 401. */
+function liveRow(row, reply) {
   const now = Date.now();
-  const aged = (r) => Number(r.expires_at) <= now || Number(r.created_at) <= now - SESSION_MAX_AGE_MS;
-  if (!row || row.revoked_at !== null || row.token_revoked || row.disabled || aged(row)) {
+  if (
+    !row ||
+    row.revoked_at !== null ||
+    row.token_revoked ||
+    row.caller_disabled ||
+    Number(row.expires_at) <= now ||
+    Number(row.signed_in_at) <= now - SESSION_MAX_AGE_MS
+  ) {
     refuse(reply, 401, 'TOKEN_REVOKED', 'The token has been revoked');
     return false;
   }
   return true;
+}
+
+/** The guard: a valid access token whose session, token and user are live. False when it answered. */
+async function guard(req, reply) {
+  const claims = claimsOf(req, reply);
+  if (!claims) return false;
+  const [row] = await db.all(GUARD, [claims.jti, claims.sid, Number(claims.sub)]);
+  return liveRow(row, reply);
 }
 
 const app = Fastify({ logger: { level: env.LOG_LEVEL ?? 'warn' }, genReqId: () => randomUUID() });
@@ -158,36 +173,6 @@ app.get(`${REST_PREFIX}/users`, async (req, reply) => {
     next_cursor: rows.length > limit ? String(page.at(-1).id_user) : null,
   };
 });
-/** The guard's checks on a row of the one-statement form; false when it answered 401. */
-function liveRow(row, reply) {
-  const now = Date.now();
-  if (
-    !row ||
-    row.revoked_at !== null ||
-    row.token_revoked ||
-    row.caller_disabled ||
-    Number(row.expires_at) <= now ||
-    Number(row.signed_in_at) <= now - SESSION_MAX_AGE_MS
-  ) {
-    refuse(reply, 401, 'TOKEN_REVOKED', 'The token has been revoked');
-    return false;
-  }
-  return true;
-}
-
-/** The claims of the request's access token; undefined when it answered 401. */
-function claimsOf(req, reply) {
-  const token = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  try {
-    const { header, payload } = verify(token ?? '');
-    if (header.typ !== 'at+jwt' || payload.type !== 'access') throw new Error('not an access token');
-    return payload;
-  } catch {
-    refuse(reply, 401, 'INVALID_TOKEN', 'The token is not valid');
-    return undefined;
-  }
-}
-
 app.get(`${ONE_STATEMENT_PREFIX}${REST_PREFIX}/users/:id`, async (req, reply) => {
   const claims = claimsOf(req, reply);
   if (!claims) return reply;
